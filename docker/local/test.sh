@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# npm test: every test, against the real local stack.
+#   1. starts the stack's services that are not already answering (and only those are
+#      stopped at the end);
+#   2. typecheck and lint (TypeScript and Python);
+#   3. node-tap (unit, integration, e2e; test/**/*.test.ts);
+#   4. pytest for jobs/ on local Spark;
+#   5. one closing line: "tests: N passed, N failed".
+# Arguments go to tap, e.g. `npm test -- test/health.test.ts`.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT"
+STACK="$HERE/stack.sh"
+
+started=()
+# in stop order: Livy first, Redis last
+for s in livy hdfs redis; do bash "$STACK" check "$s" || started+=("$s"); done
+stop_started() {
+  if [ ${#started[@]} -gt 0 ]; then bash "$STACK" down "${started[@]}"; fi
+}
+trap stop_started EXIT
+if [ ${#started[@]} -gt 0 ]; then
+  bash "$STACK" up || exit 1
+fi
+
+STATE=${STACK_DIR:-$ROOT/.stack}
+mkdir -p "$STATE/logs"
+t0=$(date +%s)
+npm run -s typecheck || {
+  echo "tests: typecheck failed"
+  exit 1
+}
+npm run -s lint || {
+  echo "tests: lint failed"
+  exit 1
+}
+
+npx tap "$@" 2>&1 | tee "$STATE/logs/tap.out"
+tap_rc=${PIPESTATUS[0]}
+
+py_rc=0
+if [ $# -eq 0 ]; then
+  bash "$HERE/pytest.sh" -q 2>&1 | tee "$STATE/logs/pytest.out"
+  py_rc=${PIPESTATUS[0]}
+fi
+
+# tap's summary: "# { total: N, pass: N, fail: N, ... }"; pytest's: "N passed, N failed"
+summary=$(grep -E '^# \{ total' "$STATE/logs/tap.out" | tail -1)
+tap_pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
+tap_fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+py_pass=0 py_fail=0
+if [ -f "$STATE/logs/pytest.out" ] && [ $# -eq 0 ]; then
+  last=$(grep -E '[0-9]+ (passed|failed)' "$STATE/logs/pytest.out" | tail -1)
+  py_pass=$(sed -nE 's/.*[^0-9]?([0-9]+) passed.*/\1/p' <<<"$last")
+  py_fail=$(sed -nE 's/.*[^0-9]([0-9]+) failed.*/\1/p;s/^([0-9]+) failed.*/\1/p' <<<"$last")
+fi
+passed=$((${tap_pass:-0} + ${py_pass:-0}))
+failed=$((${tap_fail:-0} + ${py_fail:-0}))
+if [ "$tap_rc" -ne 0 ] || [ "$py_rc" -ne 0 ]; then [ "$failed" -gt 0 ] || failed=1; fi
+echo "tests run in $(($(date +%s) - t0)) s (tap exit $tap_rc, pytest exit $py_rc)"
+echo "tests: $passed passed, $failed failed"
+[ "$tap_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]

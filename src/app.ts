@@ -1,0 +1,37 @@
+/**
+ * buildApp(config): the gateway as a Fastify instance. Plugins are registered explicitly,
+ * in one visible order: infrastructure → domain → routes.
+ */
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { installErrorHandling } from './errors.js'
+import { configPlugin } from './plugins/config.js'
+import { hdfsPlugin } from './plugins/hdfs.js'
+import { livyPlugin } from './plugins/livy.js'
+import { redisPlugin } from './plugins/redis.js'
+import { swaggerPlugin } from './plugins/swagger.js'
+import { healthRoutes } from './routes/health/index.js'
+import { serverOptions } from './server-options.js'
+
+export async function buildApp(config: Config, options: FastifyServerOptions = {}) {
+  const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>()
+  installErrorHandling(app)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  // infrastructure
+  await app.register(configPlugin, { config })
+  await app.register(swaggerPlugin)
+  await app.register(redisPlugin)
+  await app.register(hdfsPlugin)
+  await app.register(livyPlugin)
+
+  // routes
+  await app.register(healthRoutes)
+
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

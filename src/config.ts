@@ -1,0 +1,105 @@
+/**
+ * All configuration, from environment variables only. One TypeBox schema is the source
+ * of the validation at boot, of the `Config` type and of the README's table (a test
+ * fails when the README misses a variable or its default).
+ *
+ * With no SPARKGATE_* variable set, every default points at the local stack that
+ * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal).
+ */
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+const Url = (defaultValue: string, description: string) =>
+  Type.String({ default: defaultValue, description, pattern: '^[a-z][a-z0-9+.-]*://.+' })
+
+export const ConfigSchema = Type.Object(
+  {
+    SPARKGATE_HOST: Type.String({
+      default: '127.0.0.1',
+      minLength: 1,
+      description: 'Address the gateway listens on.',
+    }),
+    SPARKGATE_PORT: Type.Integer({
+      default: 8080,
+      minimum: 0,
+      maximum: 65535,
+      description: 'Port the gateway listens on (0 picks a free one).',
+    }),
+    SPARKGATE_LOG_LEVEL: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info', description: 'pino log level.' },
+    ),
+    SPARKGATE_REDIS_URL: Url(
+      'redis://127.0.0.1:6380',
+      'Redis holding job records and the BullMQ queues (credentials may be given in the URL; they are never logged).',
+    ),
+    SPARKGATE_REDIS_PREFIX: Type.String({
+      default: 'sparkgate',
+      pattern: '^[A-Za-z0-9_.:-]+$',
+      description: 'Prefix of every Redis key and BullMQ queue of this gateway.',
+    }),
+    SPARKGATE_WEBHDFS_URL: Url(
+      'http://127.0.0.1:9870/webhdfs/v1',
+      'WebHDFS endpoint of the NameNode (http or https).',
+    ),
+    SPARKGATE_HDFS_DEFAULT_FS: Url(
+      'hdfs://127.0.0.1:8020',
+      'fs.defaultFS of the cluster: how Spark jobs address the files Sparkgate stages.',
+    ),
+    SPARKGATE_HDFS_USER: Type.String({
+      default: 'sparkgate',
+      minLength: 1,
+      description: 'user.name for WebHDFS simple authentication.',
+    }),
+    SPARKGATE_LIVY_URL: Url('http://127.0.0.1:8998', 'Apache Livy REST endpoint.'),
+    SPARKGATE_READY_TIMEOUT_MS: Type.Integer({
+      default: 2000,
+      minimum: 100,
+      maximum: 60000,
+      description: 'How long /readyz waits for each dependency before calling it down.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/**
+ * Reads every SPARKGATE_* variable, applies defaults and converts types; throws a
+ * ConfigError naming each bad variable (unknown names included: a typo must not pass
+ * silently as a default).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('SPARKGATE_') && value !== undefined && value !== '') raw[key] = value
+  }
+  const known = Object.keys(ConfigSchema.properties)
+  const problems = Object.keys(raw)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${key}: unknown variable (known: ${known.join(', ')})`)
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
+  if (problems.length === 0 && Value.Check(ConfigSchema, value)) return value
+  for (const error of Value.Errors(ConfigSchema, value)) {
+    const name = error.instancePath.replace(/^\//, '')
+    // unknown names were reported above, with the list of known ones
+    if (error.keyword === 'additionalProperties' || (name && !known.includes(name))) continue
+    const shown = name ? JSON.stringify((value as Record<string, unknown>)[name]) : ''
+    problems.push(`${name}: ${error.message}${shown ? ` (got ${shown})` : ''}`)
+  }
+  throw new ConfigError(problems)
+}
+
+/** Config for tests and tools: defaults plus the given overrides, validated the same way. */
+export function configWith(overrides: Partial<Record<keyof Config, string | number>>): Config {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(overrides)) env[key] = String(value)
+  return loadConfig(env)
+}

@@ -1,0 +1,192 @@
+/**
+ * The catalogue of coded errors and the one mapper to RFC 9457 application/problem+json.
+ * Every error a client sees has a stable `code` (SPARKGATE_*); validation errors name the
+ * field and the rule; 5xx details are masked (the full error goes to the log only).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type, type Static } from 'typebox'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'A URI naming the problem kind.' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    code: Type.String({ description: 'Stable machine-readable code, e.g. SPARKGATE_VALIDATION.' }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({ description: 'Where: body.name, query.limit, header.x, …' }),
+          rule: Type.String({ description: 'The rule that failed: minLength, type, …' }),
+          message: Type.String(),
+        }),
+      ),
+    ),
+    dependencies: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object({
+          up: Type.Boolean(),
+          url: Type.String(),
+          error: Type.Optional(Type.String()),
+        }),
+      ),
+    ),
+  },
+  { $id: 'Problem', additionalProperties: true },
+)
+export type Problem = Static<typeof ProblemSchema>
+
+export class SparkgateError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message)
+    this.name = 'SparkgateError'
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+const title = (status: number) =>
+  TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
+
+export const errors = {
+  notFound: (what: string, id: string) =>
+    new SparkgateError(
+      `SPARKGATE_${what.toUpperCase()}_NOT_FOUND`,
+      404,
+      `${what} '${id}' does not exist`,
+    ),
+  dependenciesDown: (
+    names: string[],
+    dependencies: Record<string, { up: boolean; url: string; error?: string }>,
+  ) =>
+    new SparkgateError('SPARKGATE_DEPENDENCY_DOWN', 503, `not ready: ${names.join(', ')} down`, {
+      dependencies,
+    }),
+}
+
+interface AjvLikeError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+/** Turns Fastify/ajv validation errors into `{ field, rule, message }` entries. */
+function validationEntries(error: FastifyError): Problem['errors'] {
+  const context = error.validationContext ?? 'body'
+  const list = (error.validation ?? []) as AjvLikeError[]
+  return list.map((v) => {
+    let field = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+    const missing = v.params?.['missingProperty'] ?? v.params?.['requiredProperties']
+    if (v.keyword === 'required' && missing !== undefined) {
+      field = [field, String(Array.isArray(missing) ? missing[0] : missing)]
+        .filter(Boolean)
+        .join('.')
+    }
+    const extra = v.params?.['additionalProperty'] ?? v.params?.['additionalProperties']
+    if (v.keyword === 'additionalProperties' && extra !== undefined) {
+      field = [field, String(Array.isArray(extra) ? extra[0] : extra)].filter(Boolean).join('.')
+    }
+    const where = field ? `${context}.${field}` : context
+    return {
+      field: where,
+      rule: v.keyword ?? 'invalid',
+      message: `${where} ${v.message ?? 'is invalid'}`,
+    }
+  })
+}
+
+export function toProblem(error: unknown, request: FastifyRequest): Problem {
+  const instance = request.url
+  if (error instanceof SparkgateError) {
+    return {
+      type: `https://sparkgate.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
+      title: title(error.status),
+      status: error.status,
+      detail: error.status >= 500 && error.status !== 503 ? 'internal error' : error.message,
+      instance,
+      code: error.code,
+      ...error.extra,
+    }
+  }
+  const fe = error as FastifyError
+  if (fe.validation) {
+    const entries = validationEntries(fe) ?? []
+    return {
+      type: 'https://sparkgate.dev/problems/sparkgate-validation',
+      title: title(400),
+      status: 400,
+      detail: entries.map((e) => e.message).join('; ') || fe.message,
+      instance,
+      code: 'SPARKGATE_VALIDATION',
+      errors: entries,
+    }
+  }
+  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500
+  if (status < 500) {
+    // Fastify's own client errors (bad JSON, body too large, unsupported media type…).
+    return {
+      type: `https://sparkgate.dev/problems/${(fe.code ?? 'client-error').toLowerCase().replace(/_/g, '-')}`,
+      title: title(status),
+      status,
+      detail: fe.message,
+      instance,
+      code: fe.code ? `SPARKGATE_${fe.code.replace(/^FST_ERR_/, '')}` : 'SPARKGATE_BAD_REQUEST',
+    }
+  }
+  return {
+    type: 'https://sparkgate.dev/problems/sparkgate-internal',
+    title: title(500),
+    status: 500,
+    detail: 'internal error; see the gateway log for this request id',
+    instance,
+    code: 'SPARKGATE_INTERNAL',
+  }
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem) {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
+}
+
+/** Installs the one error handler and the problem+json 404. */
+export function installErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error, request)
+    if (problem.status >= 500 && problem.status !== 503)
+      request.log.error({ err: error }, 'request failed')
+    else
+      request.log.info(
+        { code: problem.code, status: problem.status },
+        problem.detail ?? problem.title,
+      )
+    return sendProblem(reply, problem)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      type: 'https://sparkgate.dev/problems/sparkgate-route-not-found',
+      title: title(404),
+      status: 404,
+      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+      instance: request.url,
+      code: 'SPARKGATE_ROUTE_NOT_FOUND',
+    }),
+  )
+}

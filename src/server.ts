@@ -1,0 +1,40 @@
+/** Process entry: config, listen, graceful close on SIGTERM/SIGINT. */
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+
+async function main() {
+  let config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sparkgate: ${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+  const app = await buildApp(config)
+  let closing = false
+  const close = (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down: no new requests, finishing in-flight work')
+    const force = setTimeout(() => process.exit(1), 30_000)
+    force.unref()
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while closing')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => close('SIGTERM'))
+  process.once('SIGINT', () => close('SIGINT'))
+  await app.listen({ host: config.SPARKGATE_HOST, port: config.SPARKGATE_PORT })
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sparkgate: failed to start: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+})

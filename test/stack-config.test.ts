@@ -1,0 +1,86 @@
+/**
+ * Static checks that keep the fixed points in one place: the ports of
+ * docker/local/stack.env are the gateway's config defaults and compose.yaml's published
+ * ports; compose and the Dockerfile use only known SPARKGATE_* variables; everything is
+ * bound to 127.0.0.1. (No Docker engine runs here, so compose is checked, not started.)
+ */
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { ConfigSchema, loadConfig } from '../src/config.js'
+
+const stackEnv = Object.fromEntries(
+  readFileSync('docker/local/stack.env', 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z_]+)=("?)(.*)\2$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1]!, m[3]!]),
+)
+const port = (url: string) => Number(new URL(url).port)
+const defaults = loadConfig({})
+
+interface ComposeService {
+  ports?: string[]
+  environment?: Record<string, string>
+}
+const compose = parse(readFileSync('docker/compose.yaml', 'utf8')) as {
+  services: Record<string, ComposeService>
+}
+const published = (service: string) =>
+  (compose.services[service]?.ports ?? []).map((p) => Number(p.split(':')[1]))
+
+t.test('stack.env ports are the gateway defaults', async (t) => {
+  t.equal(port(defaults.SPARKGATE_REDIS_URL), Number(stackEnv['REDIS_PORT']))
+  t.equal(port(defaults.SPARKGATE_WEBHDFS_URL), Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']))
+  t.equal(port(defaults.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
+  t.equal(port(defaults.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
+  t.equal(defaults.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
+  t.equal(defaults.SPARKGATE_HOST, '127.0.0.1')
+})
+
+t.test('compose publishes the same ports, on 127.0.0.1 only', async (t) => {
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const mapping of service.ports ?? [])
+      t.match(mapping, /^127\.0\.0\.1:\d+:\d+$/, `${name} ${mapping}`)
+  }
+  t.same(published('redis'), [Number(stackEnv['REDIS_PORT'])])
+  t.same(published('namenode'), [
+    Number(stackEnv['HDFS_NAMENODE_RPC_PORT']),
+    Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']),
+  ])
+  t.same(published('livy'), [Number(stackEnv['LIVY_PORT'])])
+  t.same(published('gateway'), [Number(stackEnv['GATEWAY_PORT'])])
+})
+
+t.test(
+  "compose's gateway uses known SPARKGATE_* variables, pointing at its services",
+  async (t) => {
+    const env = compose.services['gateway']?.environment ?? {}
+    const known = Object.keys(ConfigSchema.properties)
+    for (const key of Object.keys(env)) t.ok(known.includes(key), `${key} is a config variable`)
+    const config = loadConfig(env)
+    t.equal(new URL(config.SPARKGATE_REDIS_URL).hostname, 'redis')
+    t.equal(port(config.SPARKGATE_REDIS_URL), Number(stackEnv['REDIS_PORT']))
+    t.equal(port(config.SPARKGATE_WEBHDFS_URL), Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']))
+    t.equal(port(config.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
+    t.equal(port(config.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
+    t.equal(config.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
+    for (const name of ['redis', 'namenode', 'datanode', 'livy'])
+      t.ok(compose.services[name], `service ${name}`)
+  },
+)
+
+t.test('the gateway Dockerfile exposes the gateway port and sets known variables', async (t) => {
+  const dockerfile = readFileSync('docker/Dockerfile', 'utf8')
+  t.match(dockerfile, new RegExp(`^EXPOSE ${stackEnv['GATEWAY_PORT']}$`, 'm'))
+  const known = Object.keys(ConfigSchema.properties)
+  for (const m of dockerfile.matchAll(/(SPARKGATE_[A-Z_]+)=/g))
+    t.ok(known.includes(m[1]!), `${m[1]} is known`)
+})
+
+t.test('the local stack binds nothing beyond loopback', async (t) => {
+  const script = readFileSync('docker/local/stack.sh', 'utf8')
+  t.notMatch(script, /0\.0\.0\.0/, 'no wildcard address in stack.sh')
+  t.match(script, /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
+  t.match(script, /livy\.server\.host = 127\.0\.0\.1/)
+})
