@@ -8,10 +8,12 @@ import type { Config } from './config.js'
 import { installErrorHandling } from './errors.js'
 import { configPlugin } from './plugins/config.js'
 import { hdfsPlugin } from './plugins/hdfs.js'
-import { livyPlugin } from './plugins/livy.js'
+import { backendsPlugin } from './plugins/backends.js'
+import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { healthRoutes } from './routes/health/index.js'
+import { jobRoutes } from './routes/jobs/index.js'
 import { serverOptions } from './server-options.js'
 
 export async function buildApp(config: Config, options: FastifyServerOptions = {}) {
@@ -26,10 +28,16 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   await app.register(swaggerPlugin)
   await app.register(redisPlugin)
   await app.register(hdfsPlugin)
-  await app.register(livyPlugin)
+  await app.register(backendsPlugin)
+
+  // domain
+  await app.register(jobsPlugin)
 
   // routes
   await app.register(healthRoutes)
+  if (config.SPARKGATE_ROLES.split(',').includes('api')) {
+    await app.register(jobRoutes, { prefix: '/v1/jobs' })
+  }
 
   return app
 }

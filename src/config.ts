@@ -52,6 +52,67 @@ export const ConfigSchema = Type.Object(
       description: 'user.name for WebHDFS simple authentication.',
     }),
     SPARKGATE_LIVY_URL: Url('http://127.0.0.1:8998', 'Apache Livy REST endpoint.'),
+    SPARKGATE_ROLES: Type.String({
+      default: 'api,worker,tracker',
+      pattern: '^(api|worker|tracker)(,(api|worker|tracker))*$',
+      description:
+        'Which parts run in this process: api (HTTP), worker (submits queued jobs), tracker (follows live jobs).',
+    }),
+    SPARKGATE_DEFAULT_BACKEND: Type.String({
+      default: 'livy',
+      minLength: 1,
+      description: 'Backend of jobs that name none.',
+    }),
+    SPARKGATE_LIVY_MAX_LIVE: Type.Integer({
+      default: 4,
+      minimum: 1,
+      maximum: 10000,
+      description:
+        'Cap of live batches on Livy; jobs beyond it wait in the queue, not on the cluster.',
+    }),
+    SPARKGATE_TRACKER_INTERVAL_MS: Type.Integer({
+      default: 2000,
+      minimum: 100,
+      maximum: 600000,
+      description: 'Tracker tick: one backend list call per tick for all live jobs.',
+    }),
+    SPARKGATE_SUBMIT_BACKOFF_MS: Type.Integer({
+      default: 1000,
+      minimum: 10,
+      maximum: 600000,
+      description: 'First retry delay after a transient backend fault; doubles per retry.',
+    }),
+    SPARKGATE_SUBMIT_BACKOFF_MAX_MS: Type.Integer({
+      default: 30000,
+      minimum: 10,
+      maximum: 3600000,
+      description: 'Longest retry delay after transient backend faults (they never fail a job).',
+    }),
+    SPARKGATE_WORKER_LOCK_MS: Type.Integer({
+      default: 30000,
+      minimum: 1000,
+      maximum: 600000,
+      description:
+        'How long a dead worker holds a job before another takes it over (BullMQ lock duration).',
+    }),
+    SPARKGATE_IDEMPOTENCY_TTL_SECONDS: Type.Integer({
+      default: 86400,
+      minimum: 60,
+      maximum: 30 * 86400,
+      description: 'How long an Idempotency-Key is remembered.',
+    }),
+    SPARKGATE_FAILURE_LOG_LINES: Type.Integer({
+      default: 50,
+      minimum: 0,
+      maximum: 1000,
+      description: "Last lines of a failed application's log kept in the job's error.",
+    }),
+    SPARKGATE_FAILPOINTS: Type.String({
+      default: 'none',
+      pattern: '^(none|crash-after-submit)(,(crash-after-submit))*$',
+      description:
+        'Testing only: crash-after-submit kills the process (SIGKILL) between the backend accepting a batch and the gateway recording it.',
+    }),
     SPARKGATE_READY_TIMEOUT_MS: Type.Integer({
       default: 2000,
       minimum: 100,

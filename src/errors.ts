@@ -105,6 +105,10 @@ function validationEntries(error: FastifyError): Problem['errors'] {
     if (v.keyword === 'additionalProperties' && extra !== undefined) {
       field = [field, String(Array.isArray(extra) ? extra[0] : extra)].filter(Boolean).join('.')
     }
+    const name = v.params?.['propertyName']
+    if (v.keyword === 'propertyNames' && typeof name === 'string') {
+      field = [field, name].filter(Boolean).join('.')
+    }
     const where = field ? `${context}.${field}` : context
     return {
       field: where,

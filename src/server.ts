@@ -19,7 +19,7 @@ async function main() {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down: no new requests, finishing in-flight work')
-    const force = setTimeout(() => process.exit(1), 30_000)
+    const force = setTimeout(() => process.exit(1), config.SPARKGATE_WORKER_LOCK_MS + 10_000)
     force.unref()
     app.close().then(
       () => process.exit(0),

@@ -9,6 +9,7 @@
 #   stack.sh status [--json] what answers, and where
 #   stack.sh check [svc...]  exit 0 when each service (redis hdfs livy) answers (quiet)
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
+#   stack.sh run-livy P DIR  one more Livy on port P, in the foreground (for tests)
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
 # <repo>/.stack, git-ignored). Downloads are cached in the user's home: ~/.m2 (Maven),
@@ -375,11 +376,30 @@ cmd_env() {
     "$JAVA_HOME" "$(cat "$STATE/run/spark-home")" "$STATE/conf/hadoop" "$STATE/conf/spark" "$(cat "$STATE/run/venv")/bin/python"
 }
 
+# run-livy PORT DIR: one more Livy, in the foreground, on PORT, with its conf and logs
+# in DIR (tests start and stop their own to play "Livy is down, then back").
+cmd_run_livy() {
+  local port=$1 dir=$2
+  [ -f "$STATE/run/livy.classpath" ] || die "the stack is not installed; run: npm run stack:up"
+  JAVA_HOME=$(find_java17) || die "Java 17 not found"
+  SPARK_HOME=$(cat "$STATE/run/spark-home")
+  VENV=$(cat "$STATE/run/venv")
+  mkdir -p "$dir/conf" "$dir/logs" "$dir/home"
+  sed -e "s/^livy.server.port = .*/livy.server.port = $port/" "$STATE/conf/livy/livy.conf" >"$dir/conf/livy.conf"
+  cp "$STATE/conf/livy/log4j.properties" "$dir/conf/"
+  spark_env
+  export LIVY_HOME="$dir/home" LIVY_CONF_DIR="$dir/conf" LIVY_LOG_DIR="$dir/logs"
+  cd "$dir/home"
+  exec "$JAVA_HOME/bin/java" -Xmx384m "${JDK17_OPENS[@]}" \
+    -cp "$(cat "$STATE/run/livy.classpath"):$LIVY_CONF_DIR:$HADOOP_CONF_DIR" org.apache.livy.server.LivyServer
+}
+
 case "${1:-up}" in
   up) cmd_up ;;
   down) cmd_down "${@:2}" ;;
   status) cmd_status "${2:-}" ;;
   check) cmd_check "${@:2}" ;;
   env) cmd_env ;;
-  *) die "usage: stack.sh up|down|status [--json]|check|env" ;;
+  run-livy) cmd_run_livy "${2:?port}" "${3:?dir}" ;;
+  *) die "usage: stack.sh up|down|status [--json]|check|env|run-livy PORT DIR" ;;
 esac

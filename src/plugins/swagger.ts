@@ -16,7 +16,10 @@ export const swaggerPlugin = fp(
           description:
             'A REST gateway for Apache Spark: stage datasets on HDFS, queue Spark jobs durably, run them through Apache Livy, Azure Synapse or spark-submit, and read back logs, metrics and models. Every error is application/problem+json (RFC 9457) with a stable `code`.',
         },
-        tags: [{ name: 'health', description: 'Liveness and readiness' }],
+        tags: [
+          { name: 'jobs', description: 'Spark jobs: queue, follow, cancel, logs' },
+          { name: 'health', description: 'Liveness and readiness' },
+        ],
       },
       refResolver: {
         buildLocalReference: (json, _base, _fragment, i) =>

@@ -49,7 +49,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         operationId: 'getReadiness',
-        summary: 'Readiness: Redis, WebHDFS and Livy all answer',
+        summary: 'Readiness: Redis, WebHDFS and every backend answer',
         response: {
           200: Type.Object({
             status: Type.Literal('ready'),
@@ -67,7 +67,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
           url: app.config.SPARKGATE_WEBHDFS_URL,
           probe: () => app.hdfs.getFileStatus('/'),
         },
-        livy: { url: app.config.SPARKGATE_LIVY_URL, probe: () => app.livy.list(0, 1) },
+      }
+      for (const [name, { backend }] of app.backends) {
+        checks[name] = { url: backend.endpoint, probe: () => backend.health() }
       }
       const results = await Promise.all(
         Object.entries(checks).map(async ([name, check]) => {

@@ -1,0 +1,148 @@
+/** /v1/jobs: create (202, Idempotency-Key), list, get, cancel, logs, events. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { JobSpecSchema } from '../../domain/job-schema.js'
+import { InvalidCursorError } from '../../domain/job-store.js'
+import { SparkgateError } from '../../errors.js'
+import {
+  EventList,
+  IdempotencyHeaders,
+  JobIdParams,
+  JobList,
+  JobSchema,
+  ListQuery,
+  LogPage,
+  LogsQuery,
+  Problem,
+} from './schemas.js'
+
+export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const service = app.jobService
+
+  app.post(
+    '',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'createJob',
+        summary: 'Queue a Spark job',
+        description:
+          'Answers 202 at once with the queued job and its Location; Sparkgate submits it when its backend has a free slot. With an Idempotency-Key, a retried request returns the same job (200).',
+        headers: IdempotencyHeaders,
+        body: JobSpecSchema,
+        response: { 200: JobSchema, 202: JobSchema, 400: Problem, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const { job, created } = await service.create(
+        request.body,
+        request.headers['idempotency-key'],
+      )
+      reply.header('location', `/v1/jobs/${job.id}`)
+      return reply.code(created ? 202 : 200).send(job)
+    },
+  )
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'listJobs',
+        summary: 'List jobs, newest first',
+        querystring: ListQuery,
+        response: { 200: JobList, 400: Problem },
+      },
+    },
+    async (request) => {
+      try {
+        return await app.jobStore.list(request.query)
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw new SparkgateError(
+            'SPARKGATE_VALIDATION',
+            400,
+            'querystring.cursor is not a cursor this API returned',
+            {
+              errors: [
+                {
+                  field: 'querystring.cursor',
+                  rule: 'cursor',
+                  message: 'querystring.cursor is not valid',
+                },
+              ],
+            },
+          )
+        }
+        throw error
+      }
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJob',
+        summary: 'One job',
+        params: JobIdParams,
+        response: { 200: JobSchema, 404: Problem },
+      },
+    },
+    async (request) => service.mustGet(request.params.id),
+  )
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'cancelJob',
+        summary: 'Cancel a job',
+        description:
+          'A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409.',
+        params: JobIdParams,
+        response: { 200: JobSchema, 202: JobSchema, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      const job = await service.cancel(request.params.id)
+      return reply.code(job.state === 'cancelled' ? 200 : 202).send(job)
+    },
+  )
+
+  app.get(
+    '/:id/logs',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJobLogs',
+        summary: "The Spark application's log lines (from the backend)",
+        params: JobIdParams,
+        querystring: LogsQuery,
+        response: { 200: LogPage, 404: Problem, 503: Problem },
+      },
+    },
+    async (request) => {
+      const page = await service.logs(request.params.id, request.query.from, request.query.size)
+      return { id: request.params.id, ...page }
+    },
+  )
+
+  app.get(
+    '/:id/events',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJobEvents',
+        summary: "The job's state history, oldest first",
+        params: JobIdParams,
+        response: { 200: EventList, 404: Problem },
+      },
+    },
+    async (request) => {
+      await service.mustGet(request.params.id)
+      return { items: await app.jobStore.events(request.params.id) }
+    },
+  )
+}

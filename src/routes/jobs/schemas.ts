@@ -1,0 +1,58 @@
+/** Request and response schemas of /v1/jobs. */
+import { Type } from 'typebox'
+import { JobEventSchema, JobSchema, JobStateSchema } from '../../domain/job-schema.js'
+
+export const Problem = Type.Ref('Problem')
+
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Same key + same body → the same job (200); same key + another body → 409.',
+    }),
+  ),
+})
+
+export const ListQuery = Type.Object(
+  {
+    state: Type.Optional(JobStateSchema),
+    backend: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const JobList = Type.Object({
+  items: Type.Array(JobSchema),
+  nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page.' })),
+})
+
+export const LogsQuery = Type.Object(
+  {
+    from: Type.Integer({ minimum: 0, default: 0 }),
+    size: Type.Integer({ minimum: 0, maximum: 10000, default: 100 }),
+  },
+  { additionalProperties: false },
+)
+
+export const LogPage = Type.Object({
+  id: Type.String(),
+  from: Type.Integer(),
+  total: Type.Integer(),
+  lines: Type.Array(Type.String()),
+  source: Type.Union([Type.Literal('backend'), Type.Literal('stored')], {
+    description:
+      'backend: read live from the backend; stored: kept by Sparkgate when the job failed',
+  }),
+})
+
+export const EventList = Type.Object({ items: Type.Array(JobEventSchema) })
+
+export { JobSchema }

@@ -1,0 +1,225 @@
+/**
+ * The submit worker: takes a queued job to `submitted`, exactly once.
+ *
+ *   queued ──(a live slot of the backend is free)──► staging ──► submitting ──► submitted
+ *
+ * - Priority: BullMQ hands out waiting jobs by priority (1 first).
+ * - Cap: a job that finds its backend at its cap goes back to the queue, and the
+ *   backend's queue pauses briefly (BullMQ's manual rate limit), so jobs wait in the
+ *   queue, not on the cluster.
+ * - Transient backend faults (refused, timeouts, 5xx, 429) throw: BullMQ retries with
+ *   capped exponential backoff, practically forever; the job keeps its state. A 4xx fails
+ *   the job with the backend's message.
+ * - No duplicate submissions: the batch name is the job id (plus the attempt after the
+ *   first). A worker that re-enters `submitting` — because it crashed, or a submit timed
+ *   out — first looks the name up on the backend and adopts what it finds; the backend's
+ *   duplicate-name refusal is a second guard.
+ */
+import { Worker, type Job as BullJob } from 'bullmq'
+import type { ConfiguredBackend } from '../backends/create-backends.js'
+import { BackendError, type BatchSubmission, type SparkBackend } from '../backends/spark-backend.js'
+import type { BackendRef, Job } from '../domain/job-schema.js'
+import { StaleTransitionError } from '../domain/job-state.js'
+import {
+  bullPrefix,
+  closeWorker,
+  submitQueueName,
+  type SubmitPayload,
+  type WorkerContext,
+} from './queues.js'
+
+export interface SubmitWorkerOptions extends WorkerContext {
+  backoffMs: number
+  backoffMaxMs: number
+  lockMs: number
+  failpoints: Set<string>
+  /** how long a backend at its cap pauses its queue */
+  capPauseMs?: number
+}
+
+/** The batch name of a job's attempt: the job id itself on the first attempt. */
+export function batchName(jobId: string, attempt: number) {
+  return attempt <= 1 ? jobId : `${jobId}.${attempt}`
+}
+
+export function toSubmission(job: Job, attempt: number): BatchSubmission {
+  const { batch, resources } = job.spec
+  return {
+    name: batchName(job.id, attempt),
+    file: batch.file,
+    ...(batch.className ? { className: batch.className } : {}),
+    ...(batch.args ? { args: batch.args } : {}),
+    ...(batch.pyFiles ? { pyFiles: batch.pyFiles } : {}),
+    ...(batch.jars ? { jars: batch.jars } : {}),
+    ...(batch.files ? { files: batch.files } : {}),
+    ...(batch.conf ? { conf: batch.conf } : {}),
+    ...resources,
+  }
+}
+
+export class SubmitWorkers {
+  private readonly workers: Worker<SubmitPayload>[] = []
+
+  constructor(private readonly o: SubmitWorkerOptions) {}
+
+  start() {
+    for (const [name, configured] of this.o.backends) {
+      const worker = new Worker<SubmitPayload>(
+        submitQueueName(name),
+        async (bullJob) => this.process(configured, bullJob),
+        {
+          connection: this.o.connection,
+          prefix: bullPrefix(this.o.prefix),
+          concurrency: Math.max(2, Math.min(configured.maxLive, 16)),
+          lockDuration: this.o.lockMs,
+          stalledInterval: Math.max(1000, Math.floor(this.o.lockMs / 2)),
+          // processing is idempotent (adoption by name), so a stalled job may be retried often
+          maxStalledCount: 1_000_000,
+          settings: {
+            backoffStrategy: (attemptsMade: number) => {
+              const base = Math.min(
+                this.o.backoffMs * 2 ** Math.max(0, attemptsMade - 1),
+                this.o.backoffMaxMs,
+              )
+              return Math.round(base * (0.8 + Math.random() * 0.4))
+            },
+          },
+        },
+      )
+      worker.on('error', (error) =>
+        this.o.log.warn({ err: error, backend: name }, 'submit worker error'),
+      )
+      worker.on('failed', (job, error) =>
+        this.o.log.info(
+          { jobId: job?.data.jobId, backend: name, err: error.message },
+          'submit will be retried',
+        ),
+      )
+      this.workers.push(worker)
+    }
+  }
+
+  /** Lets in-flight submissions finish (up to `deadlineMs`), then stops. */
+  async close(deadlineMs: number, redisUp: boolean) {
+    await Promise.all(this.workers.map((w) => closeWorker(w, deadlineMs, redisUp)))
+  }
+
+  private async process(
+    configured: ConfiguredBackend,
+    bullJob: BullJob<SubmitPayload>,
+  ): Promise<string> {
+    const { store, log } = this.o
+    const id = bullJob.data.jobId
+    let job = await store.get(id)
+    if (!job) return 'gone'
+    const backend = configured.backend
+
+    if (job.state === 'queued') {
+      if (job.cancelRequested) return this.cancelUnsubmitted(job)
+      if (!(await store.reserveSlot(job.backend, id, configured.maxLive))) {
+        // At the cap: the job goes back to the queue in its priority place, and this
+        // backend's queue (only it) pauses for a moment; another job's end frees a slot.
+        await this.o.queues.get(job.backend).rateLimit(this.o.capPauseMs ?? 500)
+        throw Worker.RateLimitError()
+      }
+      try {
+        await store.transition(id, ['queued'], 'staging', {
+          reason: `picked by a worker for ${job.backend}`,
+        })
+      } catch (error) {
+        await store.releaseSlot(job.backend, id)
+        if (error instanceof StaleTransitionError) return 'moved on'
+        throw error
+      }
+      job = (await store.get(id))!
+    }
+
+    if (job.state === 'staging') {
+      if (job.cancelRequested) return this.cancelUnsubmitted(job)
+      // Plain batches name cluster URIs already; dataset and artifact staging come here.
+      await store.transition(id, ['staging'], 'submitting', {
+        reason: `submitting attempt ${job.attempts + 1}`,
+        set: { attempts: job.attempts + 1 },
+      })
+      job = (await store.get(id))!
+      return this.submit(job, backend, false)
+    }
+
+    if (job.state === 'submitting') {
+      // Re-entered: a previous run may have reached the backend before dying.
+      return this.submit(job, backend, true)
+    }
+
+    // submitted, running or terminal: this delivery is a duplicate; nothing to do
+    log.debug({ jobId: id, state: job.state }, 'submit: job already past submission')
+    return 'already submitted'
+  }
+
+  private async submit(job: Job, backend: SparkBackend, reentered: boolean): Promise<string> {
+    const { store, log } = this.o
+    const attempt = Math.max(1, job.attempts)
+    const submission = toSubmission(job, attempt)
+    if (job.cancelRequested) return this.cancelUnsubmitted(job)
+
+    let ref: BackendRef | undefined
+    if (reentered) {
+      ref = await backend.findByName(submission.name)
+      if (ref)
+        log.warn(
+          { jobId: job.id, batchId: ref.batchId },
+          'adopted a batch submitted before a crash',
+        )
+    }
+    if (!ref) {
+      try {
+        ref = await backend.submit(submission)
+      } catch (error) {
+        if (error instanceof BackendError && error.kind === 'duplicate') {
+          ref = await backend.findByName(submission.name)
+          if (!ref)
+            throw new Error(`backend reports ${submission.name} as a duplicate but cannot find it`)
+        } else if (error instanceof BackendError && error.kind === 'rejected') {
+          await store.transition(job.id, ['submitting'], 'failed', {
+            reason: 'the backend rejected the batch',
+            set: { error: { code: 'BACKEND_REJECTED', message: error.message, logLines: [] } },
+          })
+          return 'rejected'
+        } else {
+          throw error // transient: BullMQ retries with backoff
+        }
+      }
+    }
+
+    if (this.o.failpoints.has('crash-after-submit')) {
+      log.fatal({ jobId: job.id, batchId: ref.batchId }, 'failpoint crash-after-submit: SIGKILL')
+      process.kill(process.pid, 'SIGKILL')
+      await new Promise(() => undefined)
+    }
+
+    await store.transition(job.id, ['submitting'], 'submitted', {
+      reason: `${backend.name} batch ${ref.batchId}`,
+      set: { backendRef: ref, backendState: 'submitted' },
+    })
+    log.info({ jobId: job.id, backend: backend.name, batchId: ref.batchId }, 'job submitted')
+
+    const now = await store.get(job.id)
+    if (now?.cancelRequested && now.state === 'submitted') {
+      await backend.cancel(ref)
+      await store.transition(job.id, ['submitted', 'running'], 'cancelled', {
+        reason: 'cancelled by client',
+      })
+    }
+    return `batch ${ref.batchId}`
+  }
+
+  private async cancelUnsubmitted(job: Job): Promise<string> {
+    try {
+      await this.o.store.transition(job.id, ['queued', 'staging', 'submitting'], 'cancelled', {
+        reason: 'cancelled by client before submission',
+      })
+    } catch (error) {
+      if (!(error instanceof StaleTransitionError)) throw error
+    }
+    return 'cancelled'
+  }
+}

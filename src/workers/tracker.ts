@@ -1,0 +1,278 @@
+/**
+ * The tracker: follows every live job of a backend with ONE status call per tick (Livy:
+ * one paged GET /batches), never one call per job, and reconciles the backend's state
+ * with ours — the only place that does.
+ *
+ * Each backend has a BullMQ job scheduler on the tracker queue; whichever replica's
+ * tracker worker takes a tick does it, so exactly one polls per tick, and a restarted
+ * gateway simply picks the live jobs up again from Redis.
+ *
+ * Per tick and job: raw state recorded; submitted → running; success → succeeded;
+ * dead/error → failed with the last log lines, or back to the queue while attempts remain;
+ * killed → cancelled when asked for, else failed; past `timeoutSeconds` → killed and
+ * failed with code TIMEOUT; unknown to the backend for 3 ticks in a row → BACKEND_LOST.
+ * Every few ticks it also re-enqueues queued jobs whose queue entry was lost (a crash
+ * between recording and enqueueing).
+ */
+import { Queue, Worker } from 'bullmq'
+import type { BatchStatus, SparkBackend } from '../backends/spark-backend.js'
+import type { Job, JobError } from '../domain/job-schema.js'
+import { StaleTransitionError, TRACKED_STATES } from '../domain/job-state.js'
+import {
+  bullPrefix,
+  closeWorker,
+  submitJobId,
+  TRACKER_QUEUE,
+  type TickPayload,
+  type WorkerContext,
+} from './queues.js'
+
+export interface TrackerOptions extends WorkerContext {
+  intervalMs: number
+  failureLogLines: number
+  /** ticks between two reconciliations of the queue */
+  reconcileEvery?: number
+}
+
+export interface TickReport {
+  backend: string
+  tracked: number
+  backendCalls: number
+  transitions: number
+}
+
+const MISSING_TICKS_BEFORE_LOST = 3
+
+export class Tracker {
+  private queue?: Queue<TickPayload>
+  private worker?: Worker<TickPayload>
+  private readonly missing = new Map<string, number>()
+  private ticks = 0
+  private started?: Promise<void>
+
+  constructor(private readonly o: TrackerOptions) {}
+
+  /**
+   * Starts the tick worker and, in the background, the per-backend schedulers and a first
+   * reconciliation: boot never waits on Redis, which may be down (then /readyz says so and
+   * the schedulers are registered once it returns).
+   */
+  start() {
+    const opts = { connection: this.o.connection, prefix: bullPrefix(this.o.prefix) }
+    this.queue = new Queue<TickPayload>(TRACKER_QUEUE, opts)
+    this.queue.on('error', (error) => this.o.log.warn({ err: error }, 'tracker queue error'))
+    this.worker = new Worker<TickPayload>(
+      TRACKER_QUEUE,
+      async (job) => this.tick(job.data.backend),
+      {
+        ...opts,
+        concurrency: Math.max(1, this.o.backends.size),
+      },
+    )
+    this.worker.on('error', (error) => this.o.log.warn({ err: error }, 'tracker worker error'))
+    this.worker.on('failed', (job, error) =>
+      this.o.log.warn({ backend: job?.data.backend, err: error.message }, 'tracker tick failed'),
+    )
+    const queue = this.queue
+    this.started = (async () => {
+      for (const name of this.o.backends.keys()) {
+        await queue.upsertJobScheduler(
+          `track-${name}`,
+          { every: this.o.intervalMs },
+          {
+            name: 'tick',
+            data: { backend: name },
+            opts: { removeOnComplete: true, removeOnFail: 100 },
+          },
+        )
+      }
+      await this.reconcileQueue()
+    })().catch((error: unknown) =>
+      this.o.log.warn({ err: error }, 'tracker could not register its schedulers'),
+    )
+  }
+
+  /** Resolves once the schedulers are registered (tests wait on it). */
+  whenStarted(): Promise<void> {
+    return this.started ?? Promise.resolve()
+  }
+
+  async close(deadlineMs: number, redisUp: boolean) {
+    if (this.worker) await closeWorker(this.worker, deadlineMs, redisUp)
+    await this.queue?.close()
+  }
+
+  /** One tick for one backend. Public for tests and benchmarks. */
+  async tick(backendName: string): Promise<TickReport> {
+    const configured = this.o.backends.get(backendName)
+    const report: TickReport = { backend: backendName, tracked: 0, backendCalls: 0, transitions: 0 }
+    if (!configured) return report
+    if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.reconcileQueue()
+    const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
+    const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
+    report.tracked = tracked.length
+    if (tracked.length === 0) return report
+    const statuses = await configured.backend.statusMany(tracked.map((j) => j.backendRef!))
+    report.backendCalls = 1
+    for (const job of tracked) {
+      try {
+        if (await this.reconcile(job, statuses.get(job.backendRef!.batchId), configured.backend))
+          report.transitions++
+      } catch (error) {
+        if (error instanceof StaleTransitionError) continue // the API got there first (a cancel)
+        this.o.log.error({ err: error, jobId: job.id }, 'tracker could not reconcile a job')
+      }
+    }
+    return report
+  }
+
+  private async reconcile(
+    job: Job,
+    status: BatchStatus | undefined,
+    backend: SparkBackend,
+  ): Promise<boolean> {
+    const { store } = this.o
+    const ref = job.backendRef!
+    if (!status) {
+      const misses = (this.missing.get(job.id) ?? 0) + 1
+      this.missing.set(job.id, misses)
+      if (misses < MISSING_TICKS_BEFORE_LOST) return false
+      this.missing.delete(job.id)
+      await this.failOrRetry(job, {
+        code: 'BACKEND_LOST',
+        message: `${backend.name} no longer knows batch ${ref.batchId} (restarted, or its retention expired)`,
+        logLines: [],
+      })
+      return true
+    }
+    this.missing.delete(job.id)
+
+    const refUpdate = {
+      ...ref,
+      ...(status.appId ? { appId: status.appId } : {}),
+      ...(status.driverLogUrl ? { driverLogUrl: status.driverLogUrl } : {}),
+      ...(status.sparkUiUrl ? { sparkUiUrl: status.sparkUiUrl } : {}),
+    }
+    const changedRef = JSON.stringify(refUpdate) !== JSON.stringify(ref)
+    const set = { backendState: status.rawState, ...(changedRef ? { backendRef: refUpdate } : {}) }
+
+    const started = Date.parse(job.startedAt ?? job.submittedAt ?? job.createdAt)
+    if (
+      job.timeoutSeconds &&
+      (status.phase === 'pending' || status.phase === 'running') &&
+      Date.now() - started > job.timeoutSeconds * 1000
+    ) {
+      await backend.cancel(ref)
+      await store.transition(job.id, ['submitted', 'running'], 'failed', {
+        reason: `timed out after ${job.timeoutSeconds}s`,
+        set: {
+          ...set,
+          error: {
+            code: 'TIMEOUT',
+            message: `the application ran longer than timeoutSeconds=${job.timeoutSeconds} and was killed`,
+            logLines: await this.lastLines(backend, job),
+          },
+        },
+      })
+      return true
+    }
+
+    switch (status.phase) {
+      case 'pending':
+        if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
+        return false
+      case 'running':
+        if (job.state === 'submitted') {
+          await store.transition(job.id, ['submitted'], 'running', {
+            reason: `${backend.name}: ${status.rawState}`,
+            set,
+          })
+          return true
+        }
+        if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
+        return false
+      case 'succeeded':
+        await store.transition(job.id, ['submitted', 'running'], 'succeeded', {
+          reason: `${backend.name}: ${status.rawState}`,
+          set,
+        })
+        return true
+      case 'killed':
+        if (job.cancelRequested) {
+          await store.transition(job.id, ['submitted', 'running'], 'cancelled', {
+            reason: 'killed on request',
+            set,
+          })
+          return true
+        }
+        await this.failOrRetry(
+          job,
+          {
+            code: 'SPARK_APP_KILLED',
+            message: `the application was killed outside Sparkgate (${backend.name} state ${status.rawState})`,
+            logLines: await this.lastLines(backend, job),
+          },
+          set,
+        )
+        return true
+      case 'failed':
+        await this.failOrRetry(
+          job,
+          {
+            code: 'SPARK_APP_FAILED',
+            message: `the Spark application failed (${backend.name} state ${status.rawState})`,
+            logLines: await this.lastLines(backend, job),
+          },
+          set,
+        )
+        return true
+    }
+  }
+
+  /** Fails the job, or (attempts left) sends it back to the queue in the same update. */
+  private async failOrRetry(job: Job, error: JobError, set: Record<string, unknown> = {}) {
+    const { store, queues } = this.o
+    if (job.attempts < job.maxAttempts && !job.cancelRequested) {
+      await store.transition(job.id, ['submitted', 'running'], 'queued', {
+        via: 'failed',
+        reason: `attempt ${job.attempts} failed: ${error.code}`,
+        set: { ...set, error, backendRef: undefined, backendState: undefined },
+      })
+      await queues.enqueue(job.backend, job.id, job.attempts + 1, job.priority)
+      return
+    }
+    await store.transition(job.id, ['submitted', 'running'], 'failed', {
+      reason: error.code,
+      set: { ...set, error },
+    })
+  }
+
+  private async lastLines(backend: SparkBackend, job: Job): Promise<string[]> {
+    const n = this.o.failureLogLines
+    if (n === 0 || !job.backendRef) return []
+    try {
+      const head = await backend.logs(job.backendRef, 0, 0)
+      const page = await backend.logs(job.backendRef, Math.max(0, head.total - n), n)
+      return page.lines.filter(
+        (l) => l.trim() !== '' && l.trim() !== 'stdout:' && l.trim() !== 'stderr:',
+      )
+    } catch {
+      return []
+    }
+  }
+
+  /** Queued jobs whose queue entry is missing (crash between record and enqueue) get one again. */
+  private async reconcileQueue() {
+    const { store, queues, log } = this.o
+    for (const id of await store.idsInState('queued', 1000)) {
+      const job = await store.get(id)
+      if (!job || job.state !== 'queued' || !this.o.backends.has(job.backend)) continue
+      const attempt = job.attempts + 1
+      const existing = await queues.get(job.backend).getJob(submitJobId(id, attempt))
+      if (!existing) {
+        log.warn({ jobId: id }, 'queued job had no queue entry: enqueued again')
+        await queues.enqueue(job.backend, id, attempt, job.priority)
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/** Helpers for job tests: stage a script, create jobs over inject(), wait for states. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile, mkdtemp } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { App } from '../../src/app.js'
+import type { Job } from '../../src/domain/job-schema.js'
+import type { JobState } from '../../src/domain/job-state.js'
+import type { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
+
+type Tap = { teardown: (fn: () => unknown) => void }
+
+/** Copies a local file to HDFS and returns its hdfs:// URI. */
+export async function stage(
+  hdfs: WebHdfsClient,
+  defaultFs: string,
+  localPath: string,
+  hdfsPath: string,
+) {
+  await hdfs.create(hdfsPath, await readFile(localPath), { overwrite: true })
+  return `${defaultFs}${hdfsPath}`
+}
+
+export async function postJob(app: App, body: unknown, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url: '/v1/jobs', payload: body as object, headers })
+}
+
+export async function createJob(app: App, body: unknown): Promise<Job> {
+  const r = await postJob(app, body)
+  if (r.statusCode !== 202) throw new Error(`POST /v1/jobs: ${r.statusCode} ${r.body}`)
+  return r.json<Job>()
+}
+
+export async function getJob(app: App, id: string): Promise<Job> {
+  return (await app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<Job>()
+}
+
+/** Polls GET /v1/jobs/:id until the job is in one of `states`. */
+export async function waitForState(
+  get: (id: string) => Promise<Job>,
+  id: string,
+  states: JobState[],
+  timeoutMs = 240_000,
+): Promise<Job> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const job = await get(id)
+    if (states.includes(job.state)) return job
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} is ${job.state}, not ${states.join('|')}, after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** Kills a detached child's whole process group (Livy and its spark-submit children). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.pid && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A second, private Livy server (real, from the stack's jars) on its own port. */
+export async function startLivy(t: Tap, port: number): Promise<ChildProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-livy-'))
+  const child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir], {
+    detached: true,
+    stdio: 'ignore',
+  })
+  t.teardown(() => killGroup(child, 'SIGKILL'))
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/batches?size=1`)
+      if (r.ok) return child
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null)
+      throw new Error(`private Livy exited with ${child.exitCode}; logs in ${dir}/logs`)
+    if (Date.now() > deadline) throw new Error('private Livy did not start')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}

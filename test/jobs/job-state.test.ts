@@ -1,0 +1,90 @@
+/** The transition table and the store's atomic transitions (real Redis). */
+import t from 'tap'
+import { Redis } from 'ioredis'
+import {
+  canTransition,
+  IllegalTransitionError,
+  isTerminal,
+  JOB_STATES,
+  StaleTransitionError,
+  TRANSITIONS,
+} from '../../src/domain/job-state.js'
+import { JobStore } from '../../src/domain/job-store.js'
+import { testConfig } from '../helpers/stack.js'
+
+t.test('the table: terminal states lead nowhere but failed → queued (a retry)', async (t) => {
+  t.same(JOB_STATES.filter(isTerminal), ['succeeded', 'failed', 'cancelled'])
+  t.same(TRANSITIONS.succeeded, [])
+  t.same(TRANSITIONS.cancelled, [])
+  t.same(TRANSITIONS.failed, ['queued'])
+  for (const s of JOB_STATES)
+    if (!isTerminal(s)) t.ok(canTransition(s, 'cancelled'), `${s} can be cancelled`)
+  t.notOk(canTransition('queued', 'running'))
+  t.notOk(canTransition('running', 'queued'))
+})
+
+t.test('transitions are atomic, checked and recorded', async (t) => {
+  const config = testConfig()
+  const redis = new Redis(config.SPARKGATE_REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
+  const { job } = await store.create(
+    { batch: { file: 'hdfs://h/x.py', args: [] } },
+    { backend: 'livy' },
+  )
+  t.same(job.spec.batch.args, [], 'empty arrays survive the round trip')
+
+  await t.rejects(store.transition(job.id, ['queued'], 'running'), IllegalTransitionError)
+  await store.transition(job.id, ['queued'], 'staging')
+  t.same(await store.liveIds('livy'), [job.id], 'staging holds a live slot')
+  await t.rejects(
+    store.transition(job.id, ['queued'], 'staging'),
+    StaleTransitionError,
+    'a lost race is stale',
+  )
+
+  // 20 concurrent attempts at the same transition: exactly one wins
+  const results = await Promise.allSettled(
+    Array.from({ length: 20 }, () => store.transition(job.id, ['staging'], 'submitting')),
+  )
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+
+  await store.transition(job.id, ['submitting'], 'submitted', {
+    set: { backendRef: { batchId: '7', batchName: job.id } },
+  })
+  await store.transition(job.id, ['submitted'], 'running')
+  await store.transition(job.id, ['running'], 'queued', {
+    via: 'failed',
+    reason: 'attempt 1 failed',
+  })
+  const after = (await store.get(job.id))!
+  t.equal(after.state, 'queued')
+  t.same(await store.liveIds('livy'), [], 'back in the queue: the slot is free')
+  const events = await store.events(job.id)
+  t.same(
+    events.map((e) => `${e.from}>${e.to}`),
+    [
+      'null>queued',
+      'queued>staging',
+      'staging>submitting',
+      'submitting>submitted',
+      'submitted>running',
+      'running>failed',
+      'failed>queued',
+    ],
+  )
+  t.equal(events[5]!.reason, 'attempt 1 failed')
+  t.ok(after.submittedAt && after.startedAt, 'timestamps are kept')
+})
+
+t.test('a live-slot reservation never exceeds the cap under concurrency', async (t) => {
+  const config = testConfig()
+  const redis = new Redis(config.SPARKGATE_REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
+  const got = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => store.reserveSlot('b', `job-${i}`, 3)),
+  )
+  t.equal(got.filter(Boolean).length, 3)
+  t.equal((await store.liveIds('b')).length, 3)
+})

@@ -1,0 +1,14 @@
+import { readFile } from 'node:fs/promises'
+import t from 'tap'
+import { OPENAPI_FILE, openApiDocument } from '../src/tools/openapi.js'
+
+t.test('openapi/openapi.json is what the gateway serves (run `npm run openapi`)', async (t) => {
+  const committed = await readFile(OPENAPI_FILE, 'utf8')
+  const served = await openApiDocument()
+  t.equal(committed, served, 'openapi/openapi.json has drifted from the routes')
+  const doc = JSON.parse(served)
+  t.equal(doc.openapi, '3.1.0')
+  for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/logs', '/readyz']) {
+    t.ok(doc.paths[path], `documents ${path}`)
+  }
+})
