@@ -244,14 +244,15 @@ start_hdfs() {
   [ -d "$STATE/data/hdfs/data" ] || format=(-format)
   mkdir -p "$STATE/data/hdfs"
   # MiniDFSClusterManager: a NameNode and a DataNode in one JVM, both bound to 127.0.0.1,
-  # the DataNode registered as 127.0.0.1 so WebHDFS redirects stay on loopback.
+  # the DataNode registered as 127.0.0.1 so WebHDFS redirects stay on loopback; listings
+  # page 10 entries at a time (dfs.ls.limit) so LISTSTATUS_BATCH paging is exercised.
   setsid nohup "$JAVA_HOME/bin/java" -Xmx768m "${JDK17_OPENS[@]}" -Djava.net.preferIPv4Stack=true \
     -cp "$(cat "$STATE/run/hdfs.classpath")" \
     -Dlog4j.configuration="file:$STATE/conf/hadoop/log4j.properties" \
     org.apache.hadoop.test.MiniDFSClusterManager "${format[@]}" -datanodes 1 \
     -nnport "$HDFS_NAMENODE_RPC_PORT" -httpport "$HDFS_NAMENODE_HTTP_PORT" \
     -Dhdfs.minidfs.basedir="$STATE/data/hdfs" -Ddfs.permissions.enabled=false -Ddfs.replication=1 \
-    -Ddfs.datanode.hostname=127.0.0.1 -Ddfs.webhdfs.enabled=true \
+    -Ddfs.datanode.hostname=127.0.0.1 -Ddfs.webhdfs.enabled=true -Ddfs.ls.limit=10 \
     >"$STATE/logs/hdfs.log" 2>&1 </dev/null &
   echo $! >"$STATE/run/hdfs.pid"
   wait_for "HDFS (WebHDFS + a live DataNode)" 120 hdfs_up_or_dead hdfs

@@ -47,6 +47,9 @@ export const jobErrors = {
 }
 
 export class JobService {
+  /** create() calls under way: a shutdown lets them finish (record and enqueue) first */
+  private readonly pending = new Set<Promise<unknown>>()
+
   constructor(
     private readonly store: JobStore,
     private readonly queues: SubmitQueues,
@@ -54,7 +57,27 @@ export class JobService {
     private readonly defaultBackend: string,
   ) {}
 
-  async create(spec: JobSpec, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+  create(spec: JobSpec, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+    const work = this.createNow(spec, idempotencyKey)
+    this.pending.add(work)
+    const forget = () => this.pending.delete(work)
+    work.then(forget, forget)
+    return work
+  }
+
+  /** Waits (up to `deadlineMs`) for the create() calls under way; true when none is left. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    const deadline = Date.now() + deadlineMs
+    while (this.pending.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        Promise.allSettled([...this.pending]),
+        new Promise((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now()))),
+      ])
+    }
+    return this.pending.size === 0
+  }
+
+  private async createNow(spec: JobSpec, idempotencyKey?: string) {
     const backend = spec.backend ?? this.defaultBackend
     if (!this.backends.has(backend))
       throw jobErrors.unknownBackend(backend, [...this.backends.keys()])

@@ -29,10 +29,8 @@ export const jobsPlugin = fp(
     const queues = new SubmitQueues(connection, prefix)
     app.decorate('jobStore', store)
     app.decorate('submitQueues', queues)
-    app.decorate(
-      'jobService',
-      new JobService(store, queues, app.backends, config.SPARKGATE_DEFAULT_BACKEND),
-    )
+    const service = new JobService(store, queues, app.backends, config.SPARKGATE_DEFAULT_BACKEND)
+    app.decorate('jobService', service)
 
     const common = { store, queues, backends: app.backends, connection, prefix }
     const workers = roles.has('worker')
@@ -60,6 +58,8 @@ export const jobsPlugin = fp(
       tracker?.start()
     })
     app.addHook('onClose', async () => {
+      // requests whose client went away may still be recording a job: let them finish
+      await service.drain(5_000)
       // Redis down: nothing in flight can finish anyway, so the workers are not waited for
       const up = app.redis.status === 'ready'
       const deadline = config.SPARKGATE_WORKER_LOCK_MS

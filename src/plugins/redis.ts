@@ -28,6 +28,13 @@ export const redisPlugin = fp(
     redis.connect().catch(() => undefined)
     app.decorate('redis', redis)
     app.addHook('onClose', async () => {
+      // QUIT lets pending replies arrive; Redis down: do not wait for it
+      if (redis.status === 'ready') {
+        await Promise.race([
+          redis.quit().catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+        ])
+      }
       redis.disconnect()
     })
   },

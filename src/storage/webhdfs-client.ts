@@ -55,6 +55,8 @@ export interface WebHdfsOptions {
 }
 
 export interface WriteOptions {
+  /** aborts the DataNode transfer (e.g. the uploading client went away) */
+  signal?: AbortSignal
   overwrite?: boolean
   permission?: string
   replication?: number
@@ -71,6 +73,7 @@ export class WebHdfsError extends Error {
       | 'standby'
       | 'invalid'
       | 'unavailable'
+      | 'aborted'
       | 'remote',
     message: string,
     readonly status?: number,
@@ -201,13 +204,17 @@ export class WebHdfsClient {
       replication: options.replication,
       blocksize: options.blockSize,
     })
-    await this.send('PUT', location, body, 201)
+    await this.send('PUT', location, body, 201, options.signal)
   }
 
   /** Two-step APPEND (POST), like create. */
-  async append(path: string, body: Readable | Buffer | string): Promise<void> {
+  async append(
+    path: string,
+    body: Readable | Buffer | string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const location = await this.redirect('POST', path, 'APPEND', {})
-    await this.send('POST', location, body, 200)
+    await this.send('POST', location, body, 200, options.signal)
   }
 
   /** Streams a file (or a byte range of it) from the DataNode. */
@@ -302,6 +309,7 @@ export class WebHdfsClient {
     location: string,
     body: Readable | Buffer | string,
     expect: number,
+    signal?: AbortSignal,
   ) {
     const r = await this.transfer(() =>
       this.http.request({
@@ -309,6 +317,7 @@ export class WebHdfsClient {
         url: location,
         data: body,
         timeout: 0,
+        ...(signal ? { signal } : {}),
         headers: { 'content-type': 'application/octet-stream' },
       }),
     )
@@ -320,6 +329,9 @@ export class WebHdfsClient {
     try {
       return await request()
     } catch (error) {
+      if (isAxiosError(error) && error.code === 'ERR_CANCELED') {
+        throw new WebHdfsError('aborted', 'WebHDFS transfer aborted')
+      }
       if (isAxiosError(error)) {
         throw new WebHdfsError('unavailable', `WebHDFS unreachable: ${error.code ?? error.message}`)
       }

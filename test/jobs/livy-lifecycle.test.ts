@@ -49,6 +49,16 @@ t.test('jobs through the real Livy', async (t) => {
     batch: { file: sleeping, args: ['600'] },
   })
 
+  await t.test("a 4xx from Livy fails the job at once with Livy's message", async (t) => {
+    // Livy refuses local paths outside livy.file.local-dir-whitelist with a 400
+    const job = await createJob(app, { name: 'rejected', batch: { file: 'file:///tmp/nope.py' } })
+    const done = await waitForState(get, job.id, ['failed', 'succeeded', 'cancelled'], 60_000)
+    t.equal(done.state, 'failed')
+    t.equal(done.error?.code, 'BACKEND_REJECTED')
+    t.match(done.error?.message, /cannot be added to user sessions/)
+    t.notOk(done.backendRef, 'nothing was submitted')
+  })
+
   await t.test('a batch that succeeds writes its output to HDFS', async (t) => {
     const job = await waitForState(get, ok.id, ['succeeded', 'failed', 'cancelled'])
     t.equal(job.state, 'succeeded', JSON.stringify(job.error))
