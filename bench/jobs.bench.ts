@@ -28,6 +28,7 @@ import { configWith } from '../src/config.js'
 import { JobStore } from '../src/domain/job-store.js'
 import { connectionFrom, SubmitQueues } from '../src/workers/queues.js'
 import { Tracker } from '../src/workers/tracker.js'
+import { removePrefix } from './cleanup.js'
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10)
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16)
@@ -59,15 +60,6 @@ function table(title: string, head: string[], rows: (string | number)[][]) {
     console.log(`| ${r.map((c, j) => c.padEnd(widths[j]!)).join(' | ')} |`)
     if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
   }
-}
-
-async function removePrefix(redis: Redis, prefix: string) {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await redis.unlink(...keys)
-  } while (cursor !== '0')
 }
 
 async function hammer(url: string): Promise<{ rps: number; p50: number; p99: number }> {

@@ -9,10 +9,12 @@ import { installErrorHandling } from './errors.js'
 import { configPlugin } from './plugins/config.js'
 import { hdfsPlugin } from './plugins/hdfs.js'
 import { backendsPlugin } from './plugins/backends.js'
+import { datasetsPlugin } from './plugins/datasets.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { healthRoutes } from './routes/health/index.js'
+import { datasetRoutes } from './routes/datasets/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
 import { serverOptions } from './server-options.js'
 
@@ -31,12 +33,14 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   await app.register(backendsPlugin)
 
   // domain
+  await app.register(datasetsPlugin)
   await app.register(jobsPlugin)
 
   // routes
   await app.register(healthRoutes)
   if (config.SPARKGATE_ROLES.split(',').includes('api')) {
     await app.register(jobRoutes, { prefix: '/v1/jobs' })
+    await app.register(datasetRoutes, { prefix: '/v1/datasets' })
   }
 
   return app

@@ -51,6 +51,17 @@ export const ConfigSchema = Type.Object(
       minLength: 1,
       description: 'user.name for WebHDFS simple authentication.',
     }),
+    SPARKGATE_HDFS_ROOT: Type.String({
+      default: '/sparkgate',
+      pattern: '^(/[A-Za-z0-9._-]+)+$',
+      description:
+        'HDFS folder of everything Sparkgate stages: datasets/, artifacts/, runs/, tmp/.',
+    }),
+    SPARKGATE_DATASET_MAX_BYTES: Type.Integer({
+      default: 10737418240,
+      minimum: 1,
+      description: 'Largest dataset upload in bytes (10 GiB); larger ones get a 413.',
+    }),
     SPARKGATE_LIVY_URL: Url('http://127.0.0.1:8998', 'Apache Livy REST endpoint.'),
     SPARKGATE_ROLES: Type.String({
       default: 'api,worker,tracker',

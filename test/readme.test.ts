@@ -1,6 +1,7 @@
 /** The README documents every configuration variable with its real default. */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ConfigSchema } from '../src/config.js'
 
 const readme = readFileSync('README.md', 'utf8')
@@ -14,10 +15,21 @@ t.test('README lists every SPARKGATE_* variable with its default', async (t) => 
   }
 })
 
-t.test('README names no variable that does not exist', async (t) => {
-  const known = Object.keys(ConfigSchema.properties)
+/** The error codes the gateway can answer with: SPARKGATE_* string literals in src/. */
+function errorCodes(dir = 'src'): Set<string> {
+  const codes = new Set<string>()
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8')
+    for (const m of text.matchAll(/'(SPARKGATE_[A-Z_]+)'/g)) codes.add(m[1]!)
+  }
+  return codes
+}
+
+t.test('README names no variable or error code that does not exist', async (t) => {
+  const known = new Set([...Object.keys(ConfigSchema.properties), ...errorCodes()])
   for (const m of readme.matchAll(/`(SPARKGATE_[A-Z_]+)`/g))
-    t.ok(known.includes(m[1]!), `${m[1]} exists`)
+    t.ok(known.has(m[1]!), `${m[1]} exists`)
 })
 
 t.test('README states the two commands', async (t) => {

@@ -8,9 +8,10 @@ import { JOB_STATES, type JobState } from './job-state.js'
 const MEMORY = '^[1-9][0-9]{0,6}[kKmMgGtT]?$'
 /** Where a cluster can read a file from. */
 const ClusterUri = Type.String({
-  pattern: '^(hdfs|abfss|wasbs|s3a|gs|file)://[^\\s]+$',
+  pattern: '^(hdfs|abfss|wasbs|s3a|gs|file|dataset)://[^\\s]+$',
   maxLength: 2048,
-  description: 'A URI the cluster can read, e.g. hdfs://namenode:8020/path/app.py',
+  description:
+    'A URI the cluster can read, e.g. hdfs://namenode:8020/path/app.py, or dataset://<id> for an uploaded dataset.',
   examples: ['hdfs://127.0.0.1:8020/sparkgate/artifacts/app.py'],
 })
 
@@ -135,6 +136,11 @@ export const JobSchema = Type.Object(
     cancelRequested: Type.Optional(Type.Boolean()),
     backendRef: Type.Optional(BackendRefSchema),
     error: Type.Optional(JobErrorSchema),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Each dataset:// reference of the spec and the hdfs:// URI it runs with.',
+      }),
+    ),
     spec: JobSpecSchema,
   },
   {},

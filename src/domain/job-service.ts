@@ -9,6 +9,7 @@ import type { SubmitQueues } from '../workers/queues.js'
 import type { Job, JobSpec } from './job-schema.js'
 import { isTerminal } from './job-state.js'
 import { StaleTransitionError } from './job-state.js'
+import type { DatasetService } from '../datasets/dataset-service.js'
 import type { JobStore } from './job-store.js'
 
 export const jobErrors = {
@@ -46,6 +47,20 @@ export const jobErrors = {
     ),
 }
 
+/** Every place of a spec that takes a URI (or an argument), with its field name. */
+function referenceFields(spec: JobSpec): [string, string][] {
+  const b = spec.batch
+  const list = (name: string, values?: string[]) =>
+    (values ?? []).map((v, i): [string, string] => [`body.batch.${name}.${i}`, v])
+  return [
+    ['body.batch.file', b.file],
+    ...list('pyFiles', b.pyFiles),
+    ...list('files', b.files),
+    ...list('jars', b.jars),
+    ...list('args', b.args),
+  ]
+}
+
 export class JobService {
   /** create() calls under way: a shutdown lets them finish (record and enqueue) first */
   private readonly pending = new Set<Promise<unknown>>()
@@ -55,6 +70,7 @@ export class JobService {
     private readonly queues: SubmitQueues,
     private readonly backends: Map<string, ConfiguredBackend>,
     private readonly defaultBackend: string,
+    private readonly datasets?: DatasetService,
   ) {}
 
   create(spec: JobSpec, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
@@ -81,10 +97,18 @@ export class JobService {
     const backend = spec.backend ?? this.defaultBackend
     if (!this.backends.has(backend))
       throw jobErrors.unknownBackend(backend, [...this.backends.keys()])
-    const result = await this.store.create(spec, { backend: this.defaultBackend }, idempotencyKey)
+    const refs = this.datasets
+      ? await this.datasets.resolve(referenceFields(spec))
+      : { ids: [], inputs: {} }
+    const result = await this.store.create(
+      spec,
+      { backend: this.defaultBackend, inputs: refs.inputs },
+      idempotencyKey,
+    )
     if (result.conflict) throw jobErrors.idempotencyConflict(idempotencyKey ?? '', result.job.id)
     // Recorded first, enqueued second: a crash in between leaves a queued record that the
     // worker's reconciliation enqueues again (the BullMQ job id makes that a no-op otherwise).
+    if (result.created) await this.datasets?.addUsers(refs.ids, result.job.id)
     if (result.created) await this.queues.enqueue(backend, result.job.id, 1, result.job.priority)
     return { job: result.job, created: result.created }
   }

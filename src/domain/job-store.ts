@@ -118,7 +118,7 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value)
 }
 
-const JSON_FIELDS = new Set(['spec', 'backendRef', 'error'])
+const JSON_FIELDS = new Set(['spec', 'backendRef', 'error', 'inputs'])
 const INT_FIELDS = new Set(['attempts', 'maxAttempts', 'priority', 'timeoutSeconds'])
 
 export class JobStore {
@@ -142,7 +142,7 @@ export class JobStore {
    */
   async create(
     spec: JobSpec,
-    defaults: { backend: string },
+    defaults: { backend: string; inputs?: Record<string, string> },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
     const id = randomUUID()
@@ -163,6 +163,9 @@ export class JobStore {
       updatedAt: at,
       sortKey,
       spec,
+      ...(defaults.inputs && Object.keys(defaults.inputs).length > 0
+        ? { inputs: defaults.inputs }
+        : {}),
     }
     const flat = Object.entries(fields)
       .filter(([, v]) => v !== undefined)

@@ -29,7 +29,13 @@ export const jobsPlugin = fp(
     const queues = new SubmitQueues(connection, prefix)
     app.decorate('jobStore', store)
     app.decorate('submitQueues', queues)
-    const service = new JobService(store, queues, app.backends, config.SPARKGATE_DEFAULT_BACKEND)
+    const service = new JobService(
+      store,
+      queues,
+      app.backends,
+      config.SPARKGATE_DEFAULT_BACKEND,
+      app.datasets,
+    )
     app.decorate('jobService', service)
 
     const common = { store, queues, backends: app.backends, connection, prefix }
@@ -69,6 +75,11 @@ export const jobsPlugin = fp(
   },
   {
     name: 'sparkgate-jobs',
-    dependencies: ['sparkgate-config', 'sparkgate-redis', 'sparkgate-backends'],
+    dependencies: [
+      'sparkgate-config',
+      'sparkgate-redis',
+      'sparkgate-backends',
+      'sparkgate-datasets',
+    ],
   },
 )

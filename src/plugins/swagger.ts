@@ -18,8 +18,25 @@ export const swaggerPlugin = fp(
         },
         tags: [
           { name: 'jobs', description: 'Spark jobs: queue, follow, cancel, logs' },
+          { name: 'datasets', description: 'Datasets staged on HDFS: upload, list, preview' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
+      },
+      // a route that reads its body as a stream documents it under x-request-body
+      transformObject: (document) => {
+        const openapiObject =
+          'openapiObject' in document ? document.openapiObject : document.swaggerObject
+        const paths = (openapiObject.paths ?? {}) as Record<string, Record<string, unknown>>
+        for (const path of Object.values(paths)) {
+          for (const value of Object.values(path)) {
+            const op = value as Record<string, unknown> | null
+            if (op && typeof op === 'object' && 'x-request-body' in op) {
+              op['requestBody'] = op['x-request-body']
+              delete op['x-request-body']
+            }
+          }
+        }
+        return openapiObject
       },
       refResolver: {
         buildLocalReference: (json, _base, _fragment, i) =>

@@ -44,14 +44,16 @@ export function batchName(jobId: string, attempt: number) {
 
 export function toSubmission(job: Job, attempt: number): BatchSubmission {
   const { batch, resources } = job.spec
+  // dataset://<id> references run with the hdfs:// URI recorded when the job was accepted
+  const r = (value: string) => job.inputs?.[value] ?? value
   return {
     name: batchName(job.id, attempt),
-    file: batch.file,
+    file: r(batch.file),
     ...(batch.className ? { className: batch.className } : {}),
-    ...(batch.args ? { args: batch.args } : {}),
-    ...(batch.pyFiles ? { pyFiles: batch.pyFiles } : {}),
-    ...(batch.jars ? { jars: batch.jars } : {}),
-    ...(batch.files ? { files: batch.files } : {}),
+    ...(batch.args ? { args: batch.args.map(r) } : {}),
+    ...(batch.pyFiles ? { pyFiles: batch.pyFiles.map(r) } : {}),
+    ...(batch.jars ? { jars: batch.jars.map(r) } : {}),
+    ...(batch.files ? { files: batch.files.map(r) } : {}),
     ...(batch.conf ? { conf: batch.conf } : {}),
     ...resources,
   }

@@ -1,0 +1,206 @@
+/**
+ * Datasets: upload (stream → temp → hash → rename → record), get, list, preview, delete,
+ * and the resolution of `dataset://<id>` references in job specs.
+ */
+import type { Readable } from 'node:stream'
+import { SparkgateError, errors } from '../errors.js'
+import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+import type { Dataset } from './dataset-schema.js'
+import type { DatasetStore } from './dataset-store.js'
+import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
+import { type Staging, UploadAbortedError, UploadTooLargeError } from './staging.js'
+
+export const datasetErrors = {
+  tooLarge: (limit: number) =>
+    new SparkgateError(
+      'SPARKGATE_UPLOAD_TOO_LARGE',
+      413,
+      `the upload is larger than the limit of ${limit} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
+      { limit },
+    ),
+  empty: () =>
+    new SparkgateError(
+      'SPARKGATE_EMPTY_UPLOAD',
+      400,
+      'the upload has no bytes: a dataset cannot be empty',
+      {
+        errors: [{ field: 'body', rule: 'minLength', message: 'body must not be empty' }],
+      },
+    ),
+  aborted: () =>
+    new SparkgateError(
+      'SPARKGATE_UPLOAD_ABORTED',
+      400,
+      'the client closed the connection before the upload was complete; nothing was kept',
+    ),
+  hdfs: (error: WebHdfsError) =>
+    error.kind === 'unavailable' || error.kind === 'standby'
+      ? new SparkgateError(
+          'SPARKGATE_HDFS_UNAVAILABLE',
+          503,
+          `HDFS is unavailable: ${error.message}`,
+        )
+      : error,
+  inUse: (id: string, jobId: string) =>
+    new SparkgateError(
+      'SPARKGATE_DATASET_IN_USE',
+      409,
+      `dataset ${id} is used by job ${jobId}, which has not ended`,
+      { jobId },
+    ),
+  previewUnsupported: (format: string) =>
+    new SparkgateError(
+      'SPARKGATE_PREVIEW_UNSUPPORTED',
+      415,
+      `a ${format} dataset has no text rows to preview`,
+    ),
+  unknownReference: (field: string, id: string) =>
+    new SparkgateError(
+      'SPARKGATE_VALIDATION',
+      400,
+      `${field} names dataset ${id}, which does not exist`,
+      {
+        errors: [{ field, rule: 'dataset', message: `${field}: no dataset ${id}` }],
+      },
+    ),
+}
+
+const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
+
+export interface Preview {
+  id: string
+  format: string
+  lines: string[]
+  columns?: string[]
+  rows?: string[][]
+}
+
+export class DatasetService {
+  constructor(
+    private readonly store: DatasetStore,
+    private readonly staging: Staging,
+    private readonly hdfs: WebHdfsClient,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Streams an upload into place; `created` is false when the bytes were known already. */
+  async upload(source: Readable, name: string): Promise<{ dataset: Dataset; created: boolean }> {
+    try {
+      const staged = await this.staging.upload(source, this.maxBytes)
+      if (staged.size === 0) {
+        await this.staging.discard(staged.tmpPath)
+        throw datasetErrors.empty()
+      }
+      const known = await this.store.get(staged.sha256)
+      if (known) {
+        await this.staging.discard(staged.tmpPath)
+        return { dataset: known, created: false }
+      }
+      const path = await this.staging.place(staged, name)
+      const format = formatOf(name)
+      const columns =
+        format === 'csv' ? sniffCsv(staged.head, staged.size === staged.head.length) : undefined
+      const dataset: Dataset = {
+        id: staged.sha256,
+        name,
+        size: staged.size,
+        sha256: staged.sha256,
+        uri: this.staging.uri(path),
+        path,
+        format,
+        ...(columns ? { columns } : {}),
+        createdAt: new Date().toISOString(),
+      }
+      const result = await this.store.createIfAbsent(dataset)
+      // a concurrent upload of the same bytes under another name won: drop our copy
+      if (!result.created && result.dataset.path !== path) await this.staging.discard(path)
+      return result
+    } catch (error) {
+      if (error instanceof UploadTooLargeError) throw datasetErrors.tooLarge(this.maxBytes)
+      if (error instanceof UploadAbortedError) throw datasetErrors.aborted()
+      if (error instanceof WebHdfsError) throw datasetErrors.hdfs(error)
+      throw error
+    }
+  }
+
+  async mustGet(id: string): Promise<Dataset> {
+    const dataset = await this.store.get(id)
+    if (!dataset) throw errors.notFound('dataset', id)
+    return dataset
+  }
+
+  list(limit: number, cursor?: string) {
+    return this.store.list(limit, cursor)
+  }
+
+  /** The first `rows` lines, read as a stream that is closed as soon as they are in. */
+  async preview(id: string, rows: number): Promise<Preview> {
+    const dataset = await this.mustGet(id)
+    if (dataset.format === 'parquet' || dataset.format === 'other')
+      throw datasetErrors.previewUnsupported(dataset.format)
+    const wanted = dataset.format === 'csv' ? rows + 1 : rows
+    const lines: string[] = []
+    let rest = ''
+    let stream: Readable | undefined
+    try {
+      // at most 1 MiB is read, whatever the line lengths
+      stream = await this.hdfs.open(dataset.path, { length: 1024 * 1024 })
+      for await (const chunk of stream) {
+        const parts = (rest + (chunk as Buffer).toString('utf8')).split(/\r?\n/)
+        rest = parts.pop() ?? ''
+        lines.push(...parts)
+        if (lines.length >= wanted) break
+      }
+      if (lines.length < wanted && rest !== '') lines.push(rest)
+    } catch (error) {
+      if (error instanceof WebHdfsError) throw datasetErrors.hdfs(error)
+      throw error
+    } finally {
+      stream?.destroy()
+    }
+    const kept = lines.slice(0, wanted).map((l, i) => (i === 0 ? l.replace(/^\uFEFF/, '') : l))
+    if (dataset.format !== 'csv') return { id, format: dataset.format, lines: kept }
+    const [header, ...body] = kept
+    return {
+      id,
+      format: dataset.format,
+      lines: kept,
+      columns: header === undefined ? [] : splitCsvLine(header),
+      rows: body.map((l) => splitCsvLine(l)),
+    }
+  }
+
+  /** Deletes the record, then the bytes; 409 while a job that has not ended uses it. */
+  async delete(id: string): Promise<void> {
+    const dataset = await this.mustGet(id)
+    const result = await this.store.delete(dataset)
+    if (!result.deleted) {
+      if (result.liveJob) throw datasetErrors.inUse(id, result.liveJob)
+      throw errors.notFound('dataset', id)
+    }
+    await this.staging.discard(this.staging.datasetDir(dataset.id))
+  }
+
+  /**
+   * Resolves `dataset://<id>` wherever a job takes a URI (batch file, pyFiles, files,
+   * jars, args): returns the ids and the map of reference → hdfs:// URI, or a 400 naming
+   * the field of an unknown id.
+   */
+  async resolve(
+    fields: [string, string][],
+  ): Promise<{ ids: string[]; inputs: Record<string, string> }> {
+    const inputs: Record<string, string> = {}
+    for (const [field, value] of fields) {
+      const id = DATASET_REF.exec(value)?.[1]
+      if (!id || inputs[value]) continue
+      const dataset = await this.store.get(id)
+      if (!dataset) throw datasetErrors.unknownReference(field, id)
+      inputs[value] = dataset.uri
+    }
+    return { ids: Object.keys(inputs).map((ref) => DATASET_REF.exec(ref)![1]!), inputs }
+  }
+
+  addUsers(ids: string[], jobId: string) {
+    return this.store.addUsers(ids, jobId)
+  }
+}

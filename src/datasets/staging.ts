@@ -1,0 +1,180 @@
+/**
+ * Staging on HDFS. An upload streams to `<root>/tmp/<uuid>` while its SHA-256 and size
+ * are computed and its first bytes kept for sniffing; only when every byte has arrived is
+ * it renamed to `<root>/datasets/<sha256>/<name>`. Whatever goes wrong — the client goes
+ * away, the size limit is passed, HDFS fails — the temp file is deleted, so a cut upload
+ * leaves nothing behind and nothing listed. Memory stays flat: bytes pass through one
+ * stream, never gathered.
+ *
+ * Job scripts (artifacts) go to `<root>/artifacts/<sha256>/<name>` the same way, once per
+ * content: a stat first, an upload only when the path is missing.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { type Readable, Transform, type TransformCallback } from 'node:stream'
+import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+import { SNIFF_BYTES } from './sniff.js'
+
+export class UploadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the upload is larger than the limit of ${limit} bytes`)
+    this.name = 'UploadTooLargeError'
+  }
+}
+
+export class UploadAbortedError extends Error {
+  constructor(cause?: unknown) {
+    super('the client closed the connection before the upload was complete', { cause })
+    this.name = 'UploadAbortedError'
+  }
+}
+
+export interface StagedUpload {
+  sha256: string
+  size: number
+  /** the first SNIFF_BYTES bytes */
+  head: Buffer
+  /** the temp path holding the bytes (rename or discard it) */
+  tmpPath: string
+}
+
+/** Counts, hashes and keeps the head of the bytes that pass; fails past `limit`. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256')
+  size = 0
+  private readonly headChunks: Buffer[] = []
+  private headSize = 0
+
+  constructor(private readonly limit: number) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.size += chunk.length
+    if (this.size > this.limit) return done(new UploadTooLargeError(this.limit))
+    this.hash.update(chunk)
+    if (this.headSize < SNIFF_BYTES) {
+      const part = chunk.subarray(0, SNIFF_BYTES - this.headSize)
+      this.headChunks.push(Buffer.from(part))
+      this.headSize += part.length
+    }
+    done(null, chunk)
+  }
+
+  head() {
+    return Buffer.concat(this.headChunks)
+  }
+}
+
+export class Staging {
+  private tmpReady?: Promise<unknown>
+
+  constructor(
+    private readonly hdfs: WebHdfsClient,
+    /** HDFS folder of everything Sparkgate stages, e.g. /sparkgate */
+    readonly root: string,
+    /** fs.defaultFS, e.g. hdfs://127.0.0.1:8020 */
+    private readonly defaultFs: string,
+  ) {}
+
+  uri(path: string) {
+    return `${this.defaultFs.replace(/\/+$/, '')}${path}`
+  }
+
+  datasetDir(sha256: string) {
+    return `${this.root}/datasets/${sha256}`
+  }
+
+  /**
+   * Streams `source` to a temp file on HDFS. On any failure the temp file is removed and
+   * the error rethrown: UploadTooLargeError, UploadAbortedError, or a WebHdfsError.
+   */
+  async upload(source: Readable, limit: number): Promise<StagedUpload> {
+    this.tmpReady ??= this.hdfs.mkdirs(`${this.root}/tmp`).catch((error: unknown) => {
+      this.tmpReady = undefined
+      throw error
+    })
+    await this.tmpReady
+    const tmpPath = `${this.root}/tmp/${randomUUID()}`
+    const meter = new Meter(limit)
+    const controller = new AbortController()
+    // The source is never destroyed here: on a failure it is only unpiped, so that the
+    // caller can still answer (a 413 on the same connection) before closing it.
+    let failure: unknown
+    const fail = (error: unknown) => {
+      if (failure !== undefined) return
+      failure = error
+      source.unpipe(meter)
+      controller.abort()
+      meter.destroy()
+    }
+    const onSourceError = (error: unknown) => fail(new UploadAbortedError(error))
+    const onSourceClose = () => {
+      if (!source.readableEnded) fail(new UploadAbortedError())
+    }
+    source.on('error', onSourceError)
+    source.on('close', onSourceClose)
+    meter.on('error', fail)
+    source.pipe(meter)
+    try {
+      await this.hdfs.create(tmpPath, meter, { overwrite: false, signal: controller.signal })
+      if (failure !== undefined)
+        throw failure instanceof Error ? failure : new UploadAbortedError(failure)
+    } catch (error) {
+      fail(error)
+      await this.discard(tmpPath)
+      const cause = failure ?? error
+      if (cause instanceof UploadTooLargeError || cause instanceof UploadAbortedError) throw cause
+      if (cause instanceof WebHdfsError && cause.kind !== 'aborted') throw cause
+      throw new UploadAbortedError(cause)
+    } finally {
+      source.off('error', onSourceError)
+      source.off('close', onSourceClose)
+    }
+    return { sha256: meter.hash.digest('hex'), size: meter.size, head: meter.head(), tmpPath }
+  }
+
+  /**
+   * Moves a complete upload to `<root>/datasets/<sha256>/<name>`. When that file is there
+   * already (the same bytes and name uploaded before, or concurrently) the temp file is
+   * dropped and the existing one kept: the content is the same.
+   */
+  async place(upload: StagedUpload, name: string): Promise<string> {
+    const dir = this.datasetDir(upload.sha256)
+    const path = `${dir}/${name}`
+    try {
+      await this.hdfs.mkdirs(dir)
+      if (!(await this.hdfs.rename(upload.tmpPath, path))) {
+        if (!(await this.hdfs.stat(path))) throw new Error(`could not move the upload to ${path}`)
+        await this.discard(upload.tmpPath)
+      }
+    } catch (error) {
+      await this.discard(upload.tmpPath)
+      throw error
+    }
+    return path
+  }
+
+  /** Deletes a path, ignoring errors (best effort clean-up). */
+  async discard(path: string) {
+    await this.hdfs.delete(path, true).catch(() => undefined)
+  }
+
+  /**
+   * Stages a local file (a job script from jobs/) once per content and returns its
+   * hdfs:// URI: `<root>/artifacts/<sha256>/<name>`.
+   */
+  async artifact(localPath: string, name = basename(localPath)): Promise<string> {
+    const sha256 = createHash('sha256')
+      .update(await readFile(localPath))
+      .digest('hex')
+    const path = `${this.root}/artifacts/${sha256}/${name}`
+    if (await this.hdfs.stat(path)) return this.uri(path)
+    const staged = await this.upload(createReadStream(localPath), Number.MAX_SAFE_INTEGER)
+    await this.hdfs.mkdirs(`${this.root}/artifacts/${sha256}`)
+    if (!(await this.hdfs.rename(staged.tmpPath, path))) await this.discard(staged.tmpPath)
+    return this.uri(path)
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * /v1/datasets: streamed upload (raw body or multipart), list, get, preview, delete.
+ *
+ * This plugin is encapsulated: its own content-type parsers hand the request stream to
+ * the handler untouched (any content type; multipart through @fastify/multipart), so no
+ * upload is ever buffered by a body parser and the JSON routes elsewhere keep theirs.
+ */
+import multipart from '@fastify/multipart'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Readable } from 'node:stream'
+import { DatasetSchema, nameProblem } from '../../datasets/dataset-schema.js'
+import { InvalidDatasetCursorError } from '../../datasets/dataset-store.js'
+import { datasetErrors } from '../../datasets/dataset-service.js'
+import { SparkgateError } from '../../errors.js'
+import {
+  DatasetIdParams,
+  DatasetList,
+  ListQuery,
+  PreviewQuery,
+  PreviewSchema,
+  Problem,
+  UploadBodyDoc,
+  UploadQuery,
+} from './schemas.js'
+
+function invalid(field: string, rule: string, message: string) {
+  return new SparkgateError('SPARKGATE_VALIDATION', 400, `${field} ${message}`, {
+    errors: [{ field, rule, message: `${field} ${message}` }],
+  })
+}
+
+export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const service = app.datasets
+  const limit = service.maxBytes
+
+  app.removeAllContentTypeParsers()
+  // any content type: the handler reads request.raw as a stream
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+  await app.register(multipart, {
+    // one file part; one byte over the limit so that the size check below sees it
+    limits: { files: 1, fileSize: limit + 1, fields: 5, parts: 6, fieldSize: 1024 },
+  })
+
+  app.post(
+    '',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: 'uploadDataset',
+        summary: 'Upload a dataset (streamed to HDFS)',
+        description:
+          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file on HDFS while their SHA-256 is computed, then move to /sparkgate/datasets/<sha256>/<name>. 201 with the dataset; the same bytes again → 200 with the existing one. A cut upload leaves nothing.',
+        querystring: UploadQuery,
+        'x-request-body': UploadBodyDoc,
+        response: {
+          200: DatasetSchema,
+          201: DatasetSchema,
+          400: Problem,
+          413: Problem,
+          503: Problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      let source: Readable
+      let name = request.query.name
+      let truncated: () => boolean = () => false
+      if (request.isMultipart()) {
+        const part = await request.file()
+        if (!part) throw invalid('body.file', 'required', 'must be a file part')
+        name ??= part.filename
+        source = part.file
+        truncated = () => part.file.truncated
+      } else {
+        const declared = Number(request.headers['content-length'] ?? NaN)
+        if (declared > limit) {
+          reply.header('connection', 'close')
+          throw datasetErrors.tooLarge(limit)
+        }
+        if (declared === 0) throw datasetErrors.empty()
+        if (name === undefined) throw invalid('querystring.name', 'required', 'is required')
+        source = request.raw
+      }
+      const problem = name === undefined ? 'is required' : nameProblem(name)
+      const field = request.query.name === undefined ? 'body.file.filename' : 'querystring.name'
+      if (problem !== undefined || name === undefined) {
+        source.resume()
+        throw invalid(field, 'name', problem ?? 'is required')
+      }
+      try {
+        const { dataset, created } = await service.upload(source, name)
+        if (truncated()) throw datasetErrors.tooLarge(limit)
+        reply.header('location', `/v1/datasets/${dataset.id}`)
+        return await reply.code(created ? 201 : 200).send(dataset)
+      } catch (error) {
+        if (error instanceof SparkgateError && error.status === 413)
+          reply.header('connection', 'close')
+        throw error
+      }
+    },
+  )
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: 'listDatasets',
+        summary: 'List datasets, newest first',
+        querystring: ListQuery,
+        response: { 200: DatasetList, 400: Problem },
+      },
+    },
+    async (request) => {
+      try {
+        return await service.list(request.query.limit, request.query.cursor)
+      } catch (error) {
+        if (error instanceof InvalidDatasetCursorError)
+          throw invalid('querystring.cursor', 'cursor', 'is not a cursor this API returned')
+        throw error
+      }
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: 'getDataset',
+        summary: 'One dataset',
+        params: DatasetIdParams,
+        response: { 200: DatasetSchema, 400: Problem, 404: Problem },
+      },
+    },
+    async (request) => service.mustGet(request.params.id),
+  )
+
+  app.get(
+    '/:id/preview',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: 'previewDataset',
+        summary: 'The first rows (streamed from HDFS, never the whole file)',
+        params: DatasetIdParams,
+        querystring: PreviewQuery,
+        response: { 200: PreviewSchema, 404: Problem, 415: Problem, 503: Problem },
+      },
+    },
+    async (request) => service.preview(request.params.id, request.query.rows),
+  )
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: 'deleteDataset',
+        summary: 'Delete a dataset',
+        description:
+          'Removes the record and the bytes. 409 while a job that has not ended uses it.',
+        params: DatasetIdParams,
+        response: { 204: { type: 'null' }, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      await service.delete(request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+}

@@ -1,0 +1,67 @@
+/** Request and response schemas of /v1/datasets. */
+import { Type } from 'typebox'
+import { DatasetName, DatasetSchema } from '../../datasets/dataset-schema.js'
+
+export const Problem = Type.Ref('Problem')
+
+export const DatasetIdParams = Type.Object({
+  id: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The SHA-256 of the bytes.' }),
+})
+
+export const UploadQuery = Type.Object(
+  {
+    name: Type.Optional({
+      ...DatasetName,
+      description:
+        'File name of the dataset (its extension gives the format). Required for a raw body; a multipart upload defaults to its file name.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const PreviewQuery = Type.Object(
+  { rows: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }) },
+  { additionalProperties: false },
+)
+
+export const DatasetList = Type.Object({
+  items: Type.Array(DatasetSchema),
+  nextCursor: Type.Optional(Type.String()),
+})
+
+export const PreviewSchema = Type.Object({
+  id: Type.String(),
+  format: Type.String(),
+  lines: Type.Array(Type.String(), { description: 'The first lines as text.' }),
+  columns: Type.Optional(Type.Array(Type.String(), { description: 'CSV: the header.' })),
+  rows: Type.Optional(
+    Type.Array(Type.Array(Type.String()), { description: 'CSV: the rows, split into fields.' }),
+  ),
+})
+
+/** For the OpenAPI document only (the route reads the raw stream itself). */
+export const UploadBodyDoc = {
+  content: {
+    'application/octet-stream': {
+      schema: { type: 'string', format: 'binary', description: 'The file, as the raw body.' },
+    },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        properties: { file: { type: 'string', format: 'binary' } },
+        required: ['file'],
+      },
+    },
+  },
+  required: true,
+}
