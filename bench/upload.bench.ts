@@ -46,16 +46,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000
 }
 
-function stackEnv(): Record<string, string> {
-  const out = execFileSync('bash', [join(root, 'docker/local/stack.sh'), 'env'], {
-    encoding: 'utf8',
-  })
-  const env: Record<string, string> = {}
-  for (const line of out.split('\n')) {
-    const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim())
-    if (m) env[m[1]!] = m[2]!.replace(/^['"]|['"]$/g, '')
-  }
-  return env
+/** JAVA_HOME as the stack's scripts set it. */
+function javaHome(): string {
+  const script = `eval "$(bash ${join(root, 'docker/local/stack.sh')} env)"; printf %s "$JAVA_HOME"`
+  return execFileSync('bash', ['-c', script], { encoding: 'utf8' })
 }
 
 async function makeFile(path: string, mib: number) {
@@ -159,14 +153,14 @@ async function main() {
   const gateway = await viaGateway(file, size)
 
   // hdfs dfs -put: FsShell from the stack's Hadoop jars (JVM start-up included)
-  const env = stackEnv()
   const classpath = (await readFile(join(root, '.stack/run/hdfs.classpath'), 'utf8')).trim()
   const putSeconds = await timed(async () => {
     execFileSync(
-      join(env['JAVA_HOME'] ?? '/usr', 'bin/java'),
+      join(javaHome(), 'bin/java'),
       [
         '-cp',
-        classpath,
+        // the stack's core-site.xml / hdfs-site.xml first
+        `${join(root, '.stack/conf/hadoop')}:${classpath}`,
         '-Dlog4j.configuration=file:' + join(root, '.stack/conf/hadoop/log4j.properties'),
         'org.apache.hadoop.fs.FsShell',
         '-fs',

@@ -16,6 +16,7 @@ import { swaggerPlugin } from './plugins/swagger.js'
 import { healthRoutes } from './routes/health/index.js'
 import { datasetRoutes } from './routes/datasets/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
+import { modelRoutes } from './routes/models/index.js'
 import { serverOptions } from './server-options.js'
 
 export async function buildApp(config: Config, options: FastifyServerOptions = {}) {
@@ -41,6 +42,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   if (config.SPARKGATE_ROLES.split(',').includes('api')) {
     await app.register(jobRoutes, { prefix: '/v1/jobs' })
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })
+    await app.register(modelRoutes, { prefix: '/v1/models' })
   }
 
   return app

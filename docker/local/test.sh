@@ -26,6 +26,8 @@ fi
 
 STATE=${STACK_DIR:-$ROOT/.stack}
 mkdir -p "$STATE/logs"
+# SPARK_HOME, HADOOP_CONF_DIR, PYSPARK_PYTHON…: the local backend's spark-submit is the stack's
+eval "$(bash "$STACK" env)"
 t0=$(date +%s)
 npm run -s typecheck || {
   echo "tests: typecheck failed"

@@ -123,6 +123,10 @@ export class DatasetService {
     }
   }
 
+  find(id: string): Promise<Dataset | undefined> {
+    return this.store.get(id)
+  }
+
   async mustGet(id: string): Promise<Dataset> {
     const dataset = await this.store.get(id)
     if (!dataset) throw errors.notFound('dataset', id)

@@ -6,7 +6,8 @@ import type { ConfiguredBackend } from '../backends/create-backends.js'
 import { BackendError, type LogPage } from '../backends/spark-backend.js'
 import { SparkgateError } from '../errors.js'
 import type { SubmitQueues } from '../workers/queues.js'
-import type { Job, JobSpec } from './job-schema.js'
+import { checkTraining, trainingDatasetId } from '../training/training.js'
+import type { BatchSpec, Job, JobSpec } from './job-schema.js'
 import { isTerminal } from './job-state.js'
 import { StaleTransitionError } from './job-state.js'
 import type { DatasetService } from '../datasets/dataset-service.js'
@@ -47,9 +48,8 @@ export const jobErrors = {
     ),
 }
 
-/** Every place of a spec that takes a URI (or an argument), with its field name. */
-function referenceFields(spec: JobSpec): [string, string][] {
-  const b = spec.batch
+/** Every place of a batch spec that takes a URI (or an argument), with its field name. */
+function referenceFields(b: BatchSpec): [string, string][] {
   const list = (name: string, values?: string[]) =>
     (values ?? []).map((v, i): [string, string] => [`body.batch.${name}.${i}`, v])
   return [
@@ -93,13 +93,66 @@ export class JobService {
     return this.pending.size === 0
   }
 
+  /**
+   * Checks what the schema cannot and resolves dataset references: exactly one of batch or
+   * training; dataset:// URIs of a batch; the dataset, params and columns of a training.
+   */
+  private async references(
+    spec: JobSpec,
+  ): Promise<{ ids: string[]; inputs: Record<string, string> }> {
+    if (Boolean(spec.batch) === Boolean(spec.training)) {
+      throw new SparkgateError(
+        'SPARKGATE_VALIDATION',
+        400,
+        'body needs exactly one of batch or training',
+        {
+          errors: [
+            {
+              field: 'body',
+              rule: 'oneOf',
+              message: 'body needs exactly one of batch or training',
+            },
+          ],
+        },
+      )
+    }
+    if (spec.batch) {
+      return this.datasets
+        ? this.datasets.resolve(referenceFields(spec.batch))
+        : { ids: [], inputs: {} }
+    }
+    const training = spec.training!
+    const id = trainingDatasetId(training)
+    if (id === undefined) {
+      checkTraining(training)
+      return { ids: [], inputs: {} }
+    }
+    const dataset = await this.datasets?.find(id)
+    if (!dataset) {
+      throw new SparkgateError(
+        'SPARKGATE_VALIDATION',
+        400,
+        `body.training.dataset names dataset ${id}, which does not exist`,
+        {
+          errors: [
+            {
+              field: 'body.training.dataset',
+              rule: 'dataset',
+              message: `body.training.dataset: no dataset ${id}`,
+            },
+          ],
+        },
+      )
+    }
+    checkTraining(training, dataset)
+    return { ids: [id], inputs: { [`dataset://${id}`]: dataset.uri, '@format': dataset.format } }
+  }
+
   private async createNow(spec: JobSpec, idempotencyKey?: string) {
     const backend = spec.backend ?? this.defaultBackend
     if (!this.backends.has(backend))
       throw jobErrors.unknownBackend(backend, [...this.backends.keys()])
-    const refs = this.datasets
-      ? await this.datasets.resolve(referenceFields(spec))
-      : { ids: [], inputs: {} }
+    const refs = await this.references(spec)
     const result = await this.store.create(
       spec,
       { backend: this.defaultBackend, inputs: refs.inputs },

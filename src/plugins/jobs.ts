@@ -8,6 +8,8 @@ import { JobService } from '../domain/job-service.js'
 import { JobStore } from '../domain/job-store.js'
 import { connectionFrom, SubmitQueues } from '../workers/queues.js'
 import { SubmitWorkers } from '../workers/submit-worker.js'
+import { ModelRegistry } from '../training/model-registry.js'
+import { TrainingStager } from '../training/training.js'
 import { Tracker } from '../workers/tracker.js'
 
 declare module 'fastify' {
@@ -16,6 +18,8 @@ declare module 'fastify' {
     jobService: JobService
     submitQueues: SubmitQueues
     tracker?: Tracker
+    training: TrainingStager
+    models: ModelRegistry
   }
 }
 
@@ -38,6 +42,11 @@ export const jobsPlugin = fp(
     )
     app.decorate('jobService', service)
 
+    const training = new TrainingStager(app.staging, app.hdfs)
+    const models = new ModelRegistry(app.redis, prefix, training)
+    app.decorate('training', training)
+    app.decorate('models', models)
+
     const common = { store, queues, backends: app.backends, connection, prefix }
     const workers = roles.has('worker')
       ? new SubmitWorkers({
@@ -47,6 +56,7 @@ export const jobsPlugin = fp(
           backoffMaxMs: config.SPARKGATE_SUBMIT_BACKOFF_MAX_MS,
           lockMs: config.SPARKGATE_WORKER_LOCK_MS,
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
+          training,
         })
       : undefined
     const tracker = roles.has('tracker')
@@ -55,6 +65,7 @@ export const jobsPlugin = fp(
           log: app.log.child({ component: 'tracker' }),
           intervalMs: config.SPARKGATE_TRACKER_INTERVAL_MS,
           failureLogLines: config.SPARKGATE_FAILURE_LOG_LINES,
+          onSucceeded: (job) => models.register(job),
         })
       : undefined
     if (tracker) app.decorate('tracker', tracker)

@@ -19,6 +19,7 @@ export const swaggerPlugin = fp(
         tags: [
           { name: 'jobs', description: 'Spark jobs: queue, follow, cancel, logs' },
           { name: 'datasets', description: 'Datasets staged on HDFS: upload, list, preview' },
+          { name: 'models', description: 'Models from training jobs, versioned per name' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
       },

@@ -17,6 +17,7 @@
  */
 import { Worker, type Job as BullJob } from 'bullmq'
 import type { ConfiguredBackend } from '../backends/create-backends.js'
+import type { TrainingStager } from '../training/training.js'
 import { BackendError, type BatchSubmission, type SparkBackend } from '../backends/spark-backend.js'
 import type { BackendRef, Job } from '../domain/job-schema.js'
 import { StaleTransitionError } from '../domain/job-state.js'
@@ -33,6 +34,8 @@ export interface SubmitWorkerOptions extends WorkerContext {
   backoffMaxMs: number
   lockMs: number
   failpoints: Set<string>
+  /** stages training jobs (train.py, spec.json) */
+  training?: TrainingStager
   /** how long a backend at its cap pauses its queue */
   capPauseMs?: number
 }
@@ -44,6 +47,13 @@ export function batchName(jobId: string, attempt: number) {
 
 export function toSubmission(job: Job, attempt: number): BatchSubmission {
   const { batch, resources } = job.spec
+  if (!batch) {
+    // a training job: jobs/train.py with its spec.json, both staged by the worker
+    const script = job.inputs?.['@train']
+    const spec = job.inputs?.['@spec']
+    if (!script || !spec) throw new Error(`training job ${job.id} was not staged`)
+    return { name: batchName(job.id, attempt), file: script, args: [spec], ...resources }
+  }
   // dataset://<id> references run with the hdfs:// URI recorded when the job was accepted
   const r = (value: string) => job.inputs?.[value] ?? value
   return {
@@ -138,10 +148,18 @@ export class SubmitWorkers {
 
     if (job.state === 'staging') {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
-      // Plain batches name cluster URIs already; dataset and artifact staging come here.
+      // Batches name cluster URIs already (dataset:// resolved at accept time); a training
+      // job gets train.py and its spec.json staged here (idempotent, so safe to redo).
+      const staged =
+        job.spec.training && this.o.training ? await this.o.training.stage(job) : undefined
       await store.transition(id, ['staging'], 'submitting', {
         reason: `submitting attempt ${job.attempts + 1}`,
-        set: { attempts: job.attempts + 1 },
+        set: {
+          attempts: job.attempts + 1,
+          ...(staged
+            ? { inputs: { ...job.inputs, '@train': staged.script, '@spec': staged.spec } }
+            : {}),
+        },
       })
       job = (await store.get(id))!
       return this.submit(job, backend, false)

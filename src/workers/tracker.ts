@@ -30,6 +30,8 @@ import {
 export interface TrackerOptions extends WorkerContext {
   intervalMs: number
   failureLogLines: number
+  /** runs after a job succeeded (the model registry); its errors are logged only */
+  onSucceeded?: (job: Job) => Promise<unknown>
   /** ticks between two reconciliations of the queue */
   reconcileEvery?: number
 }
@@ -42,6 +44,12 @@ export interface TickReport {
 }
 
 const MISSING_TICKS_BEFORE_LOST = 3
+const REPORTED = 'SPARKGATE_ERROR: '
+
+function findReported(lines: string[]): string | undefined {
+  const line = lines.findLast((l) => l.includes(REPORTED))
+  return line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
+}
 
 export class Tracker {
   private queue?: Queue<TickPayload>
@@ -191,12 +199,21 @@ export class Tracker {
         }
         if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
         return false
-      case 'succeeded':
+      case 'succeeded': {
         await store.transition(job.id, ['submitted', 'running'], 'succeeded', {
           reason: `${backend.name}: ${status.rawState}`,
           set,
         })
+        const done = await store.get(job.id)
+        if (done && this.o.onSucceeded) {
+          await this.o
+            .onSucceeded(done)
+            .catch((error: unknown) =>
+              this.o.log.warn({ err: error, jobId: job.id }, 'after-success step failed'),
+            )
+        }
         return true
+      }
       case 'killed':
         if (job.cancelRequested) {
           await store.transition(job.id, ['submitted', 'running'], 'cancelled', {
@@ -215,17 +232,22 @@ export class Tracker {
           set,
         )
         return true
-      case 'failed':
+      case 'failed': {
+        const logLines = await this.lastLines(backend, job)
+        // a job that explains itself (jobs/train.py) prints one SPARKGATE_ERROR line
+        const reported = (await this.reportedError(backend, job)) ?? findReported(logLines)
         await this.failOrRetry(
           job,
           {
-            code: 'SPARK_APP_FAILED',
-            message: `the Spark application failed (${backend.name} state ${status.rawState})`,
-            logLines: await this.lastLines(backend, job),
+            code: reported ? 'SPARK_JOB_ERROR' : 'SPARK_APP_FAILED',
+            message:
+              reported ?? `the Spark application failed (${backend.name} state ${status.rawState})`,
+            logLines,
           },
           set,
         )
         return true
+      }
     }
   }
 
@@ -245,6 +267,18 @@ export class Tracker {
       reason: error.code,
       set: { ...set, error },
     })
+  }
+
+  /** The SPARKGATE_ERROR line of the application's log (its last 2,000 lines), if any. */
+  private async reportedError(backend: SparkBackend, job: Job): Promise<string | undefined> {
+    if (!job.backendRef) return undefined
+    try {
+      const head = await backend.logs(job.backendRef, 0, 0)
+      const page = await backend.logs(job.backendRef, Math.max(0, head.total - 2000), 2000)
+      return findReported(page.lines)
+    } catch {
+      return undefined
+    }
   }
 
   private async lastLines(backend: SparkBackend, job: Job): Promise<string[]> {

@@ -42,7 +42,7 @@ t.test('POST /v1/jobs answers 202 with Location and a queued job', async (t) => 
 t.test('validation errors are 400 problem+json naming the field and the rule', async (t) => {
   const app = await build(t, { SPARKGATE_ROLES: 'api' })
   const cases: [unknown, string, string][] = [
-    [{}, 'body.batch', 'required'],
+    [{}, 'body', 'oneOf'],
     [{ batch: { file: 'app.py' } }, 'body.batch.file', 'pattern'],
     [{ batch, priority: 11 }, 'body.priority', 'maximum'],
     [{ batch, priority: 'high' }, 'body.priority', 'type'],

@@ -32,7 +32,7 @@ t.test('transitions are atomic, checked and recorded', async (t) => {
     { batch: { file: 'hdfs://h/x.py', args: [] } },
     { backend: 'livy' },
   )
-  t.same(job.spec.batch.args, [], 'empty arrays survive the round trip')
+  t.same(job.spec.batch?.args, [], 'empty arrays survive the round trip')
 
   await t.rejects(store.transition(job.id, ['queued'], 'running'), IllegalTransitionError)
   await store.transition(job.id, ['queued'], 'staging')

@@ -13,6 +13,7 @@ import {
   LogPage,
   LogsQuery,
   Problem,
+  TrainingResult,
 } from './schemas.js'
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -143,6 +144,51 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       await service.mustGet(request.params.id)
       return { items: await app.jobStore.events(request.params.id) }
+    },
+  )
+
+  app.get(
+    '/:id/result',
+    {
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJobResult',
+        summary: "A training job's result: metrics.json and the model's URI",
+        description:
+          'What jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. 409 while the job has not succeeded, or when it is not a training job.',
+        params: JobIdParams,
+        response: { 200: TrainingResult, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request) => {
+      const job = await service.mustGet(request.params.id)
+      if (!job.spec.training)
+        throw new SparkgateError(
+          'SPARKGATE_NOT_TRAINING',
+          409,
+          `job ${job.id} is not a training job`,
+        )
+      if (job.state !== 'succeeded')
+        throw new SparkgateError(
+          'SPARKGATE_JOB_NOT_SUCCEEDED',
+          409,
+          `job ${job.id} is ${job.state}; its result exists once it has succeeded`,
+          { state: job.state },
+        )
+      const metrics = await app.training.metrics(job.id)
+      if (!metrics)
+        throw new SparkgateError(
+          'SPARKGATE_RESULT_MISSING',
+          409,
+          `job ${job.id} left no metrics.json`,
+        )
+      const version = await app.models.register(job)
+      return {
+        ...metrics,
+        modelUri: app.training.modelUri(job.id),
+        modelName: job.spec.training.modelName ?? job.name,
+        modelVersion: version ?? null,
+      }
     },
   )
 }

@@ -56,3 +56,13 @@ export const LogPage = Type.Object({
 export const EventList = Type.Object({ items: Type.Array(JobEventSchema) })
 
 export { JobSchema }
+
+export const TrainingResult = Type.Object(
+  {
+    metrics: Type.Record(Type.String(), Type.Number()),
+    modelUri: Type.String(),
+    modelName: Type.String(),
+    modelVersion: Type.Union([Type.Integer(), Type.Null()]),
+  },
+  { additionalProperties: true, description: 'metrics.json of the run, plus the model.' },
+)

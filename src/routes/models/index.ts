@@ -1,0 +1,61 @@
+/** /v1/models: every model from a succeeded training job, with versions per name. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errors } from '../../errors.js'
+import { ModelVersionSchema } from '../../training/model-registry.js'
+
+const Problem = Type.Ref('Problem')
+
+export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(ModelVersionSchema)
+
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['models'],
+        operationId: 'listModels',
+        summary: 'Every model name with its number of versions and its latest version',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                name: Type.String(),
+                versions: Type.Integer(),
+                latest: Type.Ref('ModelVersion'),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => {
+      await app.models.sync(app.jobStore)
+      return { items: await app.models.list() }
+    },
+  )
+
+  app.get(
+    '/:name',
+    {
+      schema: {
+        tags: ['models'],
+        operationId: 'getModel',
+        summary: 'Every version of one model, oldest first, to compare runs side by side',
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: {
+          200: Type.Object({
+            name: Type.String(),
+            versions: Type.Array(Type.Ref('ModelVersion')),
+          }),
+          404: Problem,
+        },
+      },
+    },
+    async (request) => {
+      const versions = await app.models.versions(request.params.name)
+      if (versions.length === 0) throw errors.notFound('model', request.params.name)
+      return { name: request.params.name, versions }
+    },
+  )
+}

@@ -1,0 +1,147 @@
+/**
+ * Declarative training: checking a training spec before anything is queued, and staging
+ * a training job for the cluster — jobs/train.py once per content under artifacts/, the
+ * run's spec.json under runs/<jobId>/ — then reading its metrics.json back.
+ */
+import { fileURLToPath } from 'node:url'
+import type { Dataset } from '../datasets/dataset-schema.js'
+import type { Staging } from '../datasets/staging.js'
+import type { Job, TrainingSpec } from '../domain/job-schema.js'
+import { SparkgateError } from '../errors.js'
+import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+import { ALGORITHMS, checkParam } from './algorithms.js'
+
+export const TRAIN_SCRIPT = fileURLToPath(new URL('../../jobs/train.py', import.meta.url))
+
+type Entry = { field: string; rule: string; message: string }
+
+function invalid(entries: Entry[]) {
+  return new SparkgateError('SPARKGATE_VALIDATION', 400, entries.map((e) => e.message).join('; '), {
+    errors: entries,
+  })
+}
+
+/**
+ * Checks what the schema cannot: params against the algorithm's allow-list, the task, the
+ * label, and — when the dataset's columns are known — that every named column exists.
+ */
+export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
+  const errors: Entry[] = []
+  const add = (field: string, rule: string, message: string) =>
+    errors.push({ field, rule, message: `${field} ${message}` })
+  const algorithm = ALGORITHMS[t.algorithm]!
+  const allowed = Object.keys(algorithm.params)
+  const checkName = (field: string, name: string) => {
+    if (!(name in algorithm.params)) {
+      add(field, 'param', `is not a param of ${t.algorithm}; allowed: ${allowed.join(', ')}`)
+      return false
+    }
+    return true
+  }
+  for (const [name, value] of Object.entries(t.params ?? {})) {
+    const field = `body.training.params.${name}`
+    if (!checkName(field, name)) continue
+    const problem = checkParam(algorithm.params[name]!, value)
+    if (problem) add(field, 'param', problem)
+  }
+  for (const [name, values] of Object.entries(t.crossValidation?.grid ?? {})) {
+    const field = `body.training.crossValidation.grid.${name}`
+    if (!checkName(field, name)) continue
+    values.forEach((value, i) => {
+      const problem = checkParam(algorithm.params[name]!, value)
+      if (problem) add(`${field}.${i}`, 'param', problem)
+    })
+  }
+  if (t.task && t.task !== algorithm.task)
+    add('body.training.task', 'task', `is ${t.task}, but ${t.algorithm} does ${algorithm.task}`)
+  if (algorithm.task !== 'clustering' && !t.label)
+    add('body.training.label', 'required', `is required for ${algorithm.task}`)
+  if (t.algorithm === 'multilayer_perceptron' && !t.params?.['layers'])
+    add('body.training.params.layers', 'required', 'is required for multilayer_perceptron')
+  if (t.label && t.features?.includes(t.label))
+    add('body.training.features', 'label', `must not include the label ${t.label}`)
+
+  const columns = dataset?.columns?.map((c) => c.name)
+  if (columns) {
+    const list = columns.join(', ')
+    if (t.label && !columns.includes(t.label))
+      add('body.training.label', 'column', `names no column of dataset ${dataset!.name}: ${list}`)
+    t.features?.forEach((f, i) => {
+      if (!columns.includes(f))
+        add(
+          `body.training.features.${i}`,
+          'column',
+          `(${f}) names no column of the dataset: ${list}`,
+        )
+    })
+  }
+  if (dataset && !['csv', 'json', 'parquet', 'libsvm'].includes(dataset.format))
+    add(
+      'body.training.dataset',
+      'format',
+      `is a ${dataset.format} dataset; train on csv, json, parquet or libsvm`,
+    )
+  if (errors.length > 0) throw invalid(errors)
+}
+
+/** The dataset id a training spec names, if it names one. */
+export function trainingDatasetId(t: TrainingSpec): string | undefined {
+  return typeof t.dataset === 'string' ? t.dataset : undefined
+}
+
+export class TrainingStager {
+  constructor(
+    private readonly staging: Staging,
+    private readonly hdfs: WebHdfsClient,
+  ) {}
+
+  runDir(jobId: string) {
+    return `${this.staging.root}/runs/${jobId}`
+  }
+
+  /**
+   * Stages train.py (once per content) and writes runs/<jobId>/spec.json; returns the
+   * script's and the spec's URIs. Idempotent: a re-entered worker may call it again.
+   */
+  async stage(job: Job): Promise<{ script: string; spec: string }> {
+    const t = job.spec.training!
+    const datasetId = trainingDatasetId(t)
+    const input =
+      typeof t.dataset === 'string'
+        ? { uri: job.inputs?.[`dataset://${datasetId}`], format: job.inputs?.['@format'] ?? 'csv' }
+        : t.dataset
+    if (!input.uri) throw new Error(`job ${job.id}: the dataset's URI was not recorded`)
+    const dir = this.runDir(job.id)
+    const spec = {
+      jobId: job.id,
+      input: { header: true, separator: ',', ...input },
+      label: t.label ?? null,
+      features: t.features ?? null,
+      task: t.task ?? ALGORITHMS[t.algorithm]!.task,
+      algorithm: t.algorithm,
+      params: t.params ?? {},
+      split: { test: 0.2, seed: 42, ...t.split },
+      crossValidation: t.crossValidation ?? null,
+      output: this.staging.uri(dir),
+    }
+    await this.hdfs.mkdirs(dir)
+    await this.hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    const script = await this.staging.artifact(TRAIN_SCRIPT)
+    return { script, spec: this.staging.uri(`${dir}/spec.json`) }
+  }
+
+  /** runs/<jobId>/metrics.json, or undefined when it is not there. */
+  async metrics(jobId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const text = await this.hdfs.readFile(`${this.runDir(jobId)}/metrics.json`)
+      return JSON.parse(text.toString('utf8')) as Record<string, unknown>
+    } catch (error) {
+      if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined
+      throw error
+    }
+  }
+
+  modelUri(jobId: string) {
+    return this.staging.uri(`${this.runDir(jobId)}/model`)
+  }
+}
