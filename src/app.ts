@@ -14,6 +14,7 @@ import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { healthRoutes } from './routes/health/index.js'
+import { backendRoutes } from './routes/backends/index.js'
 import { datasetRoutes } from './routes/datasets/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
 import { modelRoutes } from './routes/models/index.js'
@@ -43,6 +44,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
     await app.register(jobRoutes, { prefix: '/v1/jobs' })
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })
     await app.register(modelRoutes, { prefix: '/v1/models' })
+    await app.register(backendRoutes, { prefix: '/v1/backends' })
   }
 
   return app

@@ -20,6 +20,7 @@ export function serverOptions(
           'req.headers.cookie',
           'req.headers["x-api-key"]',
           'config.SPARKGATE_REDIS_URL',
+          'config.SPARKGATE_SYNAPSE_TOKEN',
           '*.password',
           '*.token',
           '*.secret',

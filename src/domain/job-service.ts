@@ -153,6 +153,24 @@ export class JobService {
     if (!this.backends.has(backend))
       throw jobErrors.unknownBackend(backend, [...this.backends.keys()])
     const refs = await this.references(spec)
+    if (refs.ids.length > 0 && this.backends.get(backend)!.backend.kind === 'synapse') {
+      // Sparkgate stages datasets on HDFS; a Synapse pool reads its workspace storage
+      const field = spec.training ? 'body.training.dataset' : 'body.batch'
+      throw new SparkgateError(
+        'SPARKGATE_VALIDATION',
+        400,
+        `${field}: dataset ${refs.ids[0]} is staged on HDFS, which Synapse backend ${backend} cannot read; give an abfss:// URI the pool can read instead`,
+        {
+          errors: [
+            {
+              field,
+              rule: 'reachable',
+              message: `${field}: datasets staged on HDFS cannot be read by a Synapse pool`,
+            },
+          ],
+        },
+      )
+    }
     const result = await this.store.create(
       spec,
       { backend: this.defaultBackend, inputs: refs.inputs },

@@ -20,6 +20,7 @@ export const swaggerPlugin = fp(
           { name: 'jobs', description: 'Spark jobs: queue, follow, cancel, logs' },
           { name: 'datasets', description: 'Datasets staged on HDFS: upload, list, preview' },
           { name: 'models', description: 'Models from training jobs, versioned per name' },
+          { name: 'backends', description: 'The Spark backends: Livy, Synapse, local' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
       },
