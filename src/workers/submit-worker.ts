@@ -82,7 +82,10 @@ export class SubmitWorkers {
         {
           connection: this.o.connection,
           prefix: bullPrefix(this.o.prefix),
-          concurrency: Math.max(2, Math.min(configured.maxLive, 16)),
+          // One submission at a time per process and backend: a job that finds the backend
+          // at its cap goes back in its priority place and the next fetch is again the
+          // highest priority, so priority holds strictly (more processes add throughput).
+          concurrency: 1,
           lockDuration: this.o.lockMs,
           stalledInterval: Math.max(1000, Math.floor(this.o.lockMs / 2)),
           // processing is idempotent (adoption by name), so a stalled job may be retried often

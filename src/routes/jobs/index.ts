@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { JobSpecSchema } from '../../domain/job-schema.js'
 import { InvalidCursorError } from '../../domain/job-store.js'
 import { SparkgateError } from '../../errors.js'
+import { endAllStreams, streamEvents, type OpenStreams } from './event-stream.js'
 import {
   EventList,
   IdempotencyHeaders,
@@ -18,6 +19,9 @@ import {
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.jobService
+  // event streams end when the gateway stops taking requests
+  const streams: OpenStreams = new Set()
+  app.addHook('preClose', async () => endAllStreams(streams))
 
   app.post(
     '',
@@ -136,13 +140,25 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['jobs'],
         operationId: 'getJobEvents',
-        summary: "The job's state history, oldest first",
+        summary: "The job's state history, oldest first — or a live stream of it",
+        description:
+          'JSON by default. With `Accept: text/event-stream`: Server-Sent Events — the history, then each new transition as it happens (event `transition`, id = its index; `Last-Event-ID` resumes), then an `end` event when the job is terminal.',
         params: JobIdParams,
         response: { 200: EventList, 404: Problem },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await service.mustGet(request.params.id)
+      if (request.headers.accept?.includes('text/event-stream')) {
+        const last = request.headers['last-event-id']
+        return streamEvents(
+          app.jobStore,
+          request.params.id,
+          typeof last === 'string' ? last : undefined,
+          reply,
+          streams,
+        )
+      }
       return { items: await app.jobStore.events(request.params.id) }
     },
   )
