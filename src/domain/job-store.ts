@@ -294,16 +294,12 @@ export class JobStore {
     return this.redis.zcard(this.key('jobs', 'state', state))
   }
 
-  /** Ids of every job in `state`, oldest first (for reconciliation). */
-  async idsInState(state: JobState, max = 10_000): Promise<string[]> {
-    const members = await this.redis.zrangebylex(
-      this.key('jobs', 'state', state),
-      '-',
-      '+',
-      'LIMIT',
-      0,
-      max,
-    )
+  /** Ids of jobs in `state`, oldest first (for reconciliation), or newest first. */
+  async idsInState(state: JobState, max = 10_000, newestFirst = false): Promise<string[]> {
+    const key = this.key('jobs', 'state', state)
+    const members = newestFirst
+      ? await this.redis.zrevrangebylex(key, '+', '-', 'LIMIT', 0, max)
+      : await this.redis.zrangebylex(key, '-', '+', 'LIMIT', 0, max)
     return members.map((m) => m.slice(m.indexOf('|') + 1))
   }
 

@@ -89,8 +89,8 @@ export class ModelRegistry {
    * and its registration): the newest `max` succeeded jobs are checked.
    */
   async sync(jobs: JobStore, max = 500): Promise<void> {
-    const ids = await jobs.idsInState('succeeded', 100_000)
-    const recent = ids.slice(-max)
+    // only the newest: a GET /v1/models must not read every succeeded job
+    const recent = await jobs.idsInState('succeeded', max, true)
     if (recent.length === 0) return
     const done = await this.redis.mget(recent.map((id) => this.key('model-job', id)))
     const missing = recent.filter((_, i) => done[i] === null)

@@ -45,6 +45,8 @@ export interface TickReport {
 
 const MISSING_TICKS_BEFORE_LOST = 3
 const REPORTED = 'SPARKGATE_ERROR: '
+/** how far back in a failed application's log its SPARKGATE_ERROR line is looked for */
+const REPORT_SCAN_LINES = 2000
 
 function findReported(lines: string[]): string | undefined {
   const line = lines.findLast((l) => l.includes(REPORTED))
@@ -178,7 +180,7 @@ export class Tracker {
           error: {
             code: 'TIMEOUT',
             message: `the application ran longer than timeoutSeconds=${job.timeoutSeconds} and was killed`,
-            logLines: await this.lastLines(backend, job),
+            logLines: this.lastLines(await this.logTail(backend, job, this.o.failureLogLines)),
           },
         },
       })
@@ -227,15 +229,17 @@ export class Tracker {
           {
             code: 'SPARK_APP_KILLED',
             message: `the application was killed outside Sparkgate (${backend.name} state ${status.rawState})`,
-            logLines: await this.lastLines(backend, job),
+            logLines: this.lastLines(await this.logTail(backend, job, this.o.failureLogLines)),
           },
           set,
         )
         return true
       case 'failed': {
-        const logLines = await this.lastLines(backend, job)
-        // a job that explains itself (jobs/train.py) prints one SPARKGATE_ERROR line
-        const reported = (await this.reportedError(backend, job)) ?? findReported(logLines)
+        // one read of the log's tail: the error's last lines, and the SPARKGATE_ERROR line
+        // a job that explains itself (jobs/train.py) prints
+        const tail = await this.logTail(backend, job, REPORT_SCAN_LINES)
+        const logLines = this.lastLines(tail)
+        const reported = findReported(tail)
         await this.failOrRetry(
           job,
           {
@@ -269,30 +273,23 @@ export class Tracker {
     })
   }
 
-  /** The SPARKGATE_ERROR line of the application's log (its last 2,000 lines), if any. */
-  private async reportedError(backend: SparkBackend, job: Job): Promise<string | undefined> {
-    if (!job.backendRef) return undefined
+  /** The last `size` lines of the application's log (none when it cannot be read). */
+  private async logTail(backend: SparkBackend, job: Job, size: number): Promise<string[]> {
+    if (size === 0 || !job.backendRef) return []
     try {
       const head = await backend.logs(job.backendRef, 0, 0)
-      const page = await backend.logs(job.backendRef, Math.max(0, head.total - 2000), 2000)
-      return findReported(page.lines)
-    } catch {
-      return undefined
-    }
-  }
-
-  private async lastLines(backend: SparkBackend, job: Job): Promise<string[]> {
-    const n = this.o.failureLogLines
-    if (n === 0 || !job.backendRef) return []
-    try {
-      const head = await backend.logs(job.backendRef, 0, 0)
-      const page = await backend.logs(job.backendRef, Math.max(0, head.total - n), n)
-      return page.lines.filter(
-        (l) => l.trim() !== '' && l.trim() !== 'stdout:' && l.trim() !== 'stderr:',
-      )
+      return (await backend.logs(job.backendRef, Math.max(0, head.total - size), size)).lines
     } catch {
       return []
     }
+  }
+
+  /** The last SPARKGATE_FAILURE_LOG_LINES lines, without blank and section lines. */
+  private lastLines(tail: string[]): string[] {
+    const n = this.o.failureLogLines
+    return (n === 0 ? [] : tail.slice(-n)).filter(
+      (l) => l.trim() !== '' && l.trim() !== 'stdout:' && l.trim() !== 'stderr:',
+    )
   }
 
   /** Queued jobs whose queue entry is missing (crash between record and enqueue) get one again. */

@@ -1,6 +1,7 @@
 /** /v1/backends: the configured Spark backends with their kind, health and load. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { withTimeout } from '../health/index.js'
 
 const BackendView = Type.Object({
   name: Type.String(),
@@ -31,15 +32,7 @@ export const backendRoutes: FastifyPluginAsyncTypebox = async (app) => {
         [...app.backends].map(async ([name, { backend, maxLive }]) => {
           let error: string | undefined
           try {
-            await Promise.race([
-              backend.health(),
-              new Promise((_, reject) =>
-                setTimeout(
-                  () => reject(new Error(`no answer within ${timeout} ms`)),
-                  timeout,
-                ).unref(),
-              ),
-            ])
+            await withTimeout(backend.health(), timeout, name)
           } catch (e) {
             error = (e as Error).message
           }
