@@ -26,7 +26,7 @@ import { LivyBackend } from '../src/backends/livy/livy-backend.js'
 import { LivyClient } from '../src/backends/livy/livy-client.js'
 import { configWith } from '../src/config.js'
 import { JobStore } from '../src/domain/job-store.js'
-import { connectionFrom, SubmitQueues } from '../src/workers/queues.js'
+import { connectionFrom, BullJobQueue } from '../src/workers/queues.js'
 import { Tracker } from '../src/workers/tracker.js'
 import { removePrefix } from './cleanup.js'
 
@@ -249,25 +249,26 @@ async function trackerCost(redis: Redis) {
     const prefix = `bench-${randomUUID().slice(0, 8)}`
     const store = new JobStore(redis, prefix)
     const backend = new LivyBackend({ name: 'livy', url: livy.url })
-    const backends = new Map([['livy', { backend, maxLive: n }]])
+    const backends = { byName: new Map([['livy', { backend, maxLive: n }]]), defaultName: 'livy' }
     const connection = connectionFrom(base.SPARKGATE_REDIS_URL)
-    const queues = new SubmitQueues(connection, prefix)
+    const queues = new BullJobQueue(connection, prefix)
     // n jobs in `running`, each bound to one of the responder's seeded batches
     for (let i = 0; i < n; i += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, n - i) }, async (_, k) => {
           const batchId = i + k
           const { job } = await store.create(
+            randomUUID(),
             { ...body, name: `seeded-${batchId}` },
             { backend: 'livy' },
           )
           await store.reserveSlot('livy', job.id, n)
-          await store.transition(job.id, ['queued'], 'staging')
-          await store.transition(job.id, ['staging'], 'submitting', { set: { attempts: 1 } })
-          await store.transition(job.id, ['submitting'], 'submitted', {
+          await store.transition(job, ['queued'], 'staging')
+          await store.transition(job, ['staging'], 'submitting', { set: { attempts: 1 } })
+          await store.transition(job, ['submitting'], 'submitted', {
             set: { backendRef: { batchId: String(batchId), batchName: `seeded-${batchId}` } },
           })
-          await store.transition(job.id, ['submitted'], 'running')
+          await store.transition(job, ['submitted'], 'running')
         }),
       )
     }

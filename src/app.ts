@@ -12,6 +12,7 @@ import { backendsPlugin } from './plugins/backends.js'
 import { datasetsPlugin } from './plugins/datasets.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
+import { storesPlugin } from './plugins/stores.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { healthRoutes } from './routes/health/index.js'
 import { backendRoutes } from './routes/backends/index.js'
@@ -33,6 +34,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   await app.register(redisPlugin)
   await app.register(hdfsPlugin)
   await app.register(backendsPlugin)
+  await app.register(storesPlugin)
 
   // domain
   await app.register(datasetsPlugin)

@@ -5,15 +5,19 @@
  *
  * With no SPARKGATE_* variable set, every default points at the local stack that
  * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal).
+ * Each backend kind brings its own variables (src/backends/<kind>/index.ts).
  */
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
 
 const Url = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description, pattern: '^[a-z][a-z0-9+.-]*://.+' })
 
 export const ConfigSchema = Type.Object(
   {
+    // each backend kind's own variables (SPARKGATE_LIVY_URL, SPARKGATE_SPARK_HOME, …)
+    ...BACKEND_SETTINGS,
     SPARKGATE_HOST: Type.String({
       default: '127.0.0.1',
       minLength: 1,
@@ -62,37 +66,10 @@ export const ConfigSchema = Type.Object(
       minimum: 1,
       description: 'Largest dataset upload in bytes (10 GiB); larger ones get a 413.',
     }),
-    SPARKGATE_LIVY_URL: Url('http://127.0.0.1:8998', 'Apache Livy REST endpoint.'),
     SPARKGATE_BACKENDS: Type.String({
       default: 'auto',
       description:
-        'The Spark backends, as a JSON array of {name, kind: livy|local|synapse, …} (see README); auto = livy (SPARKGATE_LIVY_URL) plus local when a Spark home is known.',
-    }),
-    SPARKGATE_SYNAPSE_TOKEN: Type.String({
-      default: 'none',
-      minLength: 1,
-      description:
-        'A bearer token for Synapse backends (secret, never logged); none = DefaultAzureCredential.',
-    }),
-    SPARKGATE_SPARK_HOME: Type.String({
-      default: 'auto',
-      description: 'SPARK_HOME of the local backend; auto = the SPARK_HOME environment variable.',
-    }),
-    SPARKGATE_LOCAL_MASTER: Type.String({
-      default: 'local[2]',
-      pattern: '^local(\\[(\\*|[1-9][0-9]*)\\])?$',
-      description: '--master of the local backend.',
-    }),
-    SPARKGATE_LOCAL_WORKDIR: Type.String({
-      default: '/tmp/sparkgate-local',
-      pattern: '^/',
-      description: 'Folder of the local backend: one sub-folder per batch (log, exit code).',
-    }),
-    SPARKGATE_LOCAL_MAX_LIVE: Type.Integer({
-      default: 2,
-      minimum: 1,
-      maximum: 256,
-      description: 'Cap of concurrent local spark-submit jobs.',
+        'The Spark backends, as a JSON array of {name, kind, …} entries of the registered kinds (see README); auto = livy (SPARKGATE_LIVY_URL) plus local when a Spark home is known.',
     }),
     SPARKGATE_ROLES: Type.String({
       default: 'api,worker,tracker',
@@ -104,13 +81,6 @@ export const ConfigSchema = Type.Object(
       default: 'livy',
       minLength: 1,
       description: 'Backend of jobs that name none.',
-    }),
-    SPARKGATE_LIVY_MAX_LIVE: Type.Integer({
-      default: 4,
-      minimum: 1,
-      maximum: 10000,
-      description:
-        'Cap of live batches on Livy; jobs beyond it wait in the queue, not on the cluster.',
     }),
     SPARKGATE_TRACKER_INTERVAL_MS: Type.Integer({
       default: 2000,
@@ -166,78 +136,6 @@ export const ConfigSchema = Type.Object(
 )
 
 export type Config = Static<typeof ConfigSchema>
-
-const BackendName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' })
-const MaxLive = Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 }))
-
-/** One entry of SPARKGATE_BACKENDS. */
-export const BackendConfigSchema = Type.Union([
-  Type.Object(
-    {
-      name: BackendName,
-      kind: Type.Literal('livy'),
-      url: Type.String({ format: 'uri' }),
-      maxLive: MaxLive,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      name: BackendName,
-      kind: Type.Literal('local'),
-      sparkHome: Type.Optional(Type.String({ pattern: '^/' })),
-      master: Type.Optional(Type.String({ pattern: '^local(\\[(\\*|[1-9][0-9]*)\\])?$' })),
-      workdir: Type.Optional(Type.String({ pattern: '^/' })),
-      maxLive: MaxLive,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      name: BackendName,
-      kind: Type.Literal('synapse'),
-      endpoint: Type.String({ pattern: '^https://' }),
-      pool: Type.String({ minLength: 1, maxLength: 64 }),
-      livyApiVersion: Type.Optional(Type.String({ minLength: 1 })),
-      caFile: Type.Optional(Type.String({ pattern: '^/' })),
-      maxLive: MaxLive,
-    },
-    { additionalProperties: false },
-  ),
-])
-export type BackendConfig = Static<typeof BackendConfigSchema>
-
-/** SPARKGATE_BACKENDS parsed; undefined for auto. */
-export function parseBackends(raw: string): BackendConfig[] | undefined {
-  if (raw === 'auto') return undefined
-  return JSON.parse(raw) as BackendConfig[]
-}
-
-function backendProblems(raw: string): string[] {
-  let list: unknown
-  try {
-    list = parseBackends(raw)
-  } catch (error) {
-    return [`SPARKGATE_BACKENDS: not JSON (${(error as Error).message})`]
-  }
-  if (list === undefined) return []
-  if (!Array.isArray(list) || list.length === 0)
-    return ['SPARKGATE_BACKENDS: must be "auto" or a non-empty JSON array']
-  const problems: string[] = []
-  const names = new Set<string>()
-  list.forEach((entry: unknown, i) => {
-    if (!Value.Check(BackendConfigSchema, entry)) {
-      problems.push(
-        `SPARKGATE_BACKENDS[${i}]: must be {name, kind: livy, url} | {name, kind: local, sparkHome?, master?, workdir?} | {name, kind: synapse, endpoint, pool, livyApiVersion?, caFile?} (maxLive optional)`,
-      )
-      return
-    }
-    const name = entry.name
-    if (names.has(name)) problems.push(`SPARKGATE_BACKENDS[${i}]: duplicate name ${name}`)
-    names.add(name)
-  })
-  return problems
-}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

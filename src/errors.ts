@@ -1,44 +1,13 @@
 /**
  * The catalogue of coded errors and the one mapper to RFC 9457 application/problem+json.
- * Every error a client sees has a stable `code` (SPARKGATE_*); validation errors name the
- * field and the rule; 5xx details are masked (the full error goes to the log only).
+ * Every error a client can see is built here, with a stable `code` (SPARKGATE_*);
+ * validation errors name the field and the rule; 5xx details are masked (the full error
+ * goes to the log only).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type Static } from 'typebox'
+import type { Problem } from './schemas/common.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
-
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String({ description: 'A URI naming the problem kind.' }),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
-    code: Type.String({ description: 'Stable machine-readable code, e.g. SPARKGATE_VALIDATION.' }),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object({
-          field: Type.String({ description: 'Where: body.name, query.limit, header.x, …' }),
-          rule: Type.String({ description: 'The rule that failed: minLength, type, …' }),
-          message: Type.String(),
-        }),
-      ),
-    ),
-    dependencies: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Object({
-          up: Type.Boolean(),
-          url: Type.String(),
-          error: Type.Optional(Type.String()),
-        }),
-      ),
-    ),
-  },
-  { $id: 'Problem', additionalProperties: true },
-)
-export type Problem = Static<typeof ProblemSchema>
 
 export class SparkgateError extends Error {
   constructor(
@@ -50,6 +19,132 @@ export class SparkgateError extends Error {
     super(message)
     this.name = 'SparkgateError'
   }
+}
+
+/** One broken rule of a request: where, which rule, and a sentence saying it. */
+export interface FieldError {
+  field: string
+  rule: string
+  message: string
+}
+
+/** A 400 naming each field and rule; `message` follows the field name ("is required"). */
+function validationAll(entries: { field: string; rule: string; message: string }[]) {
+  const errors: FieldError[] = entries.map((e) => ({ ...e, message: `${e.field} ${e.message}` }))
+  return new SparkgateError('SPARKGATE_VALIDATION', 400, errors.map((e) => e.message).join('; '), {
+    errors,
+  })
+}
+
+/** A 400 for one field: `validation('body.backend', 'enum', 'must be one of a, b')`. */
+function validation(field: string, rule: string, message: string) {
+  return validationAll([{ field, rule, message }])
+}
+
+type DependencyState = { up: boolean; url: string; error?: string }
+
+export const errors = {
+  validation,
+  validationAll,
+  invalidCursor: () =>
+    validation('querystring.cursor', 'cursor', 'is not a cursor this API returned'),
+
+  jobNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_JOB_NOT_FOUND', 404, `job '${id}' does not exist`),
+  datasetNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_DATASET_NOT_FOUND', 404, `dataset '${id}' does not exist`),
+  modelNotFound: (name: string) =>
+    new SparkgateError('SPARKGATE_MODEL_NOT_FOUND', 404, `model '${name}' does not exist`),
+
+  // jobs
+  unknownBackend: (name: string, known: string[]) =>
+    new SparkgateError(
+      'SPARKGATE_UNKNOWN_BACKEND',
+      400,
+      `body.backend: no backend named '${name}' (configured: ${known.join(', ')})`,
+      {
+        errors: [
+          {
+            field: 'body.backend',
+            rule: 'enum',
+            message: `body.backend must be one of ${known.join(', ')}`,
+          },
+        ],
+      },
+    ),
+  idempotencyConflict: (key: string, jobId: string) =>
+    new SparkgateError(
+      'SPARKGATE_IDEMPOTENCY_CONFLICT',
+      409,
+      `Idempotency-Key '${key}' was used for job ${jobId} with a different body`,
+      { jobId },
+    ),
+  jobTerminal: (job: { id: string; state: string }) =>
+    new SparkgateError('SPARKGATE_JOB_TERMINAL', 409, `job ${job.id} is already ${job.state}`, {
+      state: job.state,
+    }),
+  backendUnavailable: (backend: string, message: string) =>
+    new SparkgateError(
+      'SPARKGATE_BACKEND_UNAVAILABLE',
+      503,
+      `backend ${backend} is unavailable: ${message}`,
+    ),
+  notTraining: (id: string) =>
+    new SparkgateError('SPARKGATE_NOT_TRAINING', 409, `job ${id} is not a training job`),
+  jobNotSucceeded: (id: string, state: string) =>
+    new SparkgateError(
+      'SPARKGATE_JOB_NOT_SUCCEEDED',
+      409,
+      `job ${id} is ${state}; its result exists once it has succeeded`,
+      { state },
+    ),
+  resultMissing: (id: string) =>
+    new SparkgateError('SPARKGATE_RESULT_MISSING', 409, `job ${id} left no metrics.json`),
+
+  // datasets
+  uploadTooLarge: (limit: number) =>
+    new SparkgateError(
+      'SPARKGATE_UPLOAD_TOO_LARGE',
+      413,
+      `the upload is larger than the limit of ${limit} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
+      { limit },
+    ),
+  emptyUpload: () =>
+    new SparkgateError(
+      'SPARKGATE_EMPTY_UPLOAD',
+      400,
+      'the upload has no bytes: a dataset cannot be empty',
+      { errors: [{ field: 'body', rule: 'minLength', message: 'body must not be empty' }] },
+    ),
+  uploadAborted: () =>
+    new SparkgateError(
+      'SPARKGATE_UPLOAD_ABORTED',
+      400,
+      'the client closed the connection before the upload was complete; nothing was kept',
+    ),
+  hdfsUnavailable: (message: string) =>
+    new SparkgateError('SPARKGATE_HDFS_UNAVAILABLE', 503, `HDFS is unavailable: ${message}`),
+  datasetInUse: (id: string, jobId: string) =>
+    new SparkgateError(
+      'SPARKGATE_DATASET_IN_USE',
+      409,
+      `dataset ${id} is used by job ${jobId}, which has not ended`,
+      { jobId },
+    ),
+  previewUnsupported: (format: string) =>
+    new SparkgateError(
+      'SPARKGATE_PREVIEW_UNSUPPORTED',
+      415,
+      `a ${format} dataset has no text rows to preview`,
+    ),
+  unknownDatasetReference: (field: string, id: string) =>
+    validation(field, 'dataset', `names dataset ${id}, which does not exist`),
+
+  // health
+  dependenciesDown: (names: string[], dependencies: Record<string, DependencyState>) =>
+    new SparkgateError('SPARKGATE_DEPENDENCY_DOWN', 503, `not ready: ${names.join(', ')} down`, {
+      dependencies,
+    }),
 }
 
 const TITLES: Record<number, string> = {
@@ -65,22 +160,6 @@ const TITLES: Record<number, string> = {
 }
 const title = (status: number) =>
   TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
-
-export const errors = {
-  notFound: (what: string, id: string) =>
-    new SparkgateError(
-      `SPARKGATE_${what.toUpperCase()}_NOT_FOUND`,
-      404,
-      `${what} '${id}' does not exist`,
-    ),
-  dependenciesDown: (
-    names: string[],
-    dependencies: Record<string, { up: boolean; url: string; error?: string }>,
-  ) =>
-    new SparkgateError('SPARKGATE_DEPENDENCY_DOWN', 503, `not ready: ${names.join(', ')} down`, {
-      dependencies,
-    }),
-}
 
 interface AjvLikeError {
   instancePath?: string

@@ -1,5 +1,6 @@
 /** Process entry: config, listen, graceful close on SIGTERM/SIGINT. */
 import { buildApp } from './app.js'
+import { BackendConfigError } from './backends/backend-kind.js'
 import { ConfigError, loadConfig } from './config.js'
 
 async function main() {
@@ -13,7 +14,17 @@ async function main() {
     }
     throw error
   }
-  const app = await buildApp(config)
+  let app
+  try {
+    app = await buildApp(config)
+  } catch (error) {
+    // a backend entry that only its kind can judge (a local backend without Spark, …)
+    if (error instanceof BackendConfigError) {
+      process.stderr.write(`sparkgate: invalid configuration:\n  ${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
   let closing = false
   const close = (signal: string) => {
     if (closing) return

@@ -16,7 +16,10 @@ t.test('GET /readyz is 200 when Redis, WebHDFS and Livy answer', async (t) => {
   const body = r.json()
   t.equal(body.status, 'ready')
   // every configured backend (livy, and local when SPARK_HOME is known) plus redis, webhdfs
-  t.same(Object.keys(body.dependencies).sort(), [...app.backends.keys(), 'redis', 'webhdfs'].sort())
+  t.same(
+    Object.keys(body.dependencies).sort(),
+    [...app.backends.byName.keys(), 'redis', 'webhdfs'].sort(),
+  )
   t.ok(body.dependencies.livy)
   const deps: Record<string, { up: boolean }> = body.dependencies
   for (const dep of Object.values(deps)) t.equal(dep.up, true)

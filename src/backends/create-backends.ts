@@ -1,90 +1,100 @@
 /**
  * The configured backends, by name, from SPARKGATE_BACKENDS: a JSON array of named
- * backends (any number, any mix of kinds), or `auto` — `livy` from SPARKGATE_LIVY_URL, plus
- * `local` (spark-submit) when a Spark home is known (SPARKGATE_SPARK_HOME or SPARK_HOME).
+ * backends (any number, any mix of registered kinds), or `auto` — what each kind's
+ * `auto()` adds (Livy from SPARKGATE_LIVY_URL; local spark-submit when a Spark home is
+ * known). Entry checks and their messages come from each kind's entry schema.
  */
-import { ConfigError, parseBackends, type BackendConfig, type Config } from '../config.js'
-import { LivyBackend } from './livy/livy-backend.js'
-import { LocalBackend } from './local/local-backend.js'
-import type { SparkBackend } from './spark-backend.js'
-import { staticTokenCredential, SynapseBackend } from './synapse/synapse-backend.js'
+import { Value } from 'typebox/value'
+import type { Backends, ConfiguredBackend } from '../domain/ports/spark-backend.js'
+import { BackendConfigError, type BackendEntry, type BackendKind } from './backend-kind.js'
+import { BACKEND_KINDS } from './registry.js'
 
-export interface ConfiguredBackend {
-  backend: SparkBackend
-  /** live batches allowed at once */
-  maxLive: number
+type AnyKind = BackendKind<BackendEntry, Record<string, unknown>>
+const KINDS = new Map<string, AnyKind>(BACKEND_KINDS.map((k) => [k.kind, k as unknown as AnyKind]))
+
+/** The SPARKGATE_* variables of every kind, for the one config schema. */
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (
+  x: infer I,
+) => void
+  ? I
+  : never
+export const BACKEND_SETTINGS = Object.assign(
+  {},
+  ...BACKEND_KINDS.map((k) => k.settings),
+) as UnionToIntersection<(typeof BACKEND_KINDS)[number]['settings']>
+
+/** SPARKGATE_BACKENDS parsed into entries; undefined for auto. Throws on bad JSON. */
+export function parseBackends(raw: string): unknown[] | undefined {
+  if (raw === 'auto') return undefined
+  const list = JSON.parse(raw) as unknown
+  return Array.isArray(list) ? (list as unknown[]) : [list]
 }
 
-function sparkHome(config: Config): string | undefined {
-  if (config.SPARKGATE_SPARK_HOME !== 'auto') return config.SPARKGATE_SPARK_HOME
-  return process.env['SPARK_HOME'] || undefined
-}
-
-/** The backend list `auto` stands for. */
-export function autoBackends(config: Config): BackendConfig[] {
-  const list: BackendConfig[] = [
-    {
-      name: 'livy',
-      kind: 'livy',
-      url: config.SPARKGATE_LIVY_URL,
-      maxLive: config.SPARKGATE_LIVY_MAX_LIVE,
-    },
-  ]
-  const home = sparkHome(config)
-  if (home) list.push({ name: 'local', kind: 'local', sparkHome: home })
-  return list
-}
-
-export function createBackends(config: Config): Map<string, ConfiguredBackend> {
-  const list = parseBackends(config.SPARKGATE_BACKENDS) ?? autoBackends(config)
-  const out = new Map<string, ConfiguredBackend>()
-  for (const entry of list) out.set(entry.name, create(entry, config))
-  if (!out.has(config.SPARKGATE_DEFAULT_BACKEND)) {
-    throw new ConfigError([
-      `SPARKGATE_DEFAULT_BACKEND: ${config.SPARKGATE_DEFAULT_BACKEND} is not a configured backend (configured: ${[...out.keys()].join(', ')})`,
-    ])
+/** Every problem of SPARKGATE_BACKENDS, each naming the entry and the field. */
+export function backendProblems(raw: string): string[] {
+  let list: unknown[] | undefined
+  try {
+    list = parseBackends(raw)
+  } catch (error) {
+    return [`SPARKGATE_BACKENDS: not JSON (${(error as Error).message})`]
   }
-  return out
-}
-
-function create(entry: BackendConfig, config: Config): ConfiguredBackend {
-  switch (entry.kind) {
-    case 'livy':
-      return {
-        backend: new LivyBackend({ name: entry.name, url: entry.url }),
-        maxLive: entry.maxLive ?? config.SPARKGATE_LIVY_MAX_LIVE,
-      }
-    case 'local': {
-      const home = entry.sparkHome ?? sparkHome(config)
-      if (!home)
-        throw new ConfigError([
-          `SPARKGATE_BACKENDS: local backend ${entry.name} needs sparkHome (or SPARKGATE_SPARK_HOME / SPARK_HOME)`,
-        ])
-      return {
-        backend: new LocalBackend({
-          name: entry.name,
-          sparkHome: home,
-          master: entry.master ?? config.SPARKGATE_LOCAL_MASTER,
-          workdir: `${entry.workdir ?? config.SPARKGATE_LOCAL_WORKDIR}`,
-        }),
-        maxLive: entry.maxLive ?? config.SPARKGATE_LOCAL_MAX_LIVE,
-      }
+  if (list === undefined) return []
+  if (!raw.trim().startsWith('[') || list.length === 0)
+    return ['SPARKGATE_BACKENDS: must be "auto" or a non-empty JSON array']
+  const problems: string[] = []
+  const names = new Set<string>()
+  list.forEach((entry, i) => {
+    const at = `SPARKGATE_BACKENDS[${i}]`
+    const kindName = (entry as { kind?: unknown } | null)?.kind
+    const kind = typeof kindName === 'string' ? KINDS.get(kindName) : undefined
+    if (!kind) {
+      problems.push(
+        `${at}.kind: must be one of ${[...KINDS.keys()].join(', ')} — ${[...KINDS.values()].map((k) => k.summary).join(' | ')}`,
+      )
+      return
     }
-    case 'synapse':
-      return {
-        backend: new SynapseBackend({
-          name: entry.name,
-          endpoint: entry.endpoint,
-          pool: entry.pool,
-          ...(entry.livyApiVersion ? { livyApiVersion: entry.livyApiVersion } : {}),
-          ...(entry.caFile ? { caFile: entry.caFile } : {}),
-          // a static bearer token when one is given, else DefaultAzureCredential (managed
-          // identity, AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, az login, …)
-          ...(config.SPARKGATE_SYNAPSE_TOKEN !== 'none'
-            ? { credential: staticTokenCredential(config.SPARKGATE_SYNAPSE_TOKEN) }
-            : {}),
-        }),
-        maxLive: entry.maxLive ?? 4,
+    if (!Value.Check(kind.entry, entry)) {
+      for (const e of Value.Errors(kind.entry, entry)) {
+        const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.')
+        problems.push(
+          `${at}${field ? `.${field}` : ''}: ${e.message} (a ${kind.kind} entry is ${kind.summary})`,
+        )
       }
+      return
+    }
+    const name = (entry as BackendEntry).name
+    if (names.has(name)) problems.push(`${at}: duplicate name ${name}`)
+    names.add(name)
+  })
+  return problems
+}
+
+/**
+ * Creates every configured backend. `settings` is the validated config (each kind reads
+ * its own variables). Throws BackendConfigError with every problem found.
+ */
+export function createBackends(
+  raw: string,
+  defaultName: string,
+  settings: Record<string, unknown>,
+): Backends {
+  const list =
+    (parseBackends(raw) as BackendEntry[] | undefined) ??
+    [...KINDS.values()].flatMap((k) => k.auto?.(settings) ?? [])
+  const byName = new Map<string, ConfiguredBackend>()
+  const problems: string[] = []
+  for (const entry of list) {
+    try {
+      byName.set(entry.name, KINDS.get(entry.kind)!.create(entry, settings))
+    } catch (error) {
+      if (!(error instanceof BackendConfigError)) throw error
+      problems.push(`SPARKGATE_BACKENDS: ${error.message}`)
+    }
   }
+  if (problems.length === 0 && !byName.has(defaultName))
+    problems.push(
+      `SPARKGATE_DEFAULT_BACKEND: ${defaultName} is not a configured backend (configured: ${[...byName.keys()].join(', ')})`,
+    )
+  if (problems.length > 0) throw new BackendConfigError(problems.join('\n  '))
+  return { byName, defaultName }
 }

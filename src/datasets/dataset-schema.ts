@@ -35,14 +35,17 @@ export const DatasetSchema = Type.Object(
   { $id: 'Dataset' },
 )
 export type Dataset = Static<typeof DatasetSchema>
+/** Dataset by reference: registered once (src/plugins/swagger.ts), named in OpenAPI. */
+export const DatasetRef = Type.Unsafe<Dataset>(Type.Ref('Dataset'))
 
 /** A file name as stored on HDFS: no path, no control characters, at most 255 bytes. */
 export const DatasetName = Type.String({
   minLength: 1,
   maxLength: 255,
-  // no '/', '\', control characters (C0, DEL, C1); not '.' or '..'
-  pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f-\\u009f]+$',
-  description: 'File name: no "/", "\\", ".." or control characters; at most 255 bytes.',
+  // no '/', '\', ':' (HDFS refuses it in a path), control characters (C0, DEL, C1);
+  // not '.' or '..'
+  pattern: '^(?!\\.{1,2}$)[^/\\\\:\\u0000-\\u001f\\u007f-\\u009f]+$',
+  description: 'File name: no "/", "\\", ":", ".." or control characters; at most 255 bytes.',
 })
 
 /** The same rules for names that arrive outside a schema (multipart file names). */
@@ -50,6 +53,7 @@ export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty'
   if (name === '.' || name === '..') return 'must not be "." or ".."'
   if (/[/\\]/.test(name)) return 'must not contain "/" or "\\"'
+  if (name.includes(':')) return 'must not contain ":" (HDFS does not allow it in a path)'
   if (/\p{Cc}/u.test(name)) return 'must not contain control characters'
   if (Buffer.byteLength(name, 'utf8') > 255) return 'must be at most 255 bytes (UTF-8)'
   return undefined

@@ -3,66 +3,18 @@
  * and the resolution of `dataset://<id>` references in job specs.
  */
 import type { Readable } from 'node:stream'
-import { SparkgateError, errors } from '../errors.js'
+import { errors } from '../errors.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import type { Dataset } from './dataset-schema.js'
-import type { DatasetStore } from './dataset-store.js'
+import type { DatasetStore, InUseRule } from './dataset-store.js'
 import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
 import { type Staging, UploadAbortedError, UploadTooLargeError } from './staging.js'
 
-export const datasetErrors = {
-  tooLarge: (limit: number) =>
-    new SparkgateError(
-      'SPARKGATE_UPLOAD_TOO_LARGE',
-      413,
-      `the upload is larger than the limit of ${limit} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
-      { limit },
-    ),
-  empty: () =>
-    new SparkgateError(
-      'SPARKGATE_EMPTY_UPLOAD',
-      400,
-      'the upload has no bytes: a dataset cannot be empty',
-      {
-        errors: [{ field: 'body', rule: 'minLength', message: 'body must not be empty' }],
-      },
-    ),
-  aborted: () =>
-    new SparkgateError(
-      'SPARKGATE_UPLOAD_ABORTED',
-      400,
-      'the client closed the connection before the upload was complete; nothing was kept',
-    ),
-  hdfs: (error: WebHdfsError) =>
-    error.kind === 'unavailable' || error.kind === 'standby'
-      ? new SparkgateError(
-          'SPARKGATE_HDFS_UNAVAILABLE',
-          503,
-          `HDFS is unavailable: ${error.message}`,
-        )
-      : error,
-  inUse: (id: string, jobId: string) =>
-    new SparkgateError(
-      'SPARKGATE_DATASET_IN_USE',
-      409,
-      `dataset ${id} is used by job ${jobId}, which has not ended`,
-      { jobId },
-    ),
-  previewUnsupported: (format: string) =>
-    new SparkgateError(
-      'SPARKGATE_PREVIEW_UNSUPPORTED',
-      415,
-      `a ${format} dataset has no text rows to preview`,
-    ),
-  unknownReference: (field: string, id: string) =>
-    new SparkgateError(
-      'SPARKGATE_VALIDATION',
-      400,
-      `${field} names dataset ${id}, which does not exist`,
-      {
-        errors: [{ field, rule: 'dataset', message: `${field}: no dataset ${id}` }],
-      },
-    ),
+/** HDFS down or in standby is a 503; any other WebHDFS fault stays what it is. */
+function hdfsFault(error: WebHdfsError) {
+  return error.kind === 'unavailable' || error.kind === 'standby'
+    ? errors.hdfsUnavailable(error.message)
+    : error
 }
 
 const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
@@ -81,6 +33,8 @@ export class DatasetService {
     private readonly staging: Staging,
     private readonly hdfs: WebHdfsClient,
     readonly maxBytes: number,
+    /** the job core's rule: which of a dataset's jobs has not ended */
+    private readonly inUse: InUseRule = async () => undefined,
   ) {}
 
   /** Streams an upload into place; `created` is false when the bytes were known already. */
@@ -89,7 +43,7 @@ export class DatasetService {
       const staged = await this.staging.upload(source, this.maxBytes)
       if (staged.size === 0) {
         await this.staging.discard(staged.tmpPath)
-        throw datasetErrors.empty()
+        throw errors.emptyUpload()
       }
       const known = await this.store.get(staged.sha256)
       if (known) {
@@ -116,9 +70,9 @@ export class DatasetService {
       if (!result.created && result.dataset.path !== path) await this.staging.discard(path)
       return result
     } catch (error) {
-      if (error instanceof UploadTooLargeError) throw datasetErrors.tooLarge(this.maxBytes)
-      if (error instanceof UploadAbortedError) throw datasetErrors.aborted()
-      if (error instanceof WebHdfsError) throw datasetErrors.hdfs(error)
+      if (error instanceof UploadTooLargeError) throw errors.uploadTooLarge(this.maxBytes)
+      if (error instanceof UploadAbortedError) throw errors.uploadAborted()
+      if (error instanceof WebHdfsError) throw hdfsFault(error)
       throw error
     }
   }
@@ -129,7 +83,7 @@ export class DatasetService {
 
   async mustGet(id: string): Promise<Dataset> {
     const dataset = await this.store.get(id)
-    if (!dataset) throw errors.notFound('dataset', id)
+    if (!dataset) throw errors.datasetNotFound(id)
     return dataset
   }
 
@@ -141,7 +95,7 @@ export class DatasetService {
   async preview(id: string, rows: number): Promise<Preview> {
     const dataset = await this.mustGet(id)
     if (dataset.format === 'parquet' || dataset.format === 'other')
-      throw datasetErrors.previewUnsupported(dataset.format)
+      throw errors.previewUnsupported(dataset.format)
     const wanted = dataset.format === 'csv' ? rows + 1 : rows
     const lines: string[] = []
     let rest = ''
@@ -157,7 +111,7 @@ export class DatasetService {
       }
       if (lines.length < wanted && rest !== '') lines.push(rest)
     } catch (error) {
-      if (error instanceof WebHdfsError) throw datasetErrors.hdfs(error)
+      if (error instanceof WebHdfsError) throw hdfsFault(error)
       throw error
     } finally {
       stream?.destroy()
@@ -177,10 +131,10 @@ export class DatasetService {
   /** Deletes the record, then the bytes; 409 while a job that has not ended uses it. */
   async delete(id: string): Promise<void> {
     const dataset = await this.mustGet(id)
-    const result = await this.store.delete(dataset)
+    const result = await this.store.delete(dataset, this.inUse)
     if (!result.deleted) {
-      if (result.liveJob) throw datasetErrors.inUse(id, result.liveJob)
-      throw errors.notFound('dataset', id)
+      if (result.liveJob) throw errors.datasetInUse(id, result.liveJob)
+      throw errors.datasetNotFound(id)
     }
     await this.staging.discard(this.staging.datasetDir(dataset.id))
   }
@@ -198,7 +152,7 @@ export class DatasetService {
       const id = DATASET_REF.exec(value)?.[1]
       if (!id || inputs[value]) continue
       const dataset = await this.store.get(id)
-      if (!dataset) throw datasetErrors.unknownReference(field, id)
+      if (!dataset) throw errors.unknownDatasetReference(field, id)
       inputs[value] = dataset.uri
     }
     return { ids: Object.keys(inputs).map((ref) => DATASET_REF.exec(ref)![1]!), inputs }

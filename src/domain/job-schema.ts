@@ -3,19 +3,11 @@
  * They drive request validation, the TypeScript types and the OpenAPI document.
  */
 import { Type, type Static } from 'typebox'
-import { ALGORITHM_NAMES } from '../training/algorithms.js'
+import { ClusterUri, Timestamp } from '../schemas/common.js'
+import { TrainingSpecSchema, type TrainingSpec } from '../training/training-spec.js'
 import { JOB_STATES, type JobState } from './job-state.js'
 
 const MEMORY = '^[1-9][0-9]{0,6}[kKmMgGtT]?$'
-/** Where a cluster can read a file from. */
-const ClusterUri = Type.String({
-  pattern: '^(hdfs|abfss|wasbs|s3a|gs|file|dataset)://[^\\s]+$',
-  maxLength: 2048,
-  description:
-    'A URI the cluster can read, e.g. hdfs://namenode:8020/path/app.py, or dataset://<id> for an uploaded dataset.',
-  examples: ['hdfs://127.0.0.1:8020/sparkgate/artifacts/app.py'],
-})
-
 export const ResourcesSchema = Type.Object(
   {
     driverMemory: Type.Optional(Type.String({ pattern: MEMORY, description: 'e.g. 1g, 512m' })),
@@ -53,109 +45,6 @@ export const BatchSpecSchema = Type.Object(
   { additionalProperties: false, description: 'Run your own PySpark file or jar.' },
 )
 
-const ColumnName = Type.String({ minLength: 1, maxLength: 256 })
-
-export const TrainingSpecSchema = Type.Object(
-  {
-    dataset: Type.Union(
-      [
-        Type.String({ pattern: '^[0-9a-f]{64}$', description: 'An uploaded dataset id.' }),
-        Type.Object(
-          {
-            uri: ClusterUri,
-            format: Type.Unsafe<'csv' | 'parquet' | 'json' | 'libsvm'>({
-              type: 'string',
-              enum: ['csv', 'parquet', 'json', 'libsvm'],
-            }),
-            header: Type.Optional(Type.Boolean({ description: 'CSV: first line is a header.' })),
-            separator: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
-          },
-          { additionalProperties: false },
-        ),
-      ],
-      { description: 'A dataset id, or { uri, format } for data already on the cluster.' },
-    ),
-    label: Type.Optional({
-      ...ColumnName,
-      description: 'The label column (not for clustering).',
-    }),
-    features: Type.Optional(
-      Type.Array(ColumnName, {
-        minItems: 1,
-        maxItems: 10_000,
-        description: 'Feature columns; default: every column but the label.',
-      }),
-    ),
-    task: Type.Optional(
-      Type.Unsafe<'classification' | 'regression' | 'clustering'>({
-        type: 'string',
-        enum: ['classification', 'regression', 'clustering'],
-        description: 'Inferred from the algorithm when omitted.',
-      }),
-    ),
-    algorithm: Type.Unsafe<string>({
-      type: 'string',
-      enum: ALGORITHM_NAMES,
-      description: 'The MLlib estimator.',
-    }),
-    params: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: "The estimator's params by MLlib name; checked against an allow-list.",
-      }),
-    ),
-    split: Type.Optional(
-      Type.Object(
-        {
-          test: Type.Number({ exclusiveMinimum: 0, maximum: 0.9, default: 0.2 }),
-          seed: Type.Integer({ minimum: 0, default: 42 }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    crossValidation: Type.Optional(
-      Type.Object(
-        {
-          folds: Type.Integer({ minimum: 2, maximum: 20, default: 3 }),
-          grid: Type.Record(
-            Type.String(),
-            Type.Array(Type.Unknown(), { minItems: 1, maxItems: 20 }),
-            {
-              description: 'Param name → values to try.',
-            },
-          ),
-          metric: Type.Optional(
-            Type.Unsafe<string>({
-              type: 'string',
-              enum: [
-                'accuracy',
-                'f1',
-                'weightedPrecision',
-                'weightedRecall',
-                'areaUnderROC',
-                'areaUnderPR',
-                'rmse',
-                'mae',
-                'r2',
-                'silhouette',
-              ],
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    modelName: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 128,
-        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
-        description: 'Registry name of the model; default: the job name.',
-      }),
-    ),
-  },
-  { additionalProperties: false, description: 'Declarative MLlib training (jobs/train.py).' },
-)
-
 export const JobSpecSchema = Type.Object(
   {
     name: Type.Optional(
@@ -191,13 +80,16 @@ export const JobSpecSchema = Type.Object(
     training: Type.Optional(TrainingSpecSchema),
   },
   {
+    $id: 'JobSpec',
     additionalProperties: false,
     description: 'Exactly one of batch (your own Spark code) or training (declarative MLlib).',
   },
 )
 export type JobSpec = Static<typeof JobSpecSchema>
-export type TrainingSpec = Static<typeof TrainingSpecSchema>
+/** JobSpec by reference: registered once (src/plugins/swagger.ts), named in OpenAPI. */
+export const JobSpecRef = Type.Unsafe<JobSpec>(Type.Ref('JobSpec'))
 export type BatchSpec = Static<typeof BatchSpecSchema>
+export type { TrainingSpec }
 
 export const JobStateSchema = Type.Unsafe<JobState>({
   type: 'string',
@@ -222,8 +114,6 @@ export const JobErrorSchema = Type.Object({
   logLines: Type.Array(Type.String(), { description: 'The last lines of the application log.' }),
 })
 export type JobError = Static<typeof JobErrorSchema>
-
-const Timestamp = Type.String({ format: 'date-time' })
 
 export const JobSchema = Type.Object(
   {
@@ -251,11 +141,29 @@ export const JobSchema = Type.Object(
         description: 'Each dataset:// reference of the spec and the hdfs:// URI it runs with.',
       }),
     ),
-    spec: JobSpecSchema,
+    spec: JobSpecRef,
   },
-  {},
+  { $id: 'Job' },
 )
 export type Job = Static<typeof JobSchema>
+/** Job by reference: registered once (src/plugins/swagger.ts), named in OpenAPI. */
+export const JobRef = Type.Unsafe<Job>(Type.Ref('Job'))
+
+/**
+ * What the gateway keeps of a job beside its public record and never shows: where the
+ * submit worker staged a training job's files, and the format of its dataset.
+ */
+export interface JobInternals {
+  /** hdfs:// URI of the staged train.py */
+  trainScript?: string
+  /** hdfs:// URI of the run's spec.json */
+  trainSpec?: string
+  /** the format of the uploaded dataset a training job reads */
+  datasetFormat?: string
+}
+
+/** A job as the store holds it: the public record plus its internals. */
+export type JobRecord = Job & { internals?: JobInternals }
 
 export const JobEventSchema = Type.Object({
   at: Timestamp,

@@ -1,52 +1,22 @@
 /**
- * What the API does with jobs: accept (record, then enqueue), cancel, read logs.
- * Thin REST handlers call this; the submit worker and the tracker do the rest.
+ * What the API does with jobs: accept (check, record, then enqueue), read, list, cancel,
+ * read logs. Thin REST handlers call this; the submit worker and the tracker do the rest.
+ * It talks to backends and the queue only through the ports in ./ports/.
  */
-import type { ConfiguredBackend } from '../backends/create-backends.js'
-import { BackendError, type LogPage } from '../backends/spark-backend.js'
-import { SparkgateError } from '../errors.js'
-import type { SubmitQueues } from '../workers/queues.js'
-import { checkTraining, trainingDatasetId } from '../training/training.js'
-import type { BatchSpec, Job, JobSpec } from './job-schema.js'
-import { isTerminal } from './job-state.js'
-import { StaleTransitionError } from './job-state.js'
+import { randomUUID } from 'node:crypto'
 import type { DatasetService } from '../datasets/dataset-service.js'
-import type { JobStore } from './job-store.js'
-
-export const jobErrors = {
-  unknownBackend: (name: string, known: string[]) =>
-    new SparkgateError(
-      'SPARKGATE_UNKNOWN_BACKEND',
-      400,
-      `body.backend: no backend named '${name}' (configured: ${known.join(', ')})`,
-      {
-        errors: [
-          {
-            field: 'body.backend',
-            rule: 'enum',
-            message: `body.backend must be one of ${known.join(', ')}`,
-          },
-        ],
-      },
-    ),
-  idempotencyConflict: (key: string, jobId: string) =>
-    new SparkgateError(
-      'SPARKGATE_IDEMPOTENCY_CONFLICT',
-      409,
-      `Idempotency-Key '${key}' was used for job ${jobId} with a different body`,
-      { jobId },
-    ),
-  terminal: (job: Job) =>
-    new SparkgateError('SPARKGATE_JOB_TERMINAL', 409, `job ${job.id} is already ${job.state}`, {
-      state: job.state,
-    }),
-  backendUnavailable: (backend: string, message: string) =>
-    new SparkgateError(
-      'SPARKGATE_BACKEND_UNAVAILABLE',
-      503,
-      `backend ${backend} is unavailable: ${message}`,
-    ),
-}
+import { errors } from '../errors.js'
+import { checkTraining, trainingDatasetId } from '../training/training.js'
+import type { BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
+import { isTerminal, StaleTransitionError } from './job-state.js'
+import type { JobStore, ListQuery } from './job-store.js'
+import type { JobQueue } from './ports/job-queue.js'
+import {
+  BackendError,
+  type Backends,
+  type ConfiguredBackend,
+  type LogPage,
+} from './ports/spark-backend.js'
 
 /** Every place of a batch spec that takes a URI (or an argument), with its field name. */
 function referenceFields(b: BatchSpec): [string, string][] {
@@ -61,15 +31,22 @@ function referenceFields(b: BatchSpec): [string, string][] {
   ]
 }
 
+interface References {
+  /** the uploaded datasets the job reads */
+  ids: string[]
+  /** each dataset:// reference → the hdfs:// URI it runs with (public) */
+  inputs: Record<string, string>
+  internals: JobInternals
+}
+
 export class JobService {
   /** create() calls under way: a shutdown lets them finish (record and enqueue) first */
   private readonly pending = new Set<Promise<unknown>>()
 
   constructor(
     private readonly store: JobStore,
-    private readonly queues: SubmitQueues,
-    private readonly backends: Map<string, ConfiguredBackend>,
-    private readonly defaultBackend: string,
+    private readonly queue: JobQueue,
+    private readonly backends: Backends,
     private readonly datasets?: DatasetService,
   ) {}
 
@@ -97,91 +74,69 @@ export class JobService {
    * Checks what the schema cannot and resolves dataset references: exactly one of batch or
    * training; dataset:// URIs of a batch; the dataset, params and columns of a training.
    */
-  private async references(
-    spec: JobSpec,
-  ): Promise<{ ids: string[]; inputs: Record<string, string> }> {
-    if (Boolean(spec.batch) === Boolean(spec.training)) {
-      throw new SparkgateError(
-        'SPARKGATE_VALIDATION',
-        400,
-        'body needs exactly one of batch or training',
-        {
-          errors: [
-            {
-              field: 'body',
-              rule: 'oneOf',
-              message: 'body needs exactly one of batch or training',
-            },
-          ],
-        },
-      )
-    }
+  private async references(spec: JobSpec): Promise<References> {
+    if (Boolean(spec.batch) === Boolean(spec.training))
+      throw errors.validation('body', 'oneOf', 'needs exactly one of batch or training')
     if (spec.batch) {
-      return this.datasets
-        ? this.datasets.resolve(referenceFields(spec.batch))
+      const resolved = this.datasets
+        ? await this.datasets.resolve(referenceFields(spec.batch))
         : { ids: [], inputs: {} }
+      return { ...resolved, internals: {} }
     }
     const training = spec.training!
     const id = trainingDatasetId(training)
     if (id === undefined) {
       checkTraining(training)
-      return { ids: [], inputs: {} }
+      return { ids: [], inputs: {}, internals: {} }
     }
     const dataset = await this.datasets?.find(id)
-    if (!dataset) {
-      throw new SparkgateError(
-        'SPARKGATE_VALIDATION',
-        400,
-        `body.training.dataset names dataset ${id}, which does not exist`,
-        {
-          errors: [
-            {
-              field: 'body.training.dataset',
-              rule: 'dataset',
-              message: `body.training.dataset: no dataset ${id}`,
-            },
-          ],
-        },
-      )
-    }
+    if (!dataset) throw errors.unknownDatasetReference('body.training.dataset', id)
     checkTraining(training, dataset)
-    return { ids: [id], inputs: { [`dataset://${id}`]: dataset.uri, '@format': dataset.format } }
+    return {
+      ids: [id],
+      inputs: { [`dataset://${id}`]: dataset.uri },
+      internals: { datasetFormat: dataset.format },
+    }
   }
 
   private async createNow(spec: JobSpec, idempotencyKey?: string) {
-    const backend = spec.backend ?? this.defaultBackend
-    if (!this.backends.has(backend))
-      throw jobErrors.unknownBackend(backend, [...this.backends.keys()])
+    const backend = spec.backend ?? this.backends.defaultName
+    const configured = this.backends.byName.get(backend)
+    if (!configured) throw errors.unknownBackend(backend, [...this.backends.byName.keys()])
     const refs = await this.references(spec)
-    if (refs.ids.length > 0 && this.backends.get(backend)!.backend.kind === 'synapse') {
-      // Sparkgate stages datasets on HDFS; a Synapse pool reads its workspace storage
+    if (refs.ids.length > 0 && !configured.backend.capabilities.readsStagedFiles) {
+      // Sparkgate stages datasets on its HDFS; this backend reads its own storage only
       const field = spec.training ? 'body.training.dataset' : 'body.batch'
-      throw new SparkgateError(
-        'SPARKGATE_VALIDATION',
-        400,
-        `${field}: dataset ${refs.ids[0]} is staged on HDFS, which Synapse backend ${backend} cannot read; give an abfss:// URI the pool can read instead`,
-        {
-          errors: [
-            {
-              field,
-              rule: 'reachable',
-              message: `${field}: datasets staged on HDFS cannot be read by a Synapse pool`,
-            },
-          ],
-        },
+      throw errors.validation(
+        field,
+        'reachable',
+        `names dataset ${refs.ids[0]}, staged on HDFS, which ${configured.backend.kind} backend ${backend} cannot read; give a URI it can read instead (e.g. abfss:// for Synapse)`,
       )
     }
+    // The job id is chosen first so that the datasets it reads name it before it exists:
+    // a dataset DELETE racing this create then sees the job (or a job that never came).
+    const id = randomUUID()
+    if (refs.ids.length > 0) await this.datasets?.addUsers(refs.ids, id)
     const result = await this.store.create(
+      id,
       spec,
-      { backend: this.defaultBackend, inputs: refs.inputs },
+      { backend: this.backends.defaultName, inputs: refs.inputs, internals: refs.internals },
       idempotencyKey,
     )
-    if (result.conflict) throw jobErrors.idempotencyConflict(idempotencyKey ?? '', result.job.id)
+    if (result.conflict) throw errors.idempotencyConflict(idempotencyKey ?? '', result.job.id)
     // Recorded first, enqueued second: a crash in between leaves a queued record that the
-    // worker's reconciliation enqueues again (the BullMQ job id makes that a no-op otherwise).
-    if (result.created) await this.datasets?.addUsers(refs.ids, result.job.id)
-    if (result.created) await this.queues.enqueue(backend, result.job.id, 1, result.job.priority)
+    // tracker's reconciliation enqueues again (the queue entry's id makes that a no-op).
+    if (result.created) await this.queue.enqueue(backend, id, 1, result.job.priority)
     return { job: result.job, created: result.created }
+  }
+
+  list(query: ListQuery) {
+    return this.store.list(query)
+  }
+
+  async events(id: string): Promise<JobEvent[]> {
+    await this.mustGet(id)
+    return this.store.events(id)
   }
 
   /**
@@ -193,13 +148,13 @@ export class JobService {
     for (let round = 0; round < 5; round++) {
       const job = await this.mustGet(id)
       if (job.state === 'cancelled') return job
-      if (isTerminal(job.state)) throw jobErrors.terminal(job)
+      if (isTerminal(job.state)) throw errors.jobTerminal(job)
       try {
         if (job.state === 'queued') {
-          await this.store.transition(id, ['queued'], 'cancelled', {
+          await this.store.transition(job, ['queued'], 'cancelled', {
             reason: 'cancelled by client',
           })
-          await this.queues.remove(job.backend, id, job.attempts + 1)
+          await this.queue.remove(job.backend, id, job.attempts + 1)
         } else if (job.state === 'staging' || job.state === 'submitting') {
           await this.store.update(id, { cancelRequested: true })
           // the worker may have recorded the batch meanwhile: then cancel it here
@@ -211,7 +166,7 @@ export class JobService {
             await this.backendOf(job)
               .backend.cancel(ref)
               .catch((e: unknown) => this.rethrow(job, e))
-          await this.store.transition(id, ['submitted', 'running'], 'cancelled', {
+          await this.store.transition(job, ['submitted', 'running'], 'cancelled', {
             reason: 'cancelled by client',
             set: { cancelRequested: true },
           })
@@ -232,13 +187,13 @@ export class JobService {
   ): Promise<LogPage & { source: 'backend' | 'stored' }> {
     const job = await this.mustGet(id)
     const stored = job.error?.logLines ?? []
-    if (!job.backendRef)
-      return {
-        from: 0,
-        total: stored.length,
-        lines: stored.slice(from, from + size),
-        source: 'stored',
-      }
+    const keptAtFailure = () => ({
+      from,
+      total: stored.length,
+      lines: stored.slice(from, from + size),
+      source: 'stored' as const,
+    })
+    if (!job.backendRef) return keptAtFailure()
     try {
       return {
         ...(await this.backendOf(job).backend.logs(job.backendRef, from, size)),
@@ -246,35 +201,30 @@ export class JobService {
       }
     } catch (error) {
       // the backend forgot the batch (retention, restart): serve what was kept at failure
-      if (error instanceof BackendError && error.kind === 'not_found') {
-        return {
-          from,
-          total: stored.length,
-          lines: stored.slice(from, from + size),
-          source: 'stored',
-        }
-      }
+      if (error instanceof BackendError && error.kind === 'not_found') return keptAtFailure()
       return this.rethrow(job, error)
     }
   }
 
+  find(id: string): Promise<Job | undefined> {
+    return this.store.get(id)
+  }
+
   async mustGet(id: string): Promise<Job> {
     const job = await this.store.get(id)
-    if (!job) throw new SparkgateError('SPARKGATE_JOB_NOT_FOUND', 404, `job '${id}' does not exist`)
+    if (!job) throw errors.jobNotFound(id)
     return job
   }
 
   private backendOf(job: Job): ConfiguredBackend {
-    const configured = this.backends.get(job.backend)
-    if (!configured)
-      throw jobErrors.backendUnavailable(job.backend, 'not configured in this gateway')
+    const configured = this.backends.byName.get(job.backend)
+    if (!configured) throw errors.backendUnavailable(job.backend, 'not configured in this gateway')
     return configured
   }
 
   private rethrow(job: Job, error: unknown): never {
-    if (error instanceof BackendError && error.kind === 'transient') {
-      throw jobErrors.backendUnavailable(job.backend, error.message)
-    }
+    if (error instanceof BackendError && error.kind === 'transient')
+      throw errors.backendUnavailable(job.backend, error.message)
     throw error
   }
 }

@@ -1,81 +1,34 @@
 /**
  * The job store: the only writer of job state. A job is one Redis hash; every change of
- * state is one Lua script that checks the current state, writes the new fields, moves
- * the job between the per-state indexes and the backend's live set, and appends an
- * event to the job's history — all or nothing.
- *
- * Keys (prefix P = SPARKGATE_REDIS_PREFIX):
- *   P:job:<id>            hash: state, spec, name, backend, timestamps, backendRef, error…
- *   P:job:<id>:events     list of JSON events {at, from, to, reason}
- *   P:jobs:all            sorted set (score 0) of "<createdAt ms, 15 digits>|<id>": newest-first
- *   P:jobs:state:<state>  the same members, per state (listing filters, reconciliation)
- *   P:live:<backend>      set of ids holding a live slot of that backend (the cap)
- *   P:idem:<key>          idempotency record {jobId, bodyHash}, with a TTL
+ * state is one Lua script (src/redis/lua/transition-11.lua) that checks the current
+ * state, writes the new fields, moves the job between the per-state indexes and the
+ * backend's live set, and appends an event to the job's history — all or nothing.
+ * Key names: src/redis/keys.ts.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { BackendRef, Job, JobError, JobEvent, JobSpec } from './job-schema.js'
+import { JOB_ID } from '../schemas/common.js'
+import { RedisKeys } from '../redis/keys.js'
+import { member as indexMember, encodeCursor, memberId, upperBound } from '../redis/paging.js'
+import { RedisScripts } from '../redis/scripts.js'
+import type {
+  BackendRef,
+  Job,
+  JobError,
+  JobEvent,
+  JobInternals,
+  JobRecord,
+  JobSpec,
+} from './job-schema.js'
 import {
   IllegalTransitionError,
   JOB_STATES,
   LIVE_STATES,
   StaleTransitionError,
+  TERMINAL_STATES,
   canTransition,
   type JobState,
 } from './job-state.js'
-
-const CREATE = `
-local job, events, all, queued, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-if idem ~= '' then
-  local existing = redis.call('GET', idem)
-  if existing then return {0, existing} end
-end
-local n = tonumber(ARGV[1])
-for i = 0, n - 1 do redis.call('HSET', job, ARGV[2 + i * 2], ARGV[3 + i * 2]) end
-local member, event, idemValue, ttl = ARGV[2 + n * 2], ARGV[3 + n * 2], ARGV[4 + n * 2], ARGV[5 + n * 2]
-redis.call('ZADD', all, 0, member)
-redis.call('ZADD', queued, 0, member)
-redis.call('RPUSH', events, event)
-if idem ~= '' then redis.call('SET', idem, idemValue, 'EX', ttl) end
-return {1, ''}
-`
-
-const TRANSITION = `
-local job, events = KEYS[1], KEYS[2]
-local prefix, id, to, allowed, via, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local state = redis.call('HGET', job, 'state')
-if not state then return {0, ''} end
-local ok = false
-for s in string.gmatch(allowed, '[^,]+') do if s == state then ok = true end end
-if not ok then return {0, state} end
-local n = tonumber(ARGV[8])
-for i = 0, n - 1 do
-  local f, v = ARGV[9 + i * 2], ARGV[10 + i * 2]
-  if v == '' then redis.call('HDEL', job, f) else redis.call('HSET', job, f, v) end
-end
-redis.call('HSET', job, 'state', to, 'updatedAt', now)
-local member = redis.call('HGET', job, 'sortKey')
-redis.call('ZREM', prefix .. ':jobs:state:' .. state, member)
-redis.call('ZADD', prefix .. ':jobs:state:' .. to, 0, member)
-local live = prefix .. ':live:' .. redis.call('HGET', job, 'backend')
-local liveStates = ARGV[9 + n * 2]
-local isLive = false
-for s in string.gmatch(liveStates, '[^,]+') do if s == to then isLive = true end end
-if isLive then redis.call('SADD', live, id) else redis.call('SREM', live, id) end
--- the caller's event JSON lacks only "from", which only this script knows
-redis.call('RPUSH', events, '{"from":"' .. state .. '",' .. string.sub(ARGV[10 + n * 2], 2))
-if via ~= '' then redis.call('RPUSH', events, ARGV[11 + n * 2]) end
-return {1, state}
-`
-
-/** Reserve a live slot of a backend when fewer than `cap` are held. */
-const RESERVE = `
-local live, id, cap = KEYS[1], ARGV[1], tonumber(ARGV[2])
-if redis.call('SISMEMBER', live, id) == 1 then return 1 end
-if redis.call('SCARD', live) >= cap then return 0 end
-redis.call('SADD', live, id)
-return 1
-`
 
 type Fields = Partial<Record<string, string | number | boolean | object | undefined>>
 
@@ -101,8 +54,6 @@ export interface TransitionOptions {
   set?: Fields
 }
 
-export class InvalidCursorError extends Error {}
-
 export function bodyHash(value: unknown): string {
   return createHash('sha256').update(stableStringify(value)).digest('hex')
 }
@@ -118,37 +69,38 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value)
 }
 
-const JSON_FIELDS = new Set(['spec', 'backendRef', 'error', 'inputs'])
+const JSON_FIELDS = new Set(['spec', 'backendRef', 'error', 'inputs', 'internals'])
 const INT_FIELDS = new Set(['attempts', 'maxAttempts', 'priority', 'timeoutSeconds'])
 
+/** Who a transition moves: the job's id and backend (whose live set it may enter or leave). */
+export type JobKey = Pick<Job, 'id' | 'backend'>
+
 export class JobStore {
+  private readonly keys: RedisKeys
+  private readonly scripts: RedisScripts
+
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
     private readonly idempotencyTtlSeconds = 24 * 3600,
   ) {
-    redis.defineCommand('sgCreateJob', { numberOfKeys: 5, lua: CREATE })
-    redis.defineCommand('sgTransition', { numberOfKeys: 2, lua: TRANSITION })
-    redis.defineCommand('sgReserve', { numberOfKeys: 1, lua: RESERVE })
-  }
-
-  private key(...parts: string[]) {
-    return [this.prefix, ...parts].join(':')
+    this.keys = new RedisKeys(prefix)
+    this.scripts = new RedisScripts(redis)
   }
 
   /**
-   * Creates a queued job. With an idempotency key, the same key returns the job it
-   * created before (`created: false`), or `conflict` when the body differs.
+   * Creates a queued job with the given id. With an idempotency key, the same key returns
+   * the job it created before (`created: false`), or `conflict` when the body differs.
    */
   async create(
+    id: string,
     spec: JobSpec,
-    defaults: { backend: string; inputs?: Record<string, string> },
+    defaults: { backend: string; inputs?: Record<string, string>; internals?: JobInternals },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
-    const id = randomUUID()
     const now = new Date()
     const at = now.toISOString()
-    const sortKey = `${String(now.getTime()).padStart(15, '0')}|${id}`
+    const sortKey = indexMember(now, id)
     const hash = bodyHash(spec)
     const fields: Fields = {
       id,
@@ -166,27 +118,30 @@ export class JobStore {
       ...(defaults.inputs && Object.keys(defaults.inputs).length > 0
         ? { inputs: defaults.inputs }
         : {}),
+      ...(defaults.internals && Object.keys(defaults.internals).length > 0
+        ? { internals: defaults.internals }
+        : {}),
     }
-    const flat = Object.entries(fields)
-      .filter(([, v]) => v !== undefined)
-      .flatMap(([k, v]) => [k, encode(v)])
-    const idemKey = idempotencyKey
-      ? this.key('idem', createHash('sha256').update(idempotencyKey).digest('hex'))
-      : ''
-    const event = JSON.stringify({ at, from: null, to: 'queued', reason: 'accepted' })
-    const [created, existing] = (await (this.redis as unknown as CustomCommands).sgCreateJob(
-      this.key('job', id),
-      this.key('job', id, 'events'),
-      this.key('jobs', 'all'),
-      this.key('jobs', 'state', 'queued'),
-      idemKey,
-      flat.length / 2,
-      ...flat,
-      sortKey,
-      event,
-      JSON.stringify({ jobId: id, bodyHash: hash }),
-      this.idempotencyTtlSeconds,
-    )) as [number, string]
+    const idemHash = createHash('sha256')
+      .update(idempotencyKey ?? '')
+      .digest('hex')
+    const [created, existing] = await this.scripts.run(
+      'create-job',
+      [
+        this.keys.job(id),
+        this.keys.jobEvents(id),
+        this.keys.jobsAll(),
+        this.keys.jobsInState('queued'),
+        this.keys.idempotency(idemHash),
+      ],
+      [
+        JSON.stringify(encodeAll(fields)),
+        sortKey,
+        JSON.stringify({ at, from: null, to: 'queued', reason: 'accepted' }),
+        idempotencyKey ? this.idempotencyTtlSeconds : 0,
+        JSON.stringify({ jobId: id, bodyHash: hash }),
+      ],
+    )
     if (created === 1) return { job: (await this.get(id))!, created: true }
     const previous = JSON.parse(existing) as { jobId: string; bodyHash: string }
     const job = await this.get(previous.jobId)
@@ -194,16 +149,18 @@ export class JobStore {
     return { job, created: false, conflict: previous.bodyHash !== hash }
   }
 
-  async get(id: string): Promise<Job | undefined> {
-    const raw = await this.redis.hgetall(this.key('job', id))
+  /** The job, or undefined — also for a string that is not a job id at all. */
+  async get(id: string): Promise<JobRecord | undefined> {
+    if (!JOB_ID.test(id)) return undefined
+    const raw = await this.redis.hgetall(this.keys.job(id))
     if (!raw['state']) return undefined
     return decodeJob(raw)
   }
 
-  async getMany(ids: string[]): Promise<Job[]> {
+  async getMany(ids: string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return []
     const pipeline = this.redis.pipeline()
-    for (const id of ids) pipeline.hgetall(this.key('job', id))
+    for (const id of ids) pipeline.hgetall(this.keys.job(id))
     const results = (await pipeline.exec()) ?? []
     return results
       .map(([, raw]) => raw as Record<string, string>)
@@ -212,8 +169,19 @@ export class JobStore {
   }
 
   async events(id: string): Promise<JobEvent[]> {
-    const raw = await this.redis.lrange(this.key('job', id, 'events'), 0, -1)
+    if (!JOB_ID.test(id)) return []
+    const raw = await this.redis.lrange(this.keys.jobEvents(id), 0, -1)
     return raw.map((e) => JSON.parse(e) as JobEvent)
+  }
+
+  /** The first of `ids` whose job has not ended (missing jobs have ended), if any. */
+  async firstActive(ids: string[]): Promise<string | undefined> {
+    if (ids.length === 0) return undefined
+    const pipeline = this.redis.pipeline()
+    for (const id of ids) pipeline.hget(this.keys.job(id), 'state')
+    const states = ((await pipeline.exec()) ?? []).map(([, state]) => state as string | null)
+    const i = states.findIndex((s) => s !== null && !TERMINAL_STATES.includes(s as JobState))
+    return i < 0 ? undefined : ids[i]
   }
 
   /**
@@ -221,11 +189,12 @@ export class JobStore {
    * a pair outside the table, StaleTransitionError when the job is in none of `from`.
    */
   async transition(
-    id: string,
+    job: JobKey,
     from: readonly JobState[],
     to: JobState,
     options: TransitionOptions = {},
   ): Promise<{ previous: JobState }> {
+    const id = job.id
     for (const f of from) {
       if (options.via) {
         if (!canTransition(f, options.via) || !canTransition(options.via, to)) {
@@ -238,23 +207,27 @@ export class JobStore {
     if (to === 'submitted') set['submittedAt'] ??= now
     if (to === 'running') set['startedAt'] ??= now
     if (to === 'succeeded' || to === 'failed' || to === 'cancelled') set['finishedAt'] ??= now
-    const flat = Object.entries(set).flatMap(([k, v]) => [k, v === undefined ? '' : encode(v)])
-    const [ok, previous] = (await (this.redis as unknown as CustomCommands).sgTransition(
-      this.key('job', id),
-      this.key('job', id, 'events'),
-      this.prefix,
-      id,
-      to,
-      from.join(','),
-      options.via ?? '',
-      now,
-      '',
-      flat.length / 2,
-      ...flat,
-      LIVE_STATES.join(','),
-      JSON.stringify({ at: now, to: options.via ?? to, reason: options.reason }),
-      options.via ? JSON.stringify({ at: now, from: options.via, to, reason: 'retry' }) : '',
-    )) as [number, string]
+    const fields: Record<string, string> = {}
+    for (const [k, v] of Object.entries(set)) fields[k] = v === undefined ? '' : encode(v)
+    const [ok, previous] = await this.scripts.run(
+      'transition',
+      [
+        this.keys.job(id),
+        this.keys.jobEvents(id),
+        this.keys.live(job.backend),
+        ...JOB_STATES.map((s) => this.keys.jobsInState(s)),
+      ],
+      [
+        to,
+        from.join(','),
+        now,
+        JSON.stringify(fields),
+        LIVE_STATES.join(','),
+        JOB_STATES.join(','),
+        JSON.stringify({ at: now, to: options.via ?? to, reason: options.reason }),
+        options.via ? JSON.stringify({ at: now, from: options.via, to, reason: 'retry' }) : '',
+      ],
+    )
     if (ok !== 1)
       throw new StaleTransitionError(id, from, (previous || undefined) as JobState | undefined)
     return { previous: previous as JobState }
@@ -265,59 +238,44 @@ export class JobStore {
     const flat = Object.entries(set)
       .filter(([, v]) => v !== undefined)
       .flatMap(([k, v]) => [k, encode(v)])
-    if (flat.length > 0) await this.redis.hset(this.key('job', id), ...flat)
+    if (flat.length > 0) await this.redis.hset(this.keys.job(id), ...flat)
   }
 
   /** Takes a live slot of `backend` for job `id` when fewer than `cap` are taken. */
   async reserveSlot(backend: string, id: string, cap: number): Promise<boolean> {
-    return (
-      (await (this.redis as unknown as CustomCommands).sgReserve(
-        this.key('live', backend),
-        id,
-        cap,
-      )) === 1
-    )
+    return (await this.scripts.run('reserve-slot', [this.keys.live(backend)], [id, cap])) === 1
   }
 
   /** Gives back a slot reserved by a job that then did not go live. */
   async releaseSlot(backend: string, id: string): Promise<void> {
-    const state = await this.redis.hget(this.key('job', id), 'state')
-    if (!state || !LIVE_STATES.includes(state as JobState))
-      await this.redis.srem(this.key('live', backend), id)
+    await this.scripts.run(
+      'release-slot',
+      [this.keys.job(id), this.keys.live(backend)],
+      [id, LIVE_STATES.join(',')],
+    )
   }
 
   async liveIds(backend: string): Promise<string[]> {
-    return this.redis.smembers(this.key('live', backend))
+    return this.redis.smembers(this.keys.live(backend))
   }
 
   async countByState(state: JobState): Promise<number> {
-    return this.redis.zcard(this.key('jobs', 'state', state))
+    return this.redis.zcard(this.keys.jobsInState(state))
   }
 
   /** Ids of jobs in `state`, oldest first (for reconciliation), or newest first. */
   async idsInState(state: JobState, max = 10_000, newestFirst = false): Promise<string[]> {
-    const key = this.key('jobs', 'state', state)
+    const key = this.keys.jobsInState(state)
     const members = newestFirst
       ? await this.redis.zrevrangebylex(key, '+', '-', 'LIMIT', 0, max)
       : await this.redis.zrangebylex(key, '-', '+', 'LIMIT', 0, max)
-    return members.map((m) => m.slice(m.indexOf('|') + 1))
+    return members.map(memberId)
   }
 
   /** Newest first, with an opaque cursor; filters by state (index), backend and name. */
   async list(query: ListQuery): Promise<{ items: Job[]; nextCursor?: string }> {
-    const index = query.state ? this.key('jobs', 'state', query.state) : this.key('jobs', 'all')
-    let upper = '+'
-    if (query.cursor) {
-      let decoded: string
-      try {
-        decoded = Buffer.from(query.cursor, 'base64url').toString('utf8')
-      } catch {
-        throw new InvalidCursorError('cursor is not valid')
-      }
-      if (!/^\d{15}\|[0-9a-f-]{36}$/.test(decoded))
-        throw new InvalidCursorError('cursor is not valid')
-      upper = `(${decoded}`
-    }
+    const index = query.state ? this.keys.jobsInState(query.state) : this.keys.jobsAll()
+    let upper = upperBound(query.cursor, JOB_ID)
     const items: Job[] = []
     let lastScanned: string | undefined
     let exhausted = false
@@ -329,11 +287,11 @@ export class JobStore {
         exhausted = true
         break
       }
-      const jobs = await this.getMany(members.map((m) => m.slice(m.indexOf('|') + 1)))
+      const jobs = await this.getMany(members.map(memberId))
       const byId = new Map(jobs.map((j) => [j.id, j]))
-      for (const member of members) {
-        const job = byId.get(member.slice(member.indexOf('|') + 1))
-        lastScanned = member
+      for (const m of members) {
+        const job = byId.get(memberId(m))
+        lastScanned = m
         if (!job) continue
         if (query.backend && job.backend !== query.backend) continue
         if (query.name && job.name !== query.name) continue
@@ -348,17 +306,8 @@ export class JobStore {
       upper = `(${lastScanned}`
     }
     const more = !exhausted && lastScanned !== undefined
-    return {
-      items,
-      ...(more ? { nextCursor: Buffer.from(lastScanned!, 'utf8').toString('base64url') } : {}),
-    }
+    return { items, ...(more ? { nextCursor: encodeCursor(lastScanned!) } : {}) }
   }
-}
-
-interface CustomCommands {
-  sgCreateJob(...args: (string | number)[]): Promise<unknown>
-  sgTransition(...args: (string | number)[]): Promise<unknown>
-  sgReserve(...args: (string | number)[]): Promise<unknown>
 }
 
 function encode(value: unknown): string {
@@ -367,7 +316,13 @@ function encode(value: unknown): string {
   return JSON.stringify(value)
 }
 
-function decodeJob(raw: Record<string, string>): Job {
+function encodeAll(fields: Fields): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = encode(v)
+  return out
+}
+
+function decodeJob(raw: Record<string, string>): JobRecord {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'sortKey') continue
@@ -379,7 +334,7 @@ function decodeJob(raw: Record<string, string>): Job {
   out['backendState'] ??= null
   if (!JOB_STATES.includes(out['state'] as JobState))
     throw new Error(`job ${raw['id']}: unknown state ${raw['state']}`)
-  return out as unknown as Job
+  return out as unknown as JobRecord
 }
 
 export type { BackendRef, JobError }

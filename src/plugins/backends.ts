@@ -1,16 +1,21 @@
-/** The configured Spark backends, by name. */
+/** The configured Spark backends (src/backends/registry.ts), by name, with the default. */
 import fp from 'fastify-plugin'
-import { createBackends, type ConfiguredBackend } from '../backends/create-backends.js'
+import { createBackends } from '../backends/create-backends.js'
+import type { Backends } from '../domain/ports/spark-backend.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    backends: Map<string, ConfiguredBackend>
+    backends: Backends
   }
 }
 
 export const backendsPlugin = fp(
   async (app) => {
-    app.decorate('backends', createBackends(app.config))
+    const config = app.config
+    app.decorate(
+      'backends',
+      createBackends(config.SPARKGATE_BACKENDS, config.SPARKGATE_DEFAULT_BACKEND, config),
+    )
   },
   { name: 'sparkgate-backends', dependencies: ['sparkgate-config'] },
 )

@@ -1,7 +1,9 @@
-/** Datasets and staging on HDFS: the store (Redis), the staging area and the service. */
+/**
+ * Datasets and staging on HDFS: the staging area and the service. Whether a dataset is
+ * still in use is the job core's rule (a job that has not ended), handed in here.
+ */
 import fp from 'fastify-plugin'
 import { DatasetService } from '../datasets/dataset-service.js'
-import { DatasetStore } from '../datasets/dataset-store.js'
 import { Staging } from '../datasets/staging.js'
 
 declare module 'fastify' {
@@ -19,15 +21,20 @@ export const datasetsPlugin = fp(
       config.SPARKGATE_HDFS_ROOT,
       config.SPARKGATE_HDFS_DEFAULT_FS,
     )
-    const store = new DatasetStore(app.redis, config.SPARKGATE_REDIS_PREFIX)
     app.decorate('staging', staging)
     app.decorate(
       'datasets',
-      new DatasetService(store, staging, app.hdfs, config.SPARKGATE_DATASET_MAX_BYTES),
+      new DatasetService(
+        app.datasetStore,
+        staging,
+        app.hdfs,
+        config.SPARKGATE_DATASET_MAX_BYTES,
+        (jobIds) => app.jobStore.firstActive(jobIds),
+      ),
     )
   },
   {
     name: 'sparkgate-datasets',
-    dependencies: ['sparkgate-config', 'sparkgate-redis', 'sparkgate-hdfs'],
+    dependencies: ['sparkgate-config', 'sparkgate-stores', 'sparkgate-hdfs'],
   },
 )

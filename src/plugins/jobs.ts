@@ -1,26 +1,35 @@
 /**
- * The job machinery: the store, the submit queues, the service the routes call, and —
- * by SPARKGATE_ROLES — the submit workers and the tracker. On close: workers finish their
- * in-flight job and stop, then the queues close.
+ * The job machinery: the queue, the service the routes call, training results and the
+ * status service, and — by SPARKGATE_ROLES — the submit workers and the tracker. On
+ * close: workers finish their in-flight job and stop, then the queues close.
  */
 import fp from 'fastify-plugin'
 import { JobService } from '../domain/job-service.js'
-import { JobStore } from '../domain/job-store.js'
-import { connectionFrom, SubmitQueues } from '../workers/queues.js'
-import { SubmitWorkers } from '../workers/submit-worker.js'
+import { StatusService } from '../domain/status-service.js'
+import { TrainingResults } from '../domain/training-results.js'
 import { ModelRegistry } from '../training/model-registry.js'
 import { TrainingStager } from '../training/training.js'
+import { BullJobQueue, connectionFrom } from '../workers/queues.js'
+import { SubmitWorkers } from '../workers/submit-worker.js'
 import { Tracker } from '../workers/tracker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    jobStore: JobStore
     jobService: JobService
-    submitQueues: SubmitQueues
+    jobQueue: BullJobQueue
     tracker?: Tracker
-    training: TrainingStager
     models: ModelRegistry
+    trainingResults: TrainingResults
+    status: StatusService
   }
+}
+
+/** A URL without its credentials, for /readyz. */
+function safeUrl(url: string) {
+  const u = new URL(url)
+  u.username = ''
+  u.password = ''
+  return u.toString().replace(/\/$/, '')
 }
 
 export const jobsPlugin = fp(
@@ -29,23 +38,28 @@ export const jobsPlugin = fp(
     const roles = new Set(config.SPARKGATE_ROLES.split(','))
     const connection = connectionFrom(config.SPARKGATE_REDIS_URL)
     const prefix = config.SPARKGATE_REDIS_PREFIX
-    const store = new JobStore(app.redis, prefix, config.SPARKGATE_IDEMPOTENCY_TTL_SECONDS)
-    const queues = new SubmitQueues(connection, prefix)
-    app.decorate('jobStore', store)
-    app.decorate('submitQueues', queues)
-    const service = new JobService(
-      store,
-      queues,
-      app.backends,
-      config.SPARKGATE_DEFAULT_BACKEND,
-      app.datasets,
-    )
-    app.decorate('jobService', service)
-
+    const store = app.jobStore
+    const queues = new BullJobQueue(connection, prefix)
+    const service = new JobService(store, queues, app.backends, app.datasets)
     const training = new TrainingStager(app.staging, app.hdfs)
     const models = new ModelRegistry(app.redis, prefix, training)
-    app.decorate('training', training)
+    const results = new TrainingResults(store, models, training)
+    app.decorate('jobQueue', queues)
+    app.decorate('jobService', service)
     app.decorate('models', models)
+    app.decorate('trainingResults', results)
+    app.decorate(
+      'status',
+      new StatusService(
+        {
+          redis: { url: safeUrl(config.SPARKGATE_REDIS_URL), check: () => app.redis.ping() },
+          webhdfs: { url: config.SPARKGATE_WEBHDFS_URL, check: () => app.hdfs.getFileStatus('/') },
+        },
+        app.backends,
+        config.SPARKGATE_READY_TIMEOUT_MS,
+        { store, queue: queues },
+      ),
+    )
 
     const common = { store, queues, backends: app.backends, connection, prefix }
     const workers = roles.has('worker')
@@ -65,7 +79,7 @@ export const jobsPlugin = fp(
           log: app.log.child({ component: 'tracker' }),
           intervalMs: config.SPARKGATE_TRACKER_INTERVAL_MS,
           failureLogLines: config.SPARKGATE_FAILURE_LOG_LINES,
-          onSucceeded: (job) => models.register(job),
+          success: results,
         })
       : undefined
     if (tracker) app.decorate('tracker', tracker)
@@ -89,6 +103,7 @@ export const jobsPlugin = fp(
     dependencies: [
       'sparkgate-config',
       'sparkgate-redis',
+      'sparkgate-stores',
       'sparkgate-backends',
       'sparkgate-datasets',
     ],

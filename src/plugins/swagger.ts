@@ -1,12 +1,26 @@
-/** OpenAPI 3.1 document generated from the routes' TypeBox schemas; Swagger UI at /docs. */
+/**
+ * OpenAPI 3.1 document generated from the routes' TypeBox schemas; Swagger UI at /docs.
+ * The shared objects (Problem, JobSpec, Job, Dataset, ModelVersion) are registered here.
+ */
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
-import { ProblemSchema } from '../errors.js'
+import { DatasetSchema } from '../datasets/dataset-schema.js'
+import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
+import { ProblemSchema } from '../schemas/common.js'
+import { ModelVersionSchema } from '../training/model-registry.js'
 
 export const swaggerPlugin = fp(
   async (app) => {
-    app.addSchema(ProblemSchema)
+    // shared objects, registered once: routes name them by $ref, OpenAPI under components
+    for (const schema of [
+      ProblemSchema,
+      JobSpecSchema,
+      JobSchema,
+      DatasetSchema,
+      ModelVersionSchema,
+    ])
+      app.addSchema(schema)
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',

@@ -134,7 +134,12 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   bisecting_kmeans: {
     task: 'clustering',
-    params: { k, maxIter, seed, minDivisibleClusterSize: { type: 'number', min: 0 } },
+    params: {
+      k,
+      maxIter,
+      seed,
+      minDivisibleClusterSize: { type: 'number', min: 0, exclusiveMin: true },
+    },
   },
   gaussian_mixture: { task: 'clustering', params: { k, maxIter, tol, seed } },
 }

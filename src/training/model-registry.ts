@@ -2,15 +2,14 @@
  * The model registry: every succeeded training job is one version of its model (named by
  * `training.modelName`, else the job name), numbered 1, 2, … per name, with what is
  * needed to compare runs side by side: metrics, job, dataset, algorithm, params.
- *
- * Keys (prefix P): P:models — sorted set of names (lex); P:model:<name> — list of version
- * JSON; P:model-job:<jobId> — the version a job became (registration is idempotent).
+ * Registration is idempotent per job (src/redis/lua/register-model-3.lua).
  */
 import type { Redis } from 'ioredis'
 import { Type, type Static } from 'typebox'
-import type { Job } from '../domain/job-schema.js'
-import type { JobStore } from '../domain/job-store.js'
+import { RedisKeys } from '../redis/keys.js'
+import { RedisScripts } from '../redis/scripts.js'
 import type { TrainingStager } from './training.js'
+import type { TrainingSpec } from './training-spec.js'
 
 export const ModelVersionSchema = Type.Object(
   {
@@ -29,82 +28,76 @@ export const ModelVersionSchema = Type.Object(
 )
 export type ModelVersion = Static<typeof ModelVersionSchema>
 
-const REGISTER = `
-local done = redis.call('GET', KEYS[3])
-if done then return tonumber(done) end
-local version = redis.call('RPUSH', KEYS[2], 'pending')
-local record = string.gsub(ARGV[2], '"version":0', '"version":' .. version, 1)
-redis.call('LSET', KEYS[2], version - 1, record)
-redis.call('ZADD', KEYS[1], 0, ARGV[1])
-redis.call('SET', KEYS[3], version)
-return version
-`
+/** A succeeded training run, as the registry needs it. */
+export interface TrainedRun {
+  jobId: string
+  /** the job's name: the model's name when the spec gives none */
+  jobName: string
+  spec: TrainingSpec
+  finishedAt?: string
+}
 
 export class ModelRegistry {
+  private readonly keys: RedisKeys
+  private readonly scripts: RedisScripts
+
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly training: TrainingStager,
   ) {
-    redis.defineCommand('sgRegisterModel', { numberOfKeys: 3, lua: REGISTER })
+    this.keys = new RedisKeys(prefix)
+    this.scripts = new RedisScripts(redis)
   }
 
-  private key(...parts: string[]) {
-    return [this.prefix, ...parts].join(':')
-  }
-
-  /** Registers a succeeded training job's model (again: a no-op); returns its version. */
-  async register(job: Job): Promise<number | undefined> {
-    const t = job.spec.training
-    if (!t || job.state !== 'succeeded') return undefined
-    const known = await this.redis.get(this.key('model-job', job.id))
-    if (known) return Number(known)
-    const result = await this.training.metrics(job.id)
+  /** Registers a succeeded run's model (again: a no-op); its version, or undefined without metrics. */
+  async register(run: TrainedRun): Promise<number | undefined> {
+    const known = await this.versionOf(run.jobId)
+    if (known !== undefined) return known
+    const result = await this.training.metrics(run.jobId)
     if (!result) return undefined
-    const name = t.modelName ?? job.name
+    const t = run.spec
+    const name = t.modelName ?? run.jobName
     const record: ModelVersion = {
       name,
       version: 0,
-      jobId: job.id,
+      jobId: run.jobId,
       datasetId: typeof t.dataset === 'string' ? t.dataset : null,
       task: typeof result['task'] === 'string' ? result['task'] : '',
       algorithm: t.algorithm,
       params: t.params ?? {},
       metrics: (result['metrics'] ?? {}) as Record<string, number>,
-      modelUri: this.training.modelUri(job.id),
-      createdAt: job.finishedAt ?? new Date().toISOString(),
+      modelUri: this.training.modelUri(run.jobId),
+      createdAt: run.finishedAt ?? new Date().toISOString(),
     }
-    const version = await (this.redis as unknown as Commands).sgRegisterModel(
-      this.key('models'),
-      this.key('model', name),
-      this.key('model-job', job.id),
-      name,
-      JSON.stringify(record),
+    return this.scripts.run(
+      'register-model',
+      [this.keys.models(), this.keys.model(name), this.keys.modelOfJob(run.jobId)],
+      [name, JSON.stringify(record)],
     )
-    return Number(version)
   }
 
-  /**
-   * Registers the succeeded training jobs that are not yet (a crash between a job's success
-   * and its registration): the newest `max` succeeded jobs are checked.
-   */
-  async sync(jobs: JobStore, max = 500): Promise<void> {
-    // only the newest: a GET /v1/models must not read every succeeded job
-    const recent = await jobs.idsInState('succeeded', max, true)
-    if (recent.length === 0) return
-    const done = await this.redis.mget(recent.map((id) => this.key('model-job', id)))
-    const missing = recent.filter((_, i) => done[i] === null)
-    for (const job of await jobs.getMany(missing)) if (job.spec.training) await this.register(job)
+  /** The version a job's model became, if it was registered. */
+  async versionOf(jobId: string): Promise<number | undefined> {
+    const version = await this.redis.get(this.keys.modelOfJob(jobId))
+    return version === null ? undefined : Number(version)
+  }
+
+  /** Of these job ids, the ones whose model is not registered. */
+  async unregistered(jobIds: string[]): Promise<string[]> {
+    if (jobIds.length === 0) return []
+    const done = await this.redis.mget(jobIds.map((id) => this.keys.modelOfJob(id)))
+    return jobIds.filter((_, i) => done[i] === null)
   }
 
   /** Every model name with its latest version. */
   async list(): Promise<{ name: string; versions: number; latest: ModelVersion }[]> {
-    const names = await this.redis.zrangebylex(this.key('models'), '-', '+')
+    const names = await this.redis.zrangebylex(this.keys.models(), '-', '+')
     const out = []
     for (const name of names) {
       const [count, last] = await Promise.all([
-        this.redis.llen(this.key('model', name)),
-        this.redis.lindex(this.key('model', name), -1),
+        this.redis.llen(this.keys.model(name)),
+        this.redis.lindex(this.keys.model(name), -1),
       ])
       if (last && last !== 'pending')
         out.push({ name, versions: count, latest: JSON.parse(last) as ModelVersion })
@@ -113,11 +106,7 @@ export class ModelRegistry {
   }
 
   async versions(name: string): Promise<ModelVersion[]> {
-    const raw = await this.redis.lrange(this.key('model', name), 0, -1)
+    const raw = await this.redis.lrange(this.keys.model(name), 0, -1)
     return raw.filter((r) => r !== 'pending').map((r) => JSON.parse(r) as ModelVersion)
   }
-}
-
-interface Commands {
-  sgRegisterModel(...args: (string | number)[]): Promise<unknown>
 }

@@ -6,20 +6,14 @@
 import { fileURLToPath } from 'node:url'
 import type { Dataset } from '../datasets/dataset-schema.js'
 import type { Staging } from '../datasets/staging.js'
-import type { Job, TrainingSpec } from '../domain/job-schema.js'
-import { SparkgateError } from '../errors.js'
+import { errors as problems } from '../errors.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { ALGORITHMS, checkParam } from './algorithms.js'
+import type { TrainingSpec } from './training-spec.js'
 
 export const TRAIN_SCRIPT = fileURLToPath(new URL('../../jobs/train.py', import.meta.url))
 
 type Entry = { field: string; rule: string; message: string }
-
-function invalid(entries: Entry[]) {
-  return new SparkgateError('SPARKGATE_VALIDATION', 400, entries.map((e) => e.message).join('; '), {
-    errors: entries,
-  })
-}
 
 /**
  * Checks what the schema cannot: params against the algorithm's allow-list, the task, the
@@ -28,7 +22,7 @@ function invalid(entries: Entry[]) {
 export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
   const errors: Entry[] = []
   const add = (field: string, rule: string, message: string) =>
-    errors.push({ field, rule, message: `${field} ${message}` })
+    errors.push({ field, rule, message })
   const algorithm = ALGORITHMS[t.algorithm]!
   const allowed = Object.keys(algorithm.params)
   const checkName = (field: string, name: string) => {
@@ -81,7 +75,7 @@ export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
       'format',
       `is a ${dataset.format} dataset; train on csv, json, parquet or libsvm`,
     )
-  if (errors.length > 0) throw invalid(errors)
+  if (errors.length > 0) throw problems.validationAll(errors)
 }
 
 /** The dataset id a training spec names, if it names one. */
@@ -100,20 +94,21 @@ export class TrainingStager {
   }
 
   /**
-   * Stages train.py (once per content) and writes runs/<jobId>/spec.json; returns the
-   * script's and the spec's URIs. Idempotent: a re-entered worker may call it again.
+   * Stages train.py (once per content) and writes runs/<jobId>/spec.json for a job's
+   * training spec, reading `input` (an uploaded dataset's URI and format) when the spec
+   * names a dataset id; returns the script's and the spec's URIs. Idempotent: a re-entered
+   * worker may call it again.
    */
-  async stage(job: Job): Promise<{ script: string; spec: string }> {
-    const t = job.spec.training!
-    const datasetId = trainingDatasetId(t)
-    const input =
-      typeof t.dataset === 'string'
-        ? { uri: job.inputs?.[`dataset://${datasetId}`], format: job.inputs?.['@format'] ?? 'csv' }
-        : t.dataset
-    if (!input.uri) throw new Error(`job ${job.id}: the dataset's URI was not recorded`)
-    const dir = this.runDir(job.id)
+  async stage(
+    jobId: string,
+    t: TrainingSpec,
+    uploaded?: { uri: string; format: string },
+  ): Promise<{ script: string; spec: string }> {
+    const input = typeof t.dataset === 'string' ? uploaded : t.dataset
+    if (!input?.uri) throw new Error(`job ${jobId}: the dataset's URI was not recorded`)
+    const dir = this.runDir(jobId)
     const spec = {
-      jobId: job.id,
+      jobId,
       input: { header: true, separator: ',', ...input },
       label: t.label ?? null,
       features: t.features ?? null,

@@ -1,19 +1,22 @@
 /**
- * BullMQ queues. One submit queue per backend (so a backend at its cap pauses only its
- * own queue) and one tracker queue whose job schedulers tick once per interval per
- * backend — across all replicas, exactly one worker takes each tick.
- * Queue payloads carry job ids only: no specs, no secrets.
+ * BullMQ queues: the job queue port (src/domain/ports/job-queue.ts) on BullMQ. One submit
+ * queue per backend (so a backend at its cap pauses only its own queue) and one tracker
+ * queue whose job schedulers tick once per interval per backend — across all replicas,
+ * exactly one worker takes each tick. Queue payloads carry job ids only: no specs, no
+ * secrets.
  */
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
-import type { ConfiguredBackend } from '../backends/create-backends.js'
 import type { JobStore } from '../domain/job-store.js'
+import type { JobQueue } from '../domain/ports/job-queue.js'
+import type { Backends } from '../domain/ports/spark-backend.js'
+import { RedisKeys } from '../redis/keys.js'
 
 /** What the submit workers and the tracker share. */
 export interface WorkerContext {
   store: JobStore
-  queues: SubmitQueues
-  backends: Map<string, ConfiguredBackend>
+  queues: BullJobQueue
+  backends: Backends
   connection: ConnectionOptions
   prefix: string
   log: FastifyBaseLogger
@@ -28,7 +31,7 @@ export interface TickPayload {
 }
 
 export function bullPrefix(prefix: string) {
-  return `${prefix}:bull`
+  return new RedisKeys(prefix).bull()
 }
 
 export function submitQueueName(backend: string) {
@@ -55,7 +58,7 @@ export function connectionFrom(url: string): ConnectionOptions {
   }
 }
 
-export class SubmitQueues {
+export class BullJobQueue implements JobQueue {
   private readonly queues = new Map<string, Queue<SubmitPayload>>()
 
   constructor(
@@ -75,7 +78,6 @@ export class SubmitQueues {
     return queue
   }
 
-  /** Enqueues one submission attempt with the job's priority (1 = highest). */
   async enqueue(backend: string, jobId: string, attempt: number, priority: number) {
     await this.get(backend).add(
       'submit',
@@ -98,6 +100,15 @@ export class SubmitQueues {
     } catch {
       // locked by a worker right now: the worker sees cancelRequested instead
     }
+  }
+
+  async has(backend: string, jobId: string, attempt: number): Promise<boolean> {
+    return (await this.get(backend).getJob(submitJobId(jobId, attempt))) !== undefined
+  }
+
+  async waiting(backend: string): Promise<number> {
+    const counts = await this.get(backend).getJobCounts('waiting', 'prioritized', 'delayed')
+    return (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0)
   }
 
   async close() {

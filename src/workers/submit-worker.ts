@@ -16,11 +16,15 @@
  *   duplicate-name refusal is a second guard.
  */
 import { Worker, type Job as BullJob } from 'bullmq'
-import type { ConfiguredBackend } from '../backends/create-backends.js'
-import type { TrainingStager } from '../training/training.js'
-import { BackendError, type BatchSubmission, type SparkBackend } from '../backends/spark-backend.js'
-import type { BackendRef, Job } from '../domain/job-schema.js'
+import type { BackendRef, JobRecord } from '../domain/job-schema.js'
 import { StaleTransitionError } from '../domain/job-state.js'
+import {
+  BackendError,
+  type BatchSubmission,
+  type ConfiguredBackend,
+  type SparkBackend,
+} from '../domain/ports/spark-backend.js'
+import type { TrainingStager } from '../training/training.js'
 import {
   bullPrefix,
   closeWorker,
@@ -45,12 +49,12 @@ export function batchName(jobId: string, attempt: number) {
   return attempt <= 1 ? jobId : `${jobId}.${attempt}`
 }
 
-export function toSubmission(job: Job, attempt: number): BatchSubmission {
+export function toSubmission(job: JobRecord, attempt: number): BatchSubmission {
   const { batch, resources } = job.spec
   if (!batch) {
     // a training job: jobs/train.py with its spec.json, both staged by the worker
-    const script = job.inputs?.['@train']
-    const spec = job.inputs?.['@spec']
+    const script = job.internals?.trainScript
+    const spec = job.internals?.trainSpec
     if (!script || !spec) throw new Error(`training job ${job.id} was not staged`)
     return { name: batchName(job.id, attempt), file: script, args: [spec], ...resources }
   }
@@ -75,7 +79,7 @@ export class SubmitWorkers {
   constructor(private readonly o: SubmitWorkerOptions) {}
 
   start() {
-    for (const [name, configured] of this.o.backends) {
+    for (const [name, configured] of this.o.backends.byName) {
       const worker = new Worker<SubmitPayload>(
         submitQueueName(name),
         async (bullJob) => this.process(configured, bullJob),
@@ -138,7 +142,7 @@ export class SubmitWorkers {
         throw Worker.RateLimitError()
       }
       try {
-        await store.transition(id, ['queued'], 'staging', {
+        await store.transition(job, ['queued'], 'staging', {
           reason: `picked by a worker for ${job.backend}`,
         })
       } catch (error) {
@@ -153,14 +157,19 @@ export class SubmitWorkers {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
       // Batches name cluster URIs already (dataset:// resolved at accept time); a training
       // job gets train.py and its spec.json staged here (idempotent, so safe to redo).
-      const staged =
-        job.spec.training && this.o.training ? await this.o.training.stage(job) : undefined
-      await store.transition(id, ['staging'], 'submitting', {
+      const staged = job.spec.training && this.o.training ? await this.stage(job) : undefined
+      await store.transition(job, ['staging'], 'submitting', {
         reason: `submitting attempt ${job.attempts + 1}`,
         set: {
           attempts: job.attempts + 1,
           ...(staged
-            ? { inputs: { ...job.inputs, '@train': staged.script, '@spec': staged.spec } }
+            ? {
+                internals: {
+                  ...job.internals,
+                  trainScript: staged.script,
+                  trainSpec: staged.spec,
+                },
+              }
             : {}),
         },
       })
@@ -178,7 +187,15 @@ export class SubmitWorkers {
     return 'already submitted'
   }
 
-  private async submit(job: Job, backend: SparkBackend, reentered: boolean): Promise<string> {
+  /** train.py and the run's spec.json on HDFS, for a training job's id and spec. */
+  private stage(job: JobRecord) {
+    const t = job.spec.training!
+    const uri = typeof t.dataset === 'string' ? job.inputs?.[`dataset://${t.dataset}`] : undefined
+    const format = job.internals?.datasetFormat ?? 'csv'
+    return this.o.training!.stage(job.id, t, uri ? { uri, format } : undefined)
+  }
+
+  private async submit(job: JobRecord, backend: SparkBackend, reentered: boolean): Promise<string> {
     const { store, log } = this.o
     const attempt = Math.max(1, job.attempts)
     const submission = toSubmission(job, attempt)
@@ -202,7 +219,7 @@ export class SubmitWorkers {
           if (!ref)
             throw new Error(`backend reports ${submission.name} as a duplicate but cannot find it`)
         } else if (error instanceof BackendError && error.kind === 'rejected') {
-          await store.transition(job.id, ['submitting'], 'failed', {
+          await store.transition(job, ['submitting'], 'failed', {
             reason: 'the backend rejected the batch',
             set: { error: { code: 'BACKEND_REJECTED', message: error.message, logLines: [] } },
           })
@@ -219,7 +236,7 @@ export class SubmitWorkers {
       await new Promise(() => undefined)
     }
 
-    await store.transition(job.id, ['submitting'], 'submitted', {
+    await store.transition(job, ['submitting'], 'submitted', {
       reason: `${backend.name} batch ${ref.batchId}`,
       set: { backendRef: ref, backendState: 'submitted' },
     })
@@ -228,16 +245,16 @@ export class SubmitWorkers {
     const now = await store.get(job.id)
     if (now?.cancelRequested && now.state === 'submitted') {
       await backend.cancel(ref)
-      await store.transition(job.id, ['submitted', 'running'], 'cancelled', {
+      await store.transition(job, ['submitted', 'running'], 'cancelled', {
         reason: 'cancelled by client',
       })
     }
     return `batch ${ref.batchId}`
   }
 
-  private async cancelUnsubmitted(job: Job): Promise<string> {
+  private async cancelUnsubmitted(job: JobRecord): Promise<string> {
     try {
-      await this.o.store.transition(job.id, ['queued', 'staging', 'submitting'], 'cancelled', {
+      await this.o.store.transition(job, ['queued', 'staging', 'submitting'], 'cancelled', {
         reason: 'cancelled by client before submission',
       })
     } catch (error) {

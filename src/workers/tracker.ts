@@ -15,23 +15,29 @@
  * between recording and enqueueing).
  */
 import { Queue, Worker } from 'bullmq'
-import type { BatchStatus, SparkBackend } from '../backends/spark-backend.js'
 import type { Job, JobError } from '../domain/job-schema.js'
 import { StaleTransitionError, TRACKED_STATES } from '../domain/job-state.js'
+import type { BatchStatus, SparkBackend } from '../domain/ports/spark-backend.js'
 import {
   bullPrefix,
   closeWorker,
-  submitJobId,
   TRACKER_QUEUE,
   type TickPayload,
   type WorkerContext,
 } from './queues.js'
 
+/** What happens around a job's success (the model registry); errors are logged only. */
+export interface SuccessSteps {
+  /** runs before the job is marked succeeded: a client that sees it sees its model */
+  beforeSucceeded(job: Job): Promise<unknown>
+  /** the repair pass for jobs whose step was lost (a crash in between) */
+  repair(): Promise<unknown>
+}
+
 export interface TrackerOptions extends WorkerContext {
   intervalMs: number
   failureLogLines: number
-  /** runs after a job succeeded (the model registry); its errors are logged only */
-  onSucceeded?: (job: Job) => Promise<unknown>
+  success?: SuccessSteps
   /** ticks between two reconciliations of the queue */
   reconcileEvery?: number
 }
@@ -76,7 +82,7 @@ export class Tracker {
       async (job) => this.tick(job.data.backend),
       {
         ...opts,
-        concurrency: Math.max(1, this.o.backends.size),
+        concurrency: Math.max(1, this.o.backends.byName.size),
       },
     )
     this.worker.on('error', (error) => this.o.log.warn({ err: error }, 'tracker worker error'))
@@ -85,7 +91,7 @@ export class Tracker {
     )
     const queue = this.queue
     this.started = (async () => {
-      for (const name of this.o.backends.keys()) {
+      for (const name of this.o.backends.byName.keys()) {
         await queue.upsertJobScheduler(
           `track-${name}`,
           { every: this.o.intervalMs },
@@ -96,7 +102,7 @@ export class Tracker {
           },
         )
       }
-      await this.reconcileQueue()
+      await this.repairPass()
     })().catch((error: unknown) =>
       this.o.log.warn({ err: error }, 'tracker could not register its schedulers'),
     )
@@ -114,10 +120,10 @@ export class Tracker {
 
   /** One tick for one backend. Public for tests and benchmarks. */
   async tick(backendName: string): Promise<TickReport> {
-    const configured = this.o.backends.get(backendName)
+    const configured = this.o.backends.byName.get(backendName)
     const report: TickReport = { backend: backendName, tracked: 0, backendCalls: 0, transitions: 0 }
     if (!configured) return report
-    if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.reconcileQueue()
+    if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.repairPass()
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
@@ -173,14 +179,14 @@ export class Tracker {
       Date.now() - started > job.timeoutSeconds * 1000
     ) {
       await backend.cancel(ref)
-      await store.transition(job.id, ['submitted', 'running'], 'failed', {
+      await store.transition(job, ['submitted', 'running'], 'failed', {
         reason: `timed out after ${job.timeoutSeconds}s`,
         set: {
           ...set,
           error: {
             code: 'TIMEOUT',
             message: `the application ran longer than timeoutSeconds=${job.timeoutSeconds} and was killed`,
-            logLines: this.lastLines(await this.logTail(backend, job, this.o.failureLogLines)),
+            logLines: await this.logTail(backend, job, this.o.failureLogLines),
           },
         },
       })
@@ -193,7 +199,7 @@ export class Tracker {
         return false
       case 'running':
         if (job.state === 'submitted') {
-          await store.transition(job.id, ['submitted'], 'running', {
+          await store.transition(job, ['submitted'], 'running', {
             reason: `${backend.name}: ${status.rawState}`,
             set,
           })
@@ -202,23 +208,22 @@ export class Tracker {
         if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
         return false
       case 'succeeded': {
-        await store.transition(job.id, ['submitted', 'running'], 'succeeded', {
+        // the model is registered first: whoever sees the job succeeded sees its model
+        // (a failure here is logged; the repair pass registers it later)
+        await this.o.success
+          ?.beforeSucceeded({ ...job, state: 'succeeded' })
+          .catch((error: unknown) =>
+            this.o.log.warn({ err: error, jobId: job.id }, 'success step failed; repaired later'),
+          )
+        await store.transition(job, ['submitted', 'running'], 'succeeded', {
           reason: `${backend.name}: ${status.rawState}`,
           set,
         })
-        const done = await store.get(job.id)
-        if (done && this.o.onSucceeded) {
-          await this.o
-            .onSucceeded(done)
-            .catch((error: unknown) =>
-              this.o.log.warn({ err: error, jobId: job.id }, 'after-success step failed'),
-            )
-        }
         return true
       }
       case 'killed':
         if (job.cancelRequested) {
-          await store.transition(job.id, ['submitted', 'running'], 'cancelled', {
+          await store.transition(job, ['submitted', 'running'], 'cancelled', {
             reason: 'killed on request',
             set,
           })
@@ -229,7 +234,7 @@ export class Tracker {
           {
             code: 'SPARK_APP_KILLED',
             message: `the application was killed outside Sparkgate (${backend.name} state ${status.rawState})`,
-            logLines: this.lastLines(await this.logTail(backend, job, this.o.failureLogLines)),
+            logLines: await this.logTail(backend, job, this.o.failureLogLines),
           },
           set,
         )
@@ -238,7 +243,7 @@ export class Tracker {
         // one read of the log's tail: the error's last lines, and the SPARKGATE_ERROR line
         // a job that explains itself (jobs/train.py) prints
         const tail = await this.logTail(backend, job, REPORT_SCAN_LINES)
-        const logLines = this.lastLines(tail)
+        const logLines = this.o.failureLogLines === 0 ? [] : tail.slice(-this.o.failureLogLines)
         const reported = findReported(tail)
         await this.failOrRetry(
           job,
@@ -259,7 +264,7 @@ export class Tracker {
   private async failOrRetry(job: Job, error: JobError, set: Record<string, unknown> = {}) {
     const { store, queues } = this.o
     if (job.attempts < job.maxAttempts && !job.cancelRequested) {
-      await store.transition(job.id, ['submitted', 'running'], 'queued', {
+      await store.transition(job, ['submitted', 'running'], 'queued', {
         via: 'failed',
         reason: `attempt ${job.attempts} failed: ${error.code}`,
         set: { ...set, error, backendRef: undefined, backendState: undefined },
@@ -267,29 +272,28 @@ export class Tracker {
       await queues.enqueue(job.backend, job.id, job.attempts + 1, job.priority)
       return
     }
-    await store.transition(job.id, ['submitted', 'running'], 'failed', {
+    await store.transition(job, ['submitted', 'running'], 'failed', {
       reason: error.code,
       set: { ...set, error },
     })
   }
 
-  /** The last `size` lines of the application's log (none when it cannot be read). */
+  /** The last `size` lines of the application's log worth keeping (none when unreadable). */
   private async logTail(backend: SparkBackend, job: Job, size: number): Promise<string[]> {
     if (size === 0 || !job.backendRef) return []
     try {
-      const head = await backend.logs(job.backendRef, 0, 0)
-      return (await backend.logs(job.backendRef, Math.max(0, head.total - size), size)).lines
+      return await backend.tail(job.backendRef, size)
     } catch {
       return []
     }
   }
 
-  /** The last SPARKGATE_FAILURE_LOG_LINES lines, without blank and section lines. */
-  private lastLines(tail: string[]): string[] {
-    const n = this.o.failureLogLines
-    return (n === 0 ? [] : tail.slice(-n)).filter(
-      (l) => l.trim() !== '' && l.trim() !== 'stdout:' && l.trim() !== 'stderr:',
-    )
+  /** The periodic repairs: lost queue entries, then lost success steps. */
+  private async repairPass() {
+    await this.reconcileQueue()
+    await this.o.success
+      ?.repair()
+      .catch((error: unknown) => this.o.log.warn({ err: error }, 'success repair pass failed'))
   }
 
   /** Queued jobs whose queue entry is missing (crash between record and enqueue) get one again. */
@@ -297,10 +301,9 @@ export class Tracker {
     const { store, queues, log } = this.o
     for (const id of await store.idsInState('queued', 1000)) {
       const job = await store.get(id)
-      if (!job || job.state !== 'queued' || !this.o.backends.has(job.backend)) continue
+      if (!job || job.state !== 'queued' || !this.o.backends.byName.has(job.backend)) continue
       const attempt = job.attempts + 1
-      const existing = await queues.get(job.backend).getJob(submitJobId(id, attempt))
-      if (!existing) {
+      if (!(await queues.has(job.backend, id, attempt))) {
         log.warn({ jobId: id }, 'queued job had no queue entry: enqueued again')
         await queues.enqueue(job.backend, id, attempt, job.priority)
       }

@@ -83,7 +83,7 @@ t.test('livy, local and synapse side by side', async (t) => {
     training: { ...training, dataset: dataset.id },
   })
   t.equal(refused.statusCode, 400, 'a dataset staged on HDFS is not for a Synapse pool')
-  t.match(refused.json().detail, /staged on HDFS, which Synapse backend synapse-ml cannot read/)
+  t.match(refused.json().detail, /staged on HDFS, which synapse backend synapse-ml cannot read/)
 
   const onLocal = await postJob(app, {
     name: 'churn-local',

@@ -9,7 +9,7 @@ import {
   staticTokenCredential,
   SynapseBackend,
 } from '../../src/backends/synapse/synapse-backend.js'
-import { BackendError } from '../../src/backends/spark-backend.js'
+import { BackendError } from '../../src/domain/ports/spark-backend.js'
 import { conformance } from '../helpers/conformance.js'
 import { freePort, stage } from '../helpers/jobs.js'
 import { hdfsClient, hdfsTestDir, testConfig } from '../helpers/stack.js'

@@ -136,13 +136,28 @@ t.test('upload, dedupe, get, list, preview, delete', async (t) => {
   t.equal(gone.statusCode, 404)
   t.equal(gone.json().code, 'SPARKGATE_DATASET_NOT_FOUND')
   t.equal((await app.inject({ method: 'DELETE', url: `/v1/datasets/${sha}` })).statusCode, 404)
-  const notAnId = await app.inject({ method: 'GET', url: '/v1/datasets/xyz' })
-  t.equal(notAnId.statusCode, 400)
+  // an id of another shape names no dataset: 404, and it never reaches a Redis key
+  for (const url of [
+    '/v1/datasets/xyz',
+    `/v1/datasets/${sha}:jobs`,
+    `/v1/datasets/${sha}/preview:x`,
+  ]) {
+    const notAnId = await app.inject({ method: 'GET', url })
+    t.equal(notAnId.statusCode, 404, url)
+    t.equal(notAnId.json().code.endsWith('NOT_FOUND'), true, url)
+  }
 })
 
 t.test('bad names, empty and oversized bodies: 4xx problem+json, nothing left', async (t) => {
   const { app, root } = await setup(t, { SPARKGATE_DATASET_MAX_BYTES: 1000 })
-  for (const name of ['a/b.csv', '..', 'bad\u0001name.csv', `${'é'.repeat(128)}.csv`, 'x\\y']) {
+  for (const name of [
+    'a/b.csv',
+    '..',
+    'bad\u0001name.csv',
+    `${'é'.repeat(128)}.csv`,
+    'x\\y',
+    'a:b.csv',
+  ]) {
     const r = await upload(app, name, 'a,b\n1,2\n')
     t.equal(r.statusCode, 400, JSON.stringify(name))
     t.match(r.headers['content-type'], /^application\/problem\+json/)

@@ -10,7 +10,7 @@ import {
   BackendError,
   type BatchStatus,
   type SparkBackend,
-} from '../../src/backends/spark-backend.js'
+} from '../../src/domain/ports/spark-backend.js'
 import type { BackendRef } from '../../src/domain/job-schema.js'
 import { uniqueId } from './stack.js'
 

@@ -141,11 +141,22 @@ t.test('cancel a queued job: 200 cancelled, again 200; unknown ids are 404', asy
   t.equal(again.statusCode, 200, 'cancel is idempotent')
   const logs = (await app.inject({ method: 'GET', url: `/v1/jobs/${id}/logs` })).json()
   t.same(logs.lines, [])
+  const record = (await app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json()
+  t.notOk('internals' in record, 'internal staging data is not shown')
+  t.notOk(
+    Object.keys(record.inputs ?? {}).some((k) => k.startsWith('@')),
+    'no magic inputs',
+  )
   for (const [method, url] of [
     ['GET', '/v1/jobs/does-not-exist'],
     ['DELETE', '/v1/jobs/does-not-exist'],
     ['GET', '/v1/jobs/does-not-exist/logs'],
     ['GET', '/v1/jobs/does-not-exist/events'],
+    // ids of another shape never reach a Redis key (these once answered 500 WRONGTYPE)
+    ['GET', `/v1/jobs/${id}:events`],
+    ['GET', `/v1/jobs/${id}:events/events`],
+    ['DELETE', `/v1/jobs/${id}:events`],
+    ['GET', `/v1/jobs/${id}:events/result`],
   ] as const) {
     const nf = await app.inject({ method, url })
     t.equal(nf.statusCode, 404, `${method} ${url}`)

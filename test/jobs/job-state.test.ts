@@ -1,4 +1,5 @@
 /** The transition table and the store's atomic transitions (real Redis). */
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
 import {
@@ -29,31 +30,32 @@ t.test('transitions are atomic, checked and recorded', async (t) => {
   t.teardown(() => redis.disconnect())
   const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
   const { job } = await store.create(
+    randomUUID(),
     { batch: { file: 'hdfs://h/x.py', args: [] } },
     { backend: 'livy' },
   )
   t.same(job.spec.batch?.args, [], 'empty arrays survive the round trip')
 
-  await t.rejects(store.transition(job.id, ['queued'], 'running'), IllegalTransitionError)
-  await store.transition(job.id, ['queued'], 'staging')
+  await t.rejects(store.transition(job, ['queued'], 'running'), IllegalTransitionError)
+  await store.transition(job, ['queued'], 'staging')
   t.same(await store.liveIds('livy'), [job.id], 'staging holds a live slot')
   await t.rejects(
-    store.transition(job.id, ['queued'], 'staging'),
+    store.transition(job, ['queued'], 'staging'),
     StaleTransitionError,
     'a lost race is stale',
   )
 
   // 20 concurrent attempts at the same transition: exactly one wins
   const results = await Promise.allSettled(
-    Array.from({ length: 20 }, () => store.transition(job.id, ['staging'], 'submitting')),
+    Array.from({ length: 20 }, () => store.transition(job, ['staging'], 'submitting')),
   )
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
 
-  await store.transition(job.id, ['submitting'], 'submitted', {
+  await store.transition(job, ['submitting'], 'submitted', {
     set: { backendRef: { batchId: '7', batchName: job.id } },
   })
-  await store.transition(job.id, ['submitted'], 'running')
-  await store.transition(job.id, ['running'], 'queued', {
+  await store.transition(job, ['submitted'], 'running')
+  await store.transition(job, ['running'], 'queued', {
     via: 'failed',
     reason: 'attempt 1 failed',
   })

@@ -9,28 +9,11 @@ import {
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
-  type Phase,
   type SparkBackend,
-} from '../spark-backend.js'
-import { LivyClient, LivyError, type LivyBatch, type LivyBatchState } from './livy-client.js'
-
-const PHASES: Record<LivyBatchState, Phase> = {
-  not_started: 'pending',
-  starting: 'pending',
-  recovering: 'pending',
-  idle: 'running',
-  running: 'running',
-  busy: 'running',
-  shutting_down: 'running',
-  success: 'succeeded',
-  dead: 'failed',
-  error: 'failed',
-  killed: 'killed',
-}
-
-export function livyPhase(state: string): Phase {
-  return PHASES[state as LivyBatchState] ?? 'pending'
-}
+} from '../../domain/ports/spark-backend.js'
+import { livyLogLine, livyPhase } from '../livy-protocol.js'
+import { tailOf } from '../log-tail.js'
+import { LivyClient, LivyError, type LivyBatch } from './livy-client.js'
 
 function toStatus(batch: LivyBatch): BatchStatus {
   return {
@@ -73,7 +56,8 @@ export interface LivyBackendOptions {
 }
 
 export class LivyBackend implements SparkBackend {
-  readonly kind = 'livy' as const
+  readonly kind = 'livy'
+  readonly capabilities = { readsStagedFiles: true }
   readonly name: string
   readonly endpoint: string
   readonly client: LivyClient
@@ -146,6 +130,10 @@ export class LivyBackend implements SparkBackend {
     } catch (error) {
       mapError(error)
     }
+  }
+
+  tail(ref: BackendRef, size: number): Promise<string[]> {
+    return tailOf((r, from, n) => this.logs(r, from, n), ref, size, livyLogLine)
   }
 
   async health(): Promise<void> {

@@ -9,19 +9,7 @@
  * `X-Requested-By` is always sent, so Livy's CSRF protection may be on.
  */
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
-
-export type LivyBatchState =
-  | 'not_started'
-  | 'starting'
-  | 'recovering'
-  | 'idle'
-  | 'running'
-  | 'busy'
-  | 'shutting_down'
-  | 'error'
-  | 'dead'
-  | 'killed'
-  | 'success'
+import type { LivyBatchState } from '../livy-protocol.js'
 
 export interface LivyBatch {
   id: number

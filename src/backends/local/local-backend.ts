@@ -18,7 +18,8 @@ import {
   type BatchSubmission,
   type LogPage,
   type SparkBackend,
-} from '../spark-backend.js'
+} from '../../domain/ports/spark-backend.js'
+import { tailOf } from '../log-tail.js'
 
 export interface LocalBackendOptions {
   name: string
@@ -71,7 +72,8 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 export class LocalBackend implements SparkBackend {
-  readonly kind = 'local' as const
+  readonly kind = 'local'
+  readonly capabilities = { readsStagedFiles: true }
   readonly name: string
   readonly endpoint: string
   private readonly sparkSubmit: string
@@ -217,6 +219,11 @@ export class LocalBackend implements SparkBackend {
         throw new BackendError('not_found', `no local batch ${ref.batchId}`)
     }
     return { from, total, lines }
+  }
+
+  /** spark-submit's own output: only blank lines are noise */
+  tail(ref: BackendRef, size: number): Promise<string[]> {
+    return tailOf((r, from, n) => this.logs(r, from, n), ref, size)
   }
 
   async health(): Promise<void> {

@@ -10,14 +10,15 @@ import type { TokenCredential } from '@azure/core-auth'
 import { DefaultAzureCredential } from '@azure/identity'
 import { SparkClient, type SparkBatchJob } from '@azure/synapse-spark'
 import type { BackendRef } from '../../domain/job-schema.js'
-import { livyPhase } from '../livy/livy-backend.js'
 import {
   BackendError,
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
   type SparkBackend,
-} from '../spark-backend.js'
+} from '../../domain/ports/spark-backend.js'
+import { livyLogLine, livyPhase } from '../livy-protocol.js'
+import { tailOf } from '../log-tail.js'
 
 export interface SynapseBackendOptions {
   name: string
@@ -68,7 +69,9 @@ function toStatus(job: SparkBatchJob): BatchStatus {
 }
 
 export class SynapseBackend implements SparkBackend {
-  readonly kind = 'synapse' as const
+  readonly kind = 'synapse'
+  /** a pool reads its workspace storage (abfss://), not the gateway's HDFS */
+  readonly capabilities = { readsStagedFiles: false }
   readonly name: string
   readonly endpoint: string
   readonly client: SparkClient
@@ -179,6 +182,10 @@ export class SynapseBackend implements SparkBackend {
     } catch (error) {
       mapError(error)
     }
+  }
+
+  tail(ref: BackendRef, size: number): Promise<string[]> {
+    return tailOf((r, from, n) => this.logs(r, from, n), ref, size, livyLogLine)
   }
 
   async health(): Promise<void> {

@@ -8,10 +8,8 @@
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Readable } from 'node:stream'
-import { DatasetSchema, nameProblem } from '../../datasets/dataset-schema.js'
-import { InvalidDatasetCursorError } from '../../datasets/dataset-store.js'
-import { datasetErrors } from '../../datasets/dataset-service.js'
-import { SparkgateError } from '../../errors.js'
+import { DatasetRef, nameProblem } from '../../datasets/dataset-schema.js'
+import { errors, SparkgateError } from '../../errors.js'
 import {
   DatasetIdParams,
   DatasetList,
@@ -22,12 +20,6 @@ import {
   UploadBodyDoc,
   UploadQuery,
 } from './schemas.js'
-
-function invalid(field: string, rule: string, message: string) {
-  return new SparkgateError('SPARKGATE_VALIDATION', 400, `${field} ${message}`, {
-    errors: [{ field, rule, message: `${field} ${message}` }],
-  })
-}
 
 export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.datasets
@@ -53,8 +45,8 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: UploadQuery,
         'x-request-body': UploadBodyDoc,
         response: {
-          200: DatasetSchema,
-          201: DatasetSchema,
+          200: DatasetRef,
+          201: DatasetRef,
           400: Problem,
           413: Problem,
           503: Problem,
@@ -67,7 +59,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let truncated: () => boolean = () => false
       if (request.isMultipart()) {
         const part = await request.file()
-        if (!part) throw invalid('body.file', 'required', 'must be a file part')
+        if (!part) throw errors.validation('body.file', 'required', 'must be a file part')
         name ??= part.filename
         source = part.file
         truncated = () => part.file.truncated
@@ -75,21 +67,22 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const declared = Number(request.headers['content-length'] ?? NaN)
         if (declared > limit) {
           reply.header('connection', 'close')
-          throw datasetErrors.tooLarge(limit)
+          throw errors.uploadTooLarge(limit)
         }
-        if (declared === 0) throw datasetErrors.empty()
-        if (name === undefined) throw invalid('querystring.name', 'required', 'is required')
+        if (declared === 0) throw errors.emptyUpload()
+        if (name === undefined)
+          throw errors.validation('querystring.name', 'required', 'is required')
         source = request.raw
       }
       const problem = name === undefined ? 'is required' : nameProblem(name)
       const field = request.query.name === undefined ? 'body.file.filename' : 'querystring.name'
       if (problem !== undefined || name === undefined) {
         source.resume()
-        throw invalid(field, 'name', problem ?? 'is required')
+        throw errors.validation(field, 'name', problem ?? 'is required')
       }
       try {
         const { dataset, created } = await service.upload(source, name)
-        if (truncated()) throw datasetErrors.tooLarge(limit)
+        if (truncated()) throw errors.uploadTooLarge(limit)
         reply.header('location', `/v1/datasets/${dataset.id}`)
         return await reply.code(created ? 201 : 200).send(dataset)
       } catch (error) {
@@ -111,15 +104,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DatasetList, 400: Problem },
       },
     },
-    async (request) => {
-      try {
-        return await service.list(request.query.limit, request.query.cursor)
-      } catch (error) {
-        if (error instanceof InvalidDatasetCursorError)
-          throw invalid('querystring.cursor', 'cursor', 'is not a cursor this API returned')
-        throw error
-      }
-    },
+    async (request) => service.list(request.query.limit, request.query.cursor),
   )
 
   app.get(
@@ -130,7 +115,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getDataset',
         summary: 'One dataset',
         params: DatasetIdParams,
-        response: { 200: DatasetSchema, 400: Problem, 404: Problem },
+        response: { 200: DatasetRef, 400: Problem, 404: Problem },
       },
     },
     async (request) => service.mustGet(request.params.id),

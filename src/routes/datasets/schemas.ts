@@ -1,12 +1,14 @@
 /** Request and response schemas of /v1/datasets. */
 import { Type } from 'typebox'
-import { DatasetName, DatasetSchema } from '../../datasets/dataset-schema.js'
+import { DatasetName, DatasetRef } from '../../datasets/dataset-schema.js'
+import { IdParams, Page, Paging } from '../../schemas/common.js'
 
-export const Problem = Type.Ref('Problem')
+export { Problem } from '../../schemas/common.js'
 
-export const DatasetIdParams = Type.Object({
-  id: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The SHA-256 of the bytes.' }),
-})
+export const DatasetIdParams = IdParams(
+  'dataset',
+  'the SHA-256 of its bytes, 64 lowercase hex digits; any other string names no dataset (404)',
+)
 
 export const UploadQuery = Type.Object(
   {
@@ -19,25 +21,14 @@ export const UploadQuery = Type.Object(
   { additionalProperties: false },
 )
 
-export const ListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
-    ),
-  },
-  { additionalProperties: false },
-)
+export const ListQuery = Type.Object({ ...Paging }, { additionalProperties: false })
 
 export const PreviewQuery = Type.Object(
   { rows: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }) },
   { additionalProperties: false },
 )
 
-export const DatasetList = Type.Object({
-  items: Type.Array(DatasetSchema),
-  nextCursor: Type.Optional(Type.String()),
-})
+export const DatasetList = Page(DatasetRef)
 
 export const PreviewSchema = Type.Object({
   id: Type.String(),

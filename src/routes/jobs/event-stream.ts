@@ -8,8 +8,14 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply } from 'fastify'
+import type { Job, JobEvent } from '../../domain/job-schema.js'
 import { isTerminal } from '../../domain/job-state.js'
-import type { JobStore } from '../../domain/job-store.js'
+
+/** What a stream reads: a job's history and its current record. */
+export interface EventSource {
+  events(id: string): Promise<JobEvent[]>
+  find(id: string): Promise<Job | undefined>
+}
 
 const POLL_MS = 500
 const HEARTBEAT_MS = 15_000
@@ -26,7 +32,7 @@ export function endAllStreams(open: OpenStreams) {
 }
 
 export async function streamEvents(
-  store: JobStore,
+  store: EventSource,
   id: string,
   lastEventId: string | undefined,
   reply: FastifyReply,
@@ -54,7 +60,7 @@ export async function streamEvents(
       res.write(`id: ${next}\nevent: transition\ndata: ${JSON.stringify(events[next])}\n\n`)
       lastWrite = Date.now()
     }
-    const job = await store.get(id)
+    const job = await store.find(id)
     if (!job || isTerminal(job.state)) {
       res.write(`event: end\ndata: ${JSON.stringify({ state: job?.state ?? null })}\n\n`)
       break

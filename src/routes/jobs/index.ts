@@ -1,15 +1,13 @@
 /** /v1/jobs: create (202, Idempotency-Key), list, get, cancel, logs, events. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { JobSpecSchema } from '../../domain/job-schema.js'
-import { InvalidCursorError } from '../../domain/job-store.js'
-import { SparkgateError } from '../../errors.js'
+import { JobSpecRef } from '../../domain/job-schema.js'
 import { endAllStreams, streamEvents, type OpenStreams } from './event-stream.js'
 import {
   EventList,
   IdempotencyHeaders,
   JobIdParams,
   JobList,
-  JobSchema,
+  JobRef,
   ListQuery,
   LogPage,
   LogsQuery,
@@ -33,8 +31,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Answers 202 at once with the queued job and its Location; Sparkgate submits it when its backend has a free slot. With an Idempotency-Key, a retried request returns the same job (200).',
         headers: IdempotencyHeaders,
-        body: JobSpecSchema,
-        response: { 200: JobSchema, 202: JobSchema, 400: Problem, 409: Problem },
+        body: JobSpecRef,
+        response: { 200: JobRef, 202: JobRef, 400: Problem, 409: Problem },
       },
     },
     async (request, reply) => {
@@ -58,29 +56,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: JobList, 400: Problem },
       },
     },
-    async (request) => {
-      try {
-        return await app.jobStore.list(request.query)
-      } catch (error) {
-        if (error instanceof InvalidCursorError) {
-          throw new SparkgateError(
-            'SPARKGATE_VALIDATION',
-            400,
-            'querystring.cursor is not a cursor this API returned',
-            {
-              errors: [
-                {
-                  field: 'querystring.cursor',
-                  rule: 'cursor',
-                  message: 'querystring.cursor is not valid',
-                },
-              ],
-            },
-          )
-        }
-        throw error
-      }
-    },
+    async (request) => service.list(request.query),
   )
 
   app.get(
@@ -91,7 +67,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getJob',
         summary: 'One job',
         params: JobIdParams,
-        response: { 200: JobSchema, 404: Problem },
+        response: { 200: JobRef, 404: Problem },
       },
     },
     async (request) => service.mustGet(request.params.id),
@@ -107,7 +83,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409.',
         params: JobIdParams,
-        response: { 200: JobSchema, 202: JobSchema, 404: Problem, 409: Problem, 503: Problem },
+        response: { 200: JobRef, 202: JobRef, 404: Problem, 409: Problem, 503: Problem },
       },
     },
     async (request, reply) => {
@@ -148,18 +124,18 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.mustGet(request.params.id)
+      const items = await service.events(request.params.id)
       if (request.headers.accept?.includes('text/event-stream')) {
         const last = request.headers['last-event-id']
         return streamEvents(
-          app.jobStore,
+          service,
           request.params.id,
           typeof last === 'string' ? last : undefined,
           reply,
           streams,
         )
       }
-      return { items: await app.jobStore.events(request.params.id) }
+      return { items }
     },
   )
 
@@ -176,35 +152,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TrainingResult, 404: Problem, 409: Problem, 503: Problem },
       },
     },
-    async (request) => {
-      const job = await service.mustGet(request.params.id)
-      if (!job.spec.training)
-        throw new SparkgateError(
-          'SPARKGATE_NOT_TRAINING',
-          409,
-          `job ${job.id} is not a training job`,
-        )
-      if (job.state !== 'succeeded')
-        throw new SparkgateError(
-          'SPARKGATE_JOB_NOT_SUCCEEDED',
-          409,
-          `job ${job.id} is ${job.state}; its result exists once it has succeeded`,
-          { state: job.state },
-        )
-      const metrics = await app.training.metrics(job.id)
-      if (!metrics)
-        throw new SparkgateError(
-          'SPARKGATE_RESULT_MISSING',
-          409,
-          `job ${job.id} left no metrics.json`,
-        )
-      const version = await app.models.register(job)
-      return {
-        ...metrics,
-        modelUri: app.training.modelUri(job.id),
-        modelName: job.spec.training.modelName ?? job.name,
-        modelVersion: version ?? null,
-      }
-    },
+    async (request) => app.trainingResults.result(request.params.id),
   )
 }

@@ -1,10 +1,11 @@
 /** Request and response schemas of /v1/jobs. */
 import { Type } from 'typebox'
-import { JobEventSchema, JobSchema, JobStateSchema } from '../../domain/job-schema.js'
+import { JobEventSchema, JobRef, JobStateSchema } from '../../domain/job-schema.js'
+import { IdParams, Page, Paging } from '../../schemas/common.js'
 
-export const Problem = Type.Ref('Problem')
+export { Problem } from '../../schemas/common.js'
 
-export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+export const JobIdParams = IdParams('job', 'a UUID; any other string names no job (404)')
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -21,18 +22,12 @@ export const ListQuery = Type.Object(
     state: Type.Optional(JobStateSchema),
     backend: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }),
-    ),
+    ...Paging,
   },
   { additionalProperties: false },
 )
 
-export const JobList = Type.Object({
-  items: Type.Array(JobSchema),
-  nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page.' })),
-})
+export const JobList = Page(JobRef)
 
 export const LogsQuery = Type.Object(
   {
@@ -55,7 +50,7 @@ export const LogPage = Type.Object({
 
 export const EventList = Type.Object({ items: Type.Array(JobEventSchema) })
 
-export { JobSchema }
+export { JobRef }
 
 export const TrainingResult = Type.Object(
   {

@@ -2,13 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
-import { ModelVersionSchema } from '../../training/model-registry.js'
-
-const Problem = Type.Ref('Problem')
+import { Problem } from '../../schemas/common.js'
 
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(ModelVersionSchema)
-
   app.get(
     '',
     {
@@ -29,10 +25,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => {
-      await app.models.sync(app.jobStore)
-      return { items: await app.models.list() }
-    },
+    async () => ({ items: await app.models.list() }),
   )
 
   app.get(
@@ -54,7 +47,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const versions = await app.models.versions(request.params.name)
-      if (versions.length === 0) throw errors.notFound('model', request.params.name)
+      if (versions.length === 0) throw errors.modelNotFound(request.params.name)
       return { name: request.params.name, versions }
     },
   )

@@ -1,11 +1,10 @@
 /**
- * The port every Spark backend implements (Livy now; Synapse and local spark-submit
- * behind the same contract). Adapters are thin: they speak the backend's API and map its
- * answers; what to do with them (retry, fail, adopt) is the workers' business.
+ * The Spark backend port: what the job core needs from a cluster, whatever it is (Livy,
+ * an Azure Synapse pool, a local spark-submit, …). Adapters in src/backends/ implement
+ * it and stay thin: they speak the backend's API and map its answers; what to do with
+ * them (retry, fail, adopt) is the workers' business.
  */
-import type { BackendRef } from '../domain/job-schema.js'
-
-export type BackendKind = 'livy' | 'synapse' | 'local'
+import type { BackendRef } from '../job-schema.js'
 
 /** What a backend is asked to run: a job's batch spec resolved to URIs, plus its name. */
 export interface BatchSubmission {
@@ -37,6 +36,7 @@ export interface BatchStatus {
   sparkUiUrl?: string
 }
 
+/** A page of an application's log, as the backend numbers its lines. */
 export interface LogPage {
   from: number
   total: number
@@ -54,9 +54,17 @@ export class BackendError extends Error {
   }
 }
 
+/** What a kind of backend can do; the job core checks submissions against it. */
+export interface BackendCapabilities {
+  /** reads the hdfs:// files Sparkgate stages (uploaded datasets, train.py) */
+  readsStagedFiles: boolean
+}
+
 export interface SparkBackend {
   readonly name: string
-  readonly kind: BackendKind
+  /** the registry's name of its kind: livy, local, synapse, … */
+  readonly kind: string
+  readonly capabilities: BackendCapabilities
   /** where it is reached, for humans (no credentials) */
   readonly endpoint: string
   /** Submit one batch. Throws BackendError: transient (retry), rejected (fail), duplicate (adopt). */
@@ -67,6 +75,24 @@ export interface SparkBackend {
   findByName(name: string): Promise<BackendRef | undefined>
   cancel(ref: BackendRef): Promise<void>
   logs(ref: BackendRef, from: number, size: number): Promise<LogPage>
+  /**
+   * The last `size` lines of the log worth keeping in a failed job's error: each adapter
+   * drops its own format's noise (Livy's section markers, blank lines).
+   */
+  tail(ref: BackendRef, size: number): Promise<string[]>
   /** Resolves when the backend answers; throws otherwise. */
   health(): Promise<void>
+}
+
+/** A backend as configured: the adapter and its cap of live batches. */
+export interface ConfiguredBackend {
+  backend: SparkBackend
+  /** live batches allowed at once */
+  maxLive: number
+}
+
+/** The configured backends by name, and the one jobs go to when they name none. */
+export interface Backends {
+  readonly byName: ReadonlyMap<string, ConfiguredBackend>
+  readonly defaultName: string
 }

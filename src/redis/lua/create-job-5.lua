@@ -1,0 +1,31 @@
+--[[
+  Records a new queued job, unless its idempotency key was used before.
+
+  KEYS[1] P:job:<id>                the job hash
+  KEYS[2] P:job:<id>:events         its event list
+  KEYS[3] P:jobs:all                index of every job
+  KEYS[4] P:jobs:state:queued       index of queued jobs
+  KEYS[5] P:idem:<sha256 of key>    the idempotency record (only when ARGV[4] > 0)
+
+  ARGV[1] the job's fields: a JSON object of string values
+  ARGV[2] its index member, "<createdAt ms, 15 digits>|<id>"
+  ARGV[3] its first event (JSON)
+  ARGV[4] seconds the idempotency record lives; 0 = the request had no key
+  ARGV[5] the idempotency record (JSON {jobId, bodyHash})
+
+  Returns {1, ''} when the job was created, or {0, record} with the record that the key
+  already names.
+]]
+local ttl = tonumber(ARGV[4])
+if ttl > 0 then
+  local existing = redis.call('GET', KEYS[5])
+  if existing then return {0, existing} end
+end
+for field, value in pairs(cjson.decode(ARGV[1])) do
+  redis.call('HSET', KEYS[1], field, value)
+end
+redis.call('ZADD', KEYS[3], 0, ARGV[2])
+redis.call('ZADD', KEYS[4], 0, ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+if ttl > 0 then redis.call('SET', KEYS[5], ARGV[5], 'EX', ttl) end
+return {1, ''}

@@ -1,0 +1,19 @@
+--[[
+  Deletes a dataset's record, provided its set of jobs is still the one the caller
+  checked: which of those jobs has ended is the job core's rule, applied by the caller;
+  a job added since then makes the caller check again.
+
+  KEYS[1] P:dataset:<sha256>        the record
+  KEYS[2] P:dataset:<sha256>:jobs   the jobs that read it
+  KEYS[3] P:datasets                index of every dataset
+
+  ARGV[1] its index member
+  ARGV[2] how many jobs the caller checked
+
+  Returns 1 deleted, 0 no such record, -1 the job set changed (check again).
+]]
+if redis.call('SCARD', KEYS[2]) ~= tonumber(ARGV[2]) then return -1 end
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1

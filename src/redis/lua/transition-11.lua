@@ -1,0 +1,50 @@
+--[[
+  Moves a job to a new state when it is in one of the allowed ones: writes the fields,
+  moves its index member from the old state's set to the new one's, takes or gives back
+  its backend's live slot, and appends the event(s) — all or nothing.
+
+  KEYS[1]     P:job:<id>              the job hash
+  KEYS[2]     P:job:<id>:events       its event list
+  KEYS[3]     P:live:<backend>        its backend's live set
+  KEYS[4..11] P:jobs:state:<state>    the index of every state, in the order of ARGV[6]
+
+  ARGV[1] the new state
+  ARGV[2] allowed current states, comma-separated
+  ARGV[3] now (ISO 8601), written to updatedAt
+  ARGV[4] fields to write: a JSON object of strings; an empty string deletes the field
+  ARGV[5] the states that hold a live slot, comma-separated
+  ARGV[6] every state, comma-separated, in the order of KEYS[4..11]
+  ARGV[7] the event JSON without "from" (only this script knows the current state)
+  ARGV[8] a second event to append after it (a retry's failed → queued), or ''
+
+  Returns {1, previous state} on success, {0, current state or ''} when the job is in
+  none of the allowed states (or does not exist).
+]]
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {0, ''} end
+local function member(list, value)
+  for s in string.gmatch(list, '[^,]+') do
+    if s == value then return true end
+  end
+  return false
+end
+if not member(ARGV[2], state) then return {0, state} end
+local index = {}
+local i = 4
+for s in string.gmatch(ARGV[6], '[^,]+') do
+  index[s] = KEYS[i]
+  i = i + 1
+end
+for field, value in pairs(cjson.decode(ARGV[4])) do
+  if value == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, value) end
+end
+local to = ARGV[1]
+redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', ARGV[3])
+local sortKey = redis.call('HGET', KEYS[1], 'sortKey')
+redis.call('ZREM', index[state], sortKey)
+redis.call('ZADD', index[to], 0, sortKey)
+local id = redis.call('HGET', KEYS[1], 'id')
+if member(ARGV[5], to) then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
+redis.call('RPUSH', KEYS[2], '{"from":"' .. state .. '",' .. string.sub(ARGV[7], 2))
+if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
+return {1, state}
