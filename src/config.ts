@@ -39,8 +39,9 @@ export const ConfigSchema = Type.Object(
     ),
     SPARKGATE_REDIS_PREFIX: Type.String({
       default: 'sparkgate',
-      pattern: '^[A-Za-z0-9_.:-]+$',
-      description: 'Prefix of every Redis key and BullMQ queue of this gateway.',
+      pattern: '^[A-Za-z0-9_.:{}-]+$',
+      description:
+        'Prefix of every Redis key and BullMQ queue of this gateway ({sparkgate} in braces: one Redis Cluster slot).',
     }),
     SPARKGATE_WEBHDFS_URL: Url(
       'http://127.0.0.1:9870/webhdfs/v1',

@@ -34,7 +34,7 @@ const PHASES: Record<LivyBatchState, Phase> = {
 
 /** Our reading of a Livy batch state; an unknown word is still pending. */
 export function livyPhase(state: string): Phase {
-  return PHASES[state as LivyBatchState] ?? 'pending'
+  return Object.hasOwn(PHASES, state) ? PHASES[state as LivyBatchState] : 'pending'
 }
 
 /** A log line worth keeping: not blank, not a section marker. */

@@ -54,7 +54,7 @@ export function headLines(head: Buffer, complete: boolean): string[] {
   let text = head.toString('utf8').replace(/^\uFEFF/, '')
   if (!complete) {
     const end = text.lastIndexOf('\n')
-    text = end >= 0 ? text.slice(0, end) : ''
+    text = end >= 0 ? text.slice(0, end).replace(/\r$/, '') : ''
   }
   return text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1)
 }

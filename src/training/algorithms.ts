@@ -165,7 +165,8 @@ export function checkParam(rule: ParamRule, value: unknown): string | undefined 
     }
     case 'integer':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a ${rule.type}`
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return rule.type === 'integer' ? 'must be an integer' : 'must be a number'
       if (rule.type === 'integer' && !Number.isInteger(value)) return 'must be an integer'
       if (rule.min !== undefined) {
         const exclusive = 'exclusiveMin' in rule && rule.exclusiveMin

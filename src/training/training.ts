@@ -26,7 +26,7 @@ export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
   const algorithm = ALGORITHMS[t.algorithm]!
   const allowed = Object.keys(algorithm.params)
   const checkName = (field: string, name: string) => {
-    if (!(name in algorithm.params)) {
+    if (!Object.hasOwn(algorithm.params, name)) {
       add(field, 'param', `is not a param of ${t.algorithm}; allowed: ${allowed.join(', ')}`)
       return false
     }

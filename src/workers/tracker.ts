@@ -17,7 +17,7 @@
 import { Queue, Worker } from 'bullmq'
 import type { Job, JobError } from '../domain/job-schema.js'
 import { StaleTransitionError, TRACKED_STATES } from '../domain/job-state.js'
-import type { BatchStatus, SparkBackend } from '../domain/ports/spark-backend.js'
+import type { BatchStatus, ConfiguredBackend, SparkBackend } from '../domain/ports/spark-backend.js'
 import {
   bullPrefix,
   closeWorker,
@@ -63,6 +63,8 @@ export class Tracker {
   private queue?: Queue<TickPayload>
   private worker?: Worker<TickPayload>
   private readonly missing = new Map<string, number>()
+  /** backends with a tick under way in this process */
+  private readonly ticking = new Set<string>()
   private ticks = 0
   private started?: Promise<void>
 
@@ -118,11 +120,29 @@ export class Tracker {
     await this.queue?.close()
   }
 
-  /** One tick for one backend. Public for tests and benchmarks. */
+  /**
+   * One tick for one backend. Public for tests and benchmarks. A tick that outlasts the
+   * interval is not overlapped by the next one (the worker runs one tick per backend at
+   * once): two would act on the same jobs, e.g. read a timeout's own kill as a kill from
+   * outside, and double the backend calls of a loaded cluster.
+   */
   async tick(backendName: string): Promise<TickReport> {
     const configured = this.o.backends.byName.get(backendName)
     const report: TickReport = { backend: backendName, tracked: 0, backendCalls: 0, transitions: 0 }
-    if (!configured) return report
+    if (!configured || this.ticking.has(backendName)) return report
+    this.ticking.add(backendName)
+    try {
+      return await this.tickOnce(backendName, configured, report)
+    } finally {
+      this.ticking.delete(backendName)
+    }
+  }
+
+  private async tickOnce(
+    backendName: string,
+    configured: ConfiguredBackend,
+    report: TickReport,
+  ): Promise<TickReport> {
     if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.repairPass()
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)

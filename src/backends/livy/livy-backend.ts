@@ -75,7 +75,31 @@ export class LivyBackend implements SparkBackend {
       const created = await this.client.submit(batch)
       return toRef(created, batch.name)
     } catch (error) {
+      // (not for a duplicate name: that batch is ours and real)
+      if (
+        error instanceof LivyError &&
+        error.kind === 'rejected' &&
+        !/Duplicate session name/i.test(error.message)
+      )
+        await this.dropPhantom(batch.name)
       mapError(error)
+    }
+  }
+
+  /**
+   * Livy 0.7 registers a batch before it checks the request, and a refused request leaves
+   * that batch behind under our name, `starting` forever with no application. Left there,
+   * a later lookup by name (adoption after a timed-out submit) would take it for ours.
+   * Best effort: a failure here changes nothing for the job.
+   */
+  private async dropPhantom(name: string) {
+    try {
+      const phantom = (await this.listAll()).find(
+        (b) => b.name === name && b.state === 'starting' && !b.appId,
+      )
+      if (phantom) await this.client.kill(phantom.id)
+    } catch {
+      // Livy's retention removes it eventually
     }
   }
 

@@ -1,0 +1,115 @@
+/**
+ * The local stack's own scripts, against the running stack, read-only: health checks that
+ * never call a healthy service down (no `curl | grep -q` under pipefail), an `up` that
+ * starts nothing when everything is already running and ours, and the local-spark.json
+ * that lets the gateway's local backend find the stack's Spark. Nothing here stops
+ * anything.
+ */
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { access, constants, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const STACK = 'docker/local/stack.sh'
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/** Runs bash with args; resolves with the exit code (never rejects on a non-zero one). */
+function bash(args: string[], timeout = 120_000): Promise<Run> {
+  const t0 = Date.now()
+  return new Promise((resolve) => {
+    execFile('bash', args, { timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 })
+    })
+  })
+}
+
+async function stateDir(): Promise<string> {
+  const status = await bash([STACK, 'status', '--json'])
+  return (JSON.parse(status.stdout) as { stateDir: string }).stateDir
+}
+
+async function pids(state: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const name of ['redis', 'hdfs', 'livy'])
+    out[name] = (await readFile(join(state, 'run', `${name}.pid`), 'utf8').catch(() => '')).trim()
+  return out
+}
+
+for (const [service, times] of [
+  ['hdfs', 60],
+  ['redis', 20],
+  ['livy', 20],
+] as const) {
+  t.test(`stack.sh check ${service} passes ${times} times in a row`, async (t) => {
+    const failures: string[] = []
+    for (let i = 0; i < times; i++) {
+      const run = await bash([STACK, 'check', service])
+      if (run.code !== 0) failures.push(`#${i + 1}: exit ${run.code} ${run.stderr.trim()}`)
+    }
+    t.same(failures, [], `${times - failures.length}/${times} checks passed`)
+  })
+}
+
+t.test('stack.sh up with everything running and ours starts nothing', async (t) => {
+  const state = await stateDir()
+  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-up-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const startedFile = join(dir, 'started')
+  const before = await pids(state)
+
+  const run = await bash([STACK, 'up', '--started-file', startedFile])
+  t.equal(run.code, 0, `up exits 0 (${run.ms} ms)`)
+  if (run.code !== 0) t.comment(run.stderr)
+  t.ok(run.ms < 30_000, 'and quickly')
+  const started = (await readFile(startedFile, 'utf8').catch(() => '')).trim()
+  t.equal(started, '', 'its started-report names no service')
+  for (const name of ['redis', 'hdfs', 'livy'])
+    t.match(run.stderr, new RegExp(`stack: +${name} already running \\(pid \\d+\\)`), name)
+  t.same(await pids(state), before, 'the pid files are unchanged')
+})
+
+t.test("local-spark.json names the stack's Spark, as `stack.sh env` does", async (t) => {
+  const state = await stateDir()
+  const file = join(state, 'run', 'local-spark.json')
+  const spark = JSON.parse(await readFile(file, 'utf8')) as {
+    sparkHome: string
+    env: Record<string, string>
+  }
+  t.same(Object.keys(spark), ['sparkHome', 'env'])
+  t.same(Object.keys(spark.env).sort(), [
+    'HADOOP_CONF_DIR',
+    'JAVA_HOME',
+    'PYSPARK_PYTHON',
+    'SPARK_CONF_DIR',
+    'SPARK_LOCAL_IP',
+  ])
+  await t.resolves(
+    access(join(spark.sparkHome, 'bin', 'spark-submit'), constants.X_OK),
+    'sparkHome has an executable bin/spark-submit',
+  )
+  await t.resolves(access(join(spark.env['JAVA_HOME']!, 'bin', 'java'), constants.X_OK))
+  await t.resolves(access(spark.env['PYSPARK_PYTHON']!, constants.X_OK))
+  t.equal(spark.env['SPARK_LOCAL_IP'], '127.0.0.1')
+
+  const names = ['SPARK_HOME', 'JAVA_HOME', 'HADOOP_CONF_DIR', 'SPARK_CONF_DIR', 'PYSPARK_PYTHON']
+  const env = await bash([
+    '-c',
+    `eval "$(bash ${STACK} env)" && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(' ')}`,
+  ])
+  t.equal(env.code, 0, 'stack.sh env runs')
+  const [sparkHome, ...rest] = env.stdout.trim().split('\n')
+  t.equal(spark.sparkHome, sparkHome, 'sparkHome is SPARK_HOME')
+  t.same(
+    names.slice(1).map((n) => spark.env[n]),
+    rest,
+    'env holds the values stack.sh env prints',
+  )
+})

@@ -1,0 +1,132 @@
+/**
+ * What the submit worker asks a backend to run for a job (toSubmission and batchName in
+ * src/workers/submit-worker.ts): dataset:// references resolved through the job's
+ * inputs, resources spread, one batch name per attempt. JobRecords are built by hand;
+ * no Redis, no BullMQ worker is started.
+ */
+import t from 'tap'
+import type { JobRecord, JobSpec } from '../../src/domain/job-schema.js'
+import { batchName, toSubmission } from '../../src/workers/submit-worker.js'
+
+const ID = '0b6f7c1e-5d2a-4c8e-9f3b-2a1d4e5f6a7b'
+const DS1 = '1'.repeat(64)
+const DS2 = '2'.repeat(64)
+const URI1 = `hdfs://nn:8020/sparkgate/datasets/${DS1}`
+const URI2 = `hdfs://nn:8020/sparkgate/datasets/${DS2}`
+
+function record(spec: JobSpec, over: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: ID,
+    name: 'nightly',
+    state: 'submitting',
+    backend: 'livy',
+    backendState: null,
+    attempts: 1,
+    maxAttempts: 3,
+    priority: 5,
+    createdAt: '2024-05-01T10:00:00.000Z',
+    updatedAt: '2024-05-01T10:00:01.000Z',
+    spec,
+    ...over,
+  }
+}
+
+t.test('batchName: the job id on the first attempt, then <id>.<attempt>', async (t) => {
+  t.equal(batchName(ID, 1), ID)
+  t.equal(batchName(ID, 0), ID, 'attempt 0 (never counted yet) is the first')
+  t.equal(batchName(ID, 2), `${ID}.2`)
+  t.equal(batchName(ID, 10), `${ID}.10`)
+})
+
+t.test('a batch job: every dataset:// reference runs with its recorded URI', async (t) => {
+  const job = record(
+    {
+      batch: {
+        file: `dataset://${DS1}`,
+        className: 'org.example.Main',
+        args: ['--in', `dataset://${DS2}`, '--out', 'hdfs://nn:8020/out', `dataset://${DS1}`],
+        pyFiles: [`dataset://${DS2}`, 'hdfs://nn:8020/lib.zip'],
+        jars: [`dataset://${DS1}`],
+        files: ['hdfs://nn:8020/f.txt', `dataset://${DS2}`],
+        conf: { 'spark.executor.instances': '2' },
+      },
+      resources: { driverMemory: '1g', executorMemory: '2g', numExecutors: 2, executorCores: 1 },
+    },
+    { inputs: { [`dataset://${DS1}`]: URI1, [`dataset://${DS2}`]: URI2 } },
+  )
+  t.strictSame(toSubmission(job, 1), {
+    name: ID,
+    file: URI1,
+    className: 'org.example.Main',
+    args: ['--in', URI2, '--out', 'hdfs://nn:8020/out', URI1],
+    pyFiles: [URI2, 'hdfs://nn:8020/lib.zip'],
+    jars: [URI1],
+    files: ['hdfs://nn:8020/f.txt', URI2],
+    conf: { 'spark.executor.instances': '2' },
+    driverMemory: '1g',
+    executorMemory: '2g',
+    numExecutors: 2,
+    executorCores: 1,
+  })
+  t.equal(toSubmission(job, 3).name, `${ID}.3`, 'a later attempt gets its own name')
+})
+
+t.test('a minimal batch job: only name and file, no empty keys', async (t) => {
+  const submission = toSubmission(record({ batch: { file: 'hdfs://nn:8020/app.py' } }), 1)
+  t.strictSame(submission, { name: ID, file: 'hdfs://nn:8020/app.py' })
+  t.strictSame(
+    Object.keys(toSubmission(record({ batch: { file: 'hdfs://nn/app.py', args: [] } }), 1)),
+    ['name', 'file', 'args'],
+    'an empty args list is kept as given',
+  )
+})
+
+t.test('without inputs, values pass through unchanged', async (t) => {
+  const submission = toSubmission(
+    record({ batch: { file: `dataset://${DS1}`, args: [`dataset://${DS2}`] } }),
+    1,
+  )
+  t.equal(submission.file, `dataset://${DS1}`)
+  t.strictSame(submission.args, [`dataset://${DS2}`])
+})
+
+t.test('a training job runs the staged train.py with its spec.json', async (t) => {
+  const job = record(
+    {
+      training: { dataset: DS1, algorithm: 'kmeans', params: { k: 3 } },
+      resources: { driverMemory: '2g' },
+    },
+    {
+      inputs: { [`dataset://${DS1}`]: URI1 },
+      internals: {
+        trainScript: 'hdfs://nn:8020/sparkgate/artifacts/abc/train.py',
+        trainSpec: `hdfs://nn:8020/sparkgate/runs/${ID}/spec.json`,
+        datasetFormat: 'csv',
+      },
+    },
+  )
+  t.strictSame(toSubmission(job, 1), {
+    name: ID,
+    file: 'hdfs://nn:8020/sparkgate/artifacts/abc/train.py',
+    args: [`hdfs://nn:8020/sparkgate/runs/${ID}/spec.json`],
+    driverMemory: '2g',
+  })
+  t.equal(toSubmission(job, 2).name, `${ID}.2`)
+})
+
+t.test('a training job that was not staged cannot be submitted', async (t) => {
+  const training = { dataset: DS1, algorithm: 'kmeans' }
+  t.throws(() => toSubmission(record({ training }), 1), {
+    message: `training job ${ID} was not staged`,
+  })
+  t.throws(
+    () => toSubmission(record({ training }, { internals: { trainScript: 'hdfs://nn/t.py' } }), 1),
+    { message: `training job ${ID} was not staged` },
+    'a script without its spec',
+  )
+  t.throws(
+    () => toSubmission(record({ training }, { internals: { trainSpec: 'hdfs://nn/s.json' } }), 1),
+    { message: `training job ${ID} was not staged` },
+    'a spec without its script',
+  )
+})
