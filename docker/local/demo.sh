@@ -15,11 +15,18 @@ HOST=${SPARKGATE_HOST:-127.0.0.1}
 PORT=${SPARKGATE_PORT:-$GATEWAY_PORT}
 BASE="http://$HOST:$PORT"
 pidfile="$STATE/run/gateway.pid"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+# Ours: the pid file names a live node process (a pid reused since is someone else's).
+gateway_ours() {
+  local pid
+  pid=$(cat "$pidfile" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [ ! -r "/proc/$pid/cmdline" ] || [[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *node* ]]
+}
+if gateway_ours; then
+  # ours, answering or still starting: waited for below, never refused as a stranger
   echo "demo: gateway already running (pid $(cat "$pidfile"))"
 else
   if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
-    echo "demo: error: $HOST:$PORT is taken by another process; set SPARKGATE_PORT" >&2
+    echo "demo: error: $HOST:$PORT is taken by a process the demo did not start; stop it, or set SPARKGATE_PORT" >&2
     exit 1
   fi
   # the stack's Spark for the local backend (SPARK_HOME, HADOOP_CONF_DIR, …)
@@ -36,7 +43,7 @@ done
 echo "demo: GET $BASE/readyz"
 curl -s -w '\nHTTP %{http_code}\n' "$BASE/readyz"
 curl -sf "$BASE/readyz" >/dev/null || {
-  echo "demo: error: the gateway is not ready; see $STATE/logs/gateway.log" >&2
+  echo "demo: error: the gateway (pid $(cat "$pidfile" 2>/dev/null)) is not ready after 30 s; see $STATE/logs/gateway.log" >&2
   exit 1
 }
 

@@ -2,13 +2,18 @@
 # The local stack without a container engine: Redis, HDFS (NameNode + DataNode, WebHDFS
 # on), Spark (the pyspark wheel used as SPARK_HOME) and Apache Livy, all on 127.0.0.1.
 #
-#   stack.sh up              install what is missing (apt, PyPI, Maven Central), start
-#                            what is not running; a second call is a no-op
+#   stack.sh up [--started-file F]
+#                            install what is missing (apt, PyPI, Maven Central), start
+#                            what is not running; a second call is a no-op. With
+#                            --started-file, append "NAME PID" to F for each service
+#                            this call launched (test.sh stops those, and only those)
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway livy hdfs redis (default: all)
 #   stack.sh status [--json] what answers, and where
 #   stack.sh check [svc...]  exit 0 when each service (redis hdfs livy) answers (quiet)
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
+#                            (`up` also writes them to $STACK_DIR/run/local-spark.json,
+#                            where the gateway's local backend finds the stack's Spark)
 #   stack.sh run-livy P DIR  one more Livy on port P, in the foreground (for tests)
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
@@ -57,43 +62,106 @@ step() {
   "$@"
   say "stack: ✔ $name ($(secs "$t0") s)"
 }
-# A pid file names a process we started; it counts only while that process lives.
-ours() { [ -f "$STATE/run/$1.pid" ] && kill -0 "$(cat "$STATE/run/$1.pid")" 2>/dev/null; }
+alive() { kill -0 "$1" 2>/dev/null; }
+pid_of() { cat "$STATE/run/$1.pid" 2>/dev/null; }
+# What each service's command line contains: a pid file left by a crash or a reboot may
+# name a pid the system has since given to some other program, which is not ours.
+marker() {
+  case $1 in
+    redis) echo redis-server ;;
+    hdfs) echo MiniDFSClusterManager ;;
+    livy) echo LivyServer ;;
+    gateway) echo node ;;
+  esac
+}
+# A pid file names a process we started; it counts only while that process lives (and is
+# still that program).
+ours() {
+  local pid cmdline
+  pid=$(pid_of "$1") && [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 0
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  [[ $cmdline == *"$(marker "$1")"* ]]
+}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# wait_for WHAT SECS CHECK...: poll CHECK until it passes; a deadline, not a count, since
+# one CHECK can itself take seconds (curl -m 3).
 wait_for() {
   local what=$1 secs=$2
   shift 2
-  for _ in $(seq "$((secs * 2))"); do
+  local end=$((SECONDS + secs))
+  while [ "$SECONDS" -lt "$end" ]; do
     if "$@" >/dev/null; then return 0; fi
     sleep 0.5
   done
-  die "$what did not answer within ${secs}s; see the logs under $STATE/logs"
+  "$@" >/dev/null || die "$what did not answer within ${secs}s; see the logs under $STATE/logs"
+}
+# already_running NAME SECS CHECK...: 0 when NAME is ours and answers CHECK, after waiting
+# up to SECS for it (a JVM busy in GC, or still starting, misses a check now and then; it
+# is not a stranger on our port). 1 when it is not ours: the caller starts it.
+already_running() {
+  local name=$1 secs=$2 pid end
+  shift 2
+  ours "$name" || return 1
+  pid=$(pid_of "$name")
+  if ! "$@" >/dev/null; then
+    say "stack:   $name (pid $pid) is ours but does not answer yet; waiting up to ${secs}s"
+    end=$((SECONDS + secs))
+    until "$@" >/dev/null; do
+      if ! ours "$name"; then
+        say "stack:   $name (pid $pid) exited while we waited; starting a new one"
+        return 1
+      fi
+      [ "$SECONDS" -lt "$end" ] ||
+        die "$name (pid $pid, started by this script) did not answer within ${secs}s; see $STATE/logs/$name.log. Stop it with: bash docker/local/stack.sh down $name"
+      sleep 0.5
+    done
+  fi
+  say "stack:   $name already running (pid $pid)"
+}
+# launched NAME PID: a service this call started; --started-file gets "NAME PID".
+launched() {
+  echo "$2" >"$STATE/run/$1.pid"
+  if [ -n "$STARTED_FILE" ]; then echo "$1 $2" >>"$STARTED_FILE"; fi
 }
 # A port held by something we did not start: refuse, naming the holder.
 claim_port() {
   local port=$1 service=$2
   if port_open "$port"; then
-    local holder
-    holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\(.*\))).*/\1/p' | head -1)
-    die "port $port (for $service) is already taken${holder:+ by $holder}. Stop that process, or change the port in docker/local/stack.env."
+    local listeners holder
+    listeners=$(ss -ltnpH "sport = :$port" 2>/dev/null) || true
+    holder=$(sed -n '1s/.*users:((\(.*\))).*/\1/p' <<<"$listeners")
+    die "port $port (for $service) is already taken${holder:+ by $holder}, not by a process this script started. Stop that process, or change the port in docker/local/stack.env."
   fi
 }
 
-redis_up() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
-webhdfs_up() { curl -sf -m 3 "$WEBHDFS_URL/?op=GETFILESTATUS&user.name=$HDFS_USER" | grep -q DIRECTORY; }
+# Health checks capture, then match: never `cmd | grep -q` under pipefail, where grep
+# leaving at its first match makes cmd die of SIGPIPE (curl exit 23) and a healthy service
+# look down.
+# redis-cli has no reply timeout: a stopped or wedged redis would hang every check.
+redis_up() {
+  local out
+  out=$(timeout 3 redis-cli -p "$REDIS_PORT" ping 2>/dev/null) && [ "$out" = PONG ]
+}
+webhdfs_up() {
+  local out
+  out=$(curl -sf -m 3 "$WEBHDFS_URL/?op=GETFILESTATUS&user.name=$HDFS_USER") &&
+    [[ $out == *'"type":"DIRECTORY"'* ]]
+}
 # WebHDFS answering is not enough for writes: a DataNode must have registered.
 datanode_live() {
-  curl -sf -m 3 "http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" |
-    grep -Eq '"NumLiveDataNodes" *: *[1-9]'
+  local out re='"NumLiveDataNodes" *: *[1-9]'
+  out=$(curl -sf -m 3 "http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState") &&
+    [[ $out =~ $re ]]
 }
 hdfs_up() { webhdfs_up && datanode_live; }
 livy_up() { curl -sf -m 3 "$LIVY_URL/batches?size=1" >/dev/null; }
 
 # ---------------------------------------------------------------- prerequisites
 find_java17() {
-  local c
+  local c v
   for c in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/temurin-17-jdk-amd64; do
-    if [ -n "$c" ] && [ -x "$c/bin/java" ] && "$c/bin/java" -version 2>&1 | grep -q 'version "17'; then
+    if [ -n "$c" ] && [ -x "$c/bin/java" ] && v=$("$c/bin/java" -version 2>&1) && [[ $v == *'version "17'* ]]; then
       echo "$c"
       return 0
     fi
@@ -145,8 +213,8 @@ install_spark() {
   SPARK_HOME=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
   # setuptools can drop the executable bit of pyspark/bin (SPARK-31231); Livy runs them directly.
   chmod +x "$SPARK_HOME"/bin/* "$SPARK_HOME"/sbin/* 2>/dev/null || true
-  echo "$SPARK_HOME" >"$STATE/run/spark-home"
-  echo "$VENV" >"$STATE/run/venv"
+  echo "$SPARK_HOME" | put "$STATE/run/spark-home"
+  echo "$VENV" | put "$STATE/run/venv"
 }
 # classpath NAME POM PROPS...: Maven resolves the runtime classpath once per POM/version.
 classpath() {
@@ -170,26 +238,39 @@ install_jars() {
 }
 
 # ---------------------------------------------------------------- config files
+# put FILE: stdin to FILE, atomically (temp file + mv) and only when it changed: a second
+# `up` runs while Livy's spark-submit children and other scripts read these files.
+put() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then
+    rm -f "$tmp"
+  else
+    chmod 644 "$tmp"
+    mv -f "$tmp" "$1"
+  fi
+}
 write_configs() {
   SPARK_HOME=$(cat "$STATE/run/spark-home")
   VENV=$(cat "$STATE/run/venv")
   mkdir -p "$STATE/conf/hadoop" "$STATE/conf/spark" "$STATE/conf/livy" "$STATE/livy-home"
-  cat >"$STATE/conf/hadoop/core-site.xml" <<XML
+  put "$STATE/conf/hadoop/core-site.xml" <<XML
 <?xml version="1.0"?>
 <configuration>
   <property><name>fs.defaultFS</name><value>$DEFAULT_FS</value></property>
 </configuration>
 XML
-  cat >"$STATE/conf/hadoop/hdfs-site.xml" <<XML
+  put "$STATE/conf/hadoop/hdfs-site.xml" <<XML
 <?xml version="1.0"?>
 <configuration>
   <!-- one DataNode: clients (Spark, hdfs dfs) must not ask for more replicas -->
   <property><name>dfs.replication</name><value>1</value></property>
 </configuration>
 XML
-  cp "$HERE/log4j.properties" "$STATE/conf/hadoop/log4j.properties"
-  cp "$HERE/log4j.properties" "$STATE/conf/livy/log4j.properties"
-  cat >"$STATE/conf/spark/spark-defaults.conf" <<CONF
+  put "$STATE/conf/hadoop/log4j.properties" <"$HERE/log4j.properties"
+  put "$STATE/conf/livy/log4j.properties" <"$HERE/log4j.properties"
+  put "$STATE/conf/spark/spark-defaults.conf" <<CONF
 spark.master                   $SPARK_MASTER
 spark.driver.host              127.0.0.1
 spark.driver.bindAddress       127.0.0.1
@@ -197,7 +278,7 @@ spark.ui.enabled               false
 spark.sql.shuffle.partitions   2
 spark.pyspark.python           $VENV/bin/python
 CONF
-  cat >"$STATE/conf/livy/livy.conf" <<CONF
+  put "$STATE/conf/livy/livy.conf" <<CONF
 livy.server.host = 127.0.0.1
 livy.server.port = $LIVY_PORT
 livy.spark.master = $SPARK_MASTER
@@ -212,6 +293,28 @@ CONF
   mkdir -p "$STATE/local-files"
 }
 
+# The stack's Spark for a spark-submit run outside Livy: `env` prints it as exports, and
+# local-spark.json holds it for the gateway's local backend (no SPARKGATE_* or SPARK_HOME
+# needed). Sets LS_* from the installed state.
+local_spark_vars() {
+  [ -f "$STATE/run/spark-home" ] || die "the stack is not installed; run: npm run stack:up"
+  LS_JAVA_HOME=$(find_java17) || die "Java 17 not found"
+  LS_SPARK_HOME=$(cat "$STATE/run/spark-home")
+  LS_HADOOP_CONF_DIR="$STATE/conf/hadoop"
+  LS_SPARK_CONF_DIR="$STATE/conf/spark"
+  LS_PYSPARK_PYTHON="$(cat "$STATE/run/venv")/bin/python"
+}
+write_local_spark() {
+  local_spark_vars
+  # json.dumps escapes what a path may hold; put makes it atomic for a reading gateway.
+  python3 -c 'import json, sys
+home, java, hadoop, conf, python = sys.argv[1:]
+print(json.dumps({"sparkHome": home, "env": {"JAVA_HOME": java, "HADOOP_CONF_DIR": hadoop,
+    "SPARK_CONF_DIR": conf, "PYSPARK_PYTHON": python, "SPARK_LOCAL_IP": "127.0.0.1"}}))' \
+    "$LS_SPARK_HOME" "$LS_JAVA_HOME" "$LS_HADOOP_CONF_DIR" "$LS_SPARK_CONF_DIR" "$LS_PYSPARK_PYTHON" |
+    put "$STATE/run/local-spark.json"
+}
+
 # Environment of everything that runs Spark (Livy and its spark-submit children).
 spark_env() {
   export SPARK_HOME HADOOP_CONF_DIR="$STATE/conf/hadoop" SPARK_CONF_DIR="$STATE/conf/spark"
@@ -221,22 +324,19 @@ spark_env() {
 
 # ---------------------------------------------------------------- services
 start_redis() {
-  if ours redis && redis_up; then
-    say "stack:   redis already running (pid $(cat "$STATE/run/redis.pid"))"
-    return 0
-  fi
+  already_running redis 20 redis_up && return 0
   claim_port "$REDIS_PORT" redis
   mkdir -p "$STATE/data/redis"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes --daemonize yes \
+  # In the foreground of its own session, like the JVMs: its pid is known the moment it
+  # starts (a daemonizing redis writes its pid file only later).
+  setsid nohup redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes --daemonize no \
     --dir "$STATE/data/redis" --appendonly yes --appendfsync everysec --save "" \
-    --maxmemory-policy noeviction --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log"
-  wait_for redis 20 redis_up
+    --maxmemory-policy noeviction --logfile "$STATE/logs/redis.log" >/dev/null 2>&1 </dev/null &
+  launched redis $!
+  wait_for redis 20 up_or_dead redis redis_up
 }
 start_hdfs() {
-  if ours hdfs && hdfs_up; then
-    say "stack:   hdfs already running (pid $(cat "$STATE/run/hdfs.pid"))"
-    return 0
-  fi
+  already_running hdfs 120 hdfs_up && return 0
   claim_port "$HDFS_NAMENODE_RPC_PORT" "the HDFS NameNode"
   claim_port "$HDFS_NAMENODE_HTTP_PORT" "WebHDFS"
   local format=()
@@ -254,23 +354,17 @@ start_hdfs() {
     -Dhdfs.minidfs.basedir="$STATE/data/hdfs" -Ddfs.permissions.enabled=false -Ddfs.replication=1 \
     -Ddfs.datanode.hostname=127.0.0.1 -Ddfs.webhdfs.enabled=true -Ddfs.ls.limit=10 \
     >"$STATE/logs/hdfs.log" 2>&1 </dev/null &
-  echo $! >"$STATE/run/hdfs.pid"
-  wait_for "HDFS (WebHDFS + a live DataNode)" 120 hdfs_up_or_dead hdfs
+  launched hdfs $!
+  wait_for "HDFS (WebHDFS + a live DataNode)" 120 up_or_dead hdfs hdfs_up
 }
-# Stop waiting at once when the JVM has already died.
-hdfs_up_or_dead() {
-  ours "$1" || die "$1 exited at start; last lines of $STATE/logs/$1.log:$(printf '\n')$(tail -n 15 "$STATE/logs/$1.log")"
-  hdfs_up
-}
-livy_up_or_dead() {
-  ours livy || die "livy exited at start; last lines of $STATE/logs/livy.log:$(printf '\n')$(tail -n 15 "$STATE/logs/livy.log")"
-  livy_up
+# up_or_dead NAME CHECK: stop waiting at once when the process has already died. (The
+# pid, not `ours`: until its exec the child is still a copy of this shell.)
+up_or_dead() {
+  alive "$(pid_of "$1")" || die "$1 exited at start; last lines of $STATE/logs/$1.log:$(printf '\n')$(tail -n 15 "$STATE/logs/$1.log")"
+  "$2"
 }
 start_livy() {
-  if ours livy && livy_up; then
-    say "stack:   livy already running (pid $(cat "$STATE/run/livy.pid"))"
-    return 0
-  fi
+  already_running livy 120 livy_up && return 0
   claim_port "$LIVY_PORT" livy
   (
     spark_env
@@ -280,8 +374,8 @@ start_livy() {
       -cp "$(cat "$STATE/run/livy.classpath"):$LIVY_CONF_DIR:$HADOOP_CONF_DIR" \
       org.apache.livy.server.LivyServer >"$STATE/logs/livy.log" 2>&1 </dev/null
   ) &
-  echo $! >"$STATE/run/livy.pid"
-  wait_for livy 120 livy_up_or_dead
+  launched livy $!
+  wait_for livy 120 up_or_dead livy livy_up
 }
 
 # Stop one process group we started: TERM, then KILL after a grace period.
@@ -304,6 +398,16 @@ stop_pid() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
+  STARTED_FILE=""
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --started-file)
+        STARTED_FILE=${2:?--started-file needs a file}
+        shift 2
+        ;;
+      *) die "unknown option for up: $1 (--started-file FILE)" ;;
+    esac
+  done
   mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
   local t0
   t0=$(now)
@@ -311,6 +415,7 @@ cmd_up() {
   step "Spark: pyspark venv from PyPI (cached in $CACHE)" install_spark
   step "Hadoop $HADOOP_VERSION and Livy $LIVY_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
   step "config files" write_configs
+  step "local-spark.json (the stack's Spark, for the gateway's local backend)" write_local_spark
   VENV=$(cat "$STATE/run/venv")
   step "redis on 127.0.0.1:$REDIS_PORT" start_redis
   step "hdfs on 127.0.0.1:$HDFS_NAMENODE_RPC_PORT, WebHDFS on :$HDFS_NAMENODE_HTTP_PORT" start_hdfs
@@ -319,6 +424,7 @@ cmd_up() {
   cmd_status
 }
 # down [service...]: every service by default; the gateway too if the demo started it.
+# By pid file only; configs, data and local-spark.json stay.
 cmd_down() {
   local services=("$@")
   [ ${#services[@]} -gt 0 ] || services=(gateway livy hdfs redis)
@@ -368,13 +474,17 @@ cmd_status() {
 cmd_check() {
   local services=("$@") s
   [ ${#services[@]} -gt 0 ] || services=(redis hdfs livy)
-  for s in "${services[@]}"; do "${s}_up" || return 1; done
+  for s in "${services[@]}"; do
+    case $s in
+      redis | hdfs | livy) "${s}_up" || return 1 ;;
+      *) die "unknown service $s (redis, hdfs, livy)" ;;
+    esac
+  done
 }
 cmd_env() {
-  [ -f "$STATE/run/spark-home" ] || die "the stack is not installed; run: npm run stack:up"
-  JAVA_HOME=$(find_java17) || die "Java 17 not found"
+  local_spark_vars
   printf 'export JAVA_HOME=%q SPARK_HOME=%q HADOOP_CONF_DIR=%q SPARK_CONF_DIR=%q PYSPARK_PYTHON=%q SPARK_LOCAL_IP=127.0.0.1\n' \
-    "$JAVA_HOME" "$(cat "$STATE/run/spark-home")" "$STATE/conf/hadoop" "$STATE/conf/spark" "$(cat "$STATE/run/venv")/bin/python"
+    "$LS_JAVA_HOME" "$LS_SPARK_HOME" "$LS_HADOOP_CONF_DIR" "$LS_SPARK_CONF_DIR" "$LS_PYSPARK_PYTHON"
 }
 
 # run-livy PORT DIR: one more Livy, in the foreground, on PORT, with its conf and logs
@@ -396,11 +506,11 @@ cmd_run_livy() {
 }
 
 case "${1:-up}" in
-  up) cmd_up ;;
+  up) cmd_up "${@:2}" ;;
   down) cmd_down "${@:2}" ;;
   status) cmd_status "${2:-}" ;;
   check) cmd_check "${@:2}" ;;
   env) cmd_env ;;
   run-livy) cmd_run_livy "${2:?port}" "${3:?dir}" ;;
-  *) die "usage: stack.sh up|down|status [--json]|check|env|run-livy PORT DIR" ;;
+  *) die "usage: stack.sh up [--started-file F]|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: every test, against the real local stack.
-#   1. starts the stack's services that are not already answering (and only those are
-#      stopped at the end);
+#   1. starts the stack's services that are not already running (and at the end stops
+#      only what this run started: by the pid `stack.sh up` reported launching);
 #   2. typecheck and lint (TypeScript and Python);
 #   3. node-tap (unit, integration, e2e; test/**/*.test.ts);
 #   4. pytest for jobs/ on local Spark;
@@ -10,22 +10,37 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 STACK="$HERE/stack.sh"
-
-started=()
-# in stop order: Livy first, Redis last
-for s in livy hdfs redis; do bash "$STACK" check "$s" || started+=("$s"); done
-stop_started() {
-  if [ ${#started[@]} -gt 0 ]; then bash "$STACK" down "${started[@]}"; fi
-}
-trap stop_started EXIT
-if [ ${#started[@]} -gt 0 ]; then
-  bash "$STACK" up || exit 1
-fi
-
+# the state directory as stack.sh computes it (stack.env may set STACK_DIR)
+# shellcheck source=stack.env
+. "$HERE/stack.env"
 STATE=${STACK_DIR:-$ROOT/.stack}
 mkdir -p "$STATE/logs"
+
+# `stack.sh up` appends "NAME PID" here for each service it launched in this call. A
+# service that merely failed a check (a busy JVM) but is already running, ours (the demo's,
+# say) or not, is not in it, and so is never stopped by this run.
+started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
+stop_started() {
+  local s pid
+  # in stop order: Livy first, Redis last
+  for s in livy hdfs redis; do
+    pid=$(awk -v s="$s" '$1 == s { print $2 }' "$started_file")
+    # only if its pid file still names that process (nobody restarted it meanwhile)
+    if [ -n "$pid" ] && [ "$(cat "$STATE/run/$s.pid" 2>/dev/null)" = "$pid" ]; then
+      bash "$STACK" down "$s"
+    fi
+  done
+  rm -f "$started_file"
+}
+trap stop_started EXIT
+# Everything answering (ours or not): nothing to start. Otherwise `up` starts what is not
+# running and waits for what is ours but slow to answer.
+if ! bash "$STACK" check redis hdfs livy; then
+  bash "$STACK" up --started-file "$started_file" || exit 1
+fi
+
 # SPARK_HOME, HADOOP_CONF_DIR, PYSPARK_PYTHON…: the local backend's spark-submit is the stack's
 eval "$(bash "$STACK" env)"
 t0=$(date +%s)
