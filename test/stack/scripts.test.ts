@@ -113,3 +113,36 @@ t.test("local-spark.json names the stack's Spark, as `stack.sh env` does", async
     'env holds the values stack.sh env prints',
   )
 })
+
+t.test(
+  "with nothing set, the gateway's backends are the whole stack, its Spark included",
+  async (t) => {
+    // what `npm run stack:up && npm start` gets: no SPARKGATE_*, no SPARK_HOME exported
+    const saved = process.env['SPARK_HOME']
+    delete process.env['SPARK_HOME']
+    t.teardown(() => {
+      if (saved !== undefined) process.env['SPARK_HOME'] = saved
+    })
+    const state = await stateDir()
+    const spark = JSON.parse(await readFile(join(state, 'run', 'local-spark.json'), 'utf8'))
+    const { loadConfig } = await import('../../src/config.js')
+    const { createBackends } = await import('../../src/backends/create-backends.js')
+    const config = loadConfig({ STACK_DIR: state })
+    const savedDir = process.env['STACK_DIR']
+    process.env['STACK_DIR'] = state
+    t.teardown(() => {
+      if (savedDir === undefined) delete process.env['STACK_DIR']
+      else process.env['STACK_DIR'] = savedDir
+    })
+    const backends = createBackends(
+      config.SPARKGATE_BACKENDS,
+      config.SPARKGATE_DEFAULT_BACKEND,
+      config,
+    )
+    t.same([...backends.byName.keys()], ['livy', 'local'])
+    const local = backends.byName.get('local')!.backend
+    t.equal(local.kind, 'local')
+    t.match(local.endpoint, spark.sparkHome, "the stack's Spark home")
+    await local.health() // its spark-submit is there and executable
+  },
+)
