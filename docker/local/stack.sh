@@ -7,6 +7,7 @@
 #                            what is not running; a second call is a no-op. With
 #                            --started-file, append "NAME PID" to F for each service
 #                            this call launched (test.sh stops those, and only those)
+#   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway livy hdfs redis (default: all)
 #   stack.sh status [--json] what answers, and where
@@ -397,6 +398,17 @@ stop_pid() {
 }
 
 # ---------------------------------------------------------------- commands
+# install: what up installs and writes, without starting anything (a checkout whose tests
+# run against services that another checkout of this repository started still needs its
+# own Spark venv, jars and config files).
+cmd_install() {
+  mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
+  step "prerequisites (Java 17, Python, apt packages)" prereqs
+  step "Spark: pyspark venv from PyPI (cached in $CACHE)" install_spark
+  step "Hadoop $HADOOP_VERSION and Livy $LIVY_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
+  step "config files" write_configs
+  step "local-spark.json (the stack's Spark, for the gateway's local backend)" write_local_spark
+}
 cmd_up() {
   STARTED_FILE=""
   while [ $# -gt 0 ]; do
@@ -408,14 +420,9 @@ cmd_up() {
       *) die "unknown option for up: $1 (--started-file FILE)" ;;
     esac
   done
-  mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
   local t0
   t0=$(now)
-  step "prerequisites (Java 17, Python, apt packages)" prereqs
-  step "Spark: pyspark venv from PyPI (cached in $CACHE)" install_spark
-  step "Hadoop $HADOOP_VERSION and Livy $LIVY_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
-  step "config files" write_configs
-  step "local-spark.json (the stack's Spark, for the gateway's local backend)" write_local_spark
+  cmd_install
   VENV=$(cat "$STATE/run/venv")
   step "redis on 127.0.0.1:$REDIS_PORT" start_redis
   step "hdfs on 127.0.0.1:$HDFS_NAMENODE_RPC_PORT, WebHDFS on :$HDFS_NAMENODE_HTTP_PORT" start_hdfs
@@ -507,10 +514,11 @@ cmd_run_livy() {
 
 case "${1:-up}" in
   up) cmd_up "${@:2}" ;;
+  install) cmd_install ;;
   down) cmd_down "${@:2}" ;;
   status) cmd_status "${2:-}" ;;
   check) cmd_check "${@:2}" ;;
   env) cmd_env ;;
   run-livy) cmd_run_livy "${2:?port}" "${3:?dir}" ;;
-  *) die "usage: stack.sh up [--started-file F]|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
+  *) die "usage: stack.sh up [--started-file F]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
 esac

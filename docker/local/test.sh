@@ -41,6 +41,9 @@ if ! bash "$STACK" check redis hdfs livy; then
   bash "$STACK" up --started-file "$started_file" || exit 1
 fi
 
+# Services answering that another checkout started: this one still needs its own Spark
+# venv, jars and config files (installed, nothing started).
+bash "$STACK" env >/dev/null 2>&1 || bash "$STACK" install || exit 1
 # SPARK_HOME, HADOOP_CONF_DIR, PYSPARK_PYTHON…: the local backend's spark-submit is the stack's
 eval "$(bash "$STACK" env)"
 t0=$(date +%s)
