@@ -3,7 +3,7 @@
  * variables it reads, the schema of its SPARKGATE_BACKENDS entries, its capabilities, the
  * entries `auto` stands for, and the factory. A kind is one folder exporting one of these.
  */
-import type { Static, TSchema } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import type { BackendCapabilities, ConfiguredBackend } from '../domain/ports/spark-backend.js'
 
 /** What every SPARKGATE_BACKENDS entry has. */
@@ -49,3 +49,10 @@ export class BackendConfigError extends Error {}
 
 /** The name every entry has: also a queue name and a Redis key part. */
 export const BACKEND_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$'
+
+/** The fields every kind's entry schema starts with: its name, its kind, its cap. */
+export const entryFields = <K extends string>(kind: K) => ({
+  name: Type.String({ pattern: BACKEND_NAME_PATTERN }),
+  kind: Type.Literal(kind),
+  maxLive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+})

@@ -1,6 +1,6 @@
 /** The `livy` kind: Apache Livy's batch API (`{name, kind: livy, url, maxLive?}`). */
 import { Type } from 'typebox'
-import { BACKEND_NAME_PATTERN, defineBackendKind } from '../backend-kind.js'
+import { defineBackendKind, entryFields } from '../backend-kind.js'
 import { LivyBackend } from './livy-backend.js'
 
 export const livyKind = defineBackendKind({
@@ -23,10 +23,8 @@ export const livyKind = defineBackendKind({
   },
   entry: Type.Object(
     {
-      name: Type.String({ pattern: BACKEND_NAME_PATTERN }),
-      kind: Type.Literal('livy'),
+      ...entryFields('livy'),
       url: Type.String({ format: 'uri' }),
-      maxLive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     },
     { additionalProperties: false },
   ),

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
-import { BACKEND_NAME_PATTERN, BackendConfigError, defineBackendKind } from '../backend-kind.js'
+import { BackendConfigError, defineBackendKind, entryFields } from '../backend-kind.js'
 import { LocalBackend } from './local-backend.js'
 
 const MASTER = '^local(\\[(\\*|[1-9][0-9]*)\\])?$'
@@ -73,12 +73,10 @@ export const localKind = defineBackendKind({
   },
   entry: Type.Object(
     {
-      name: Type.String({ pattern: BACKEND_NAME_PATTERN }),
-      kind: Type.Literal('local'),
+      ...entryFields('local'),
       sparkHome: Type.Optional(Type.String({ pattern: '^/' })),
       master: Type.Optional(Type.String({ pattern: MASTER })),
       workdir: Type.Optional(Type.String({ pattern: '^/' })),
-      maxLive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     },
     { additionalProperties: false },
   ),

@@ -3,7 +3,7 @@
  * (`{name, kind: synapse, endpoint, pool, livyApiVersion?, caFile?, maxLive?}`).
  */
 import { Type } from 'typebox'
-import { BACKEND_NAME_PATTERN, defineBackendKind } from '../backend-kind.js'
+import { defineBackendKind, entryFields } from '../backend-kind.js'
 import { staticTokenCredential, SynapseBackend } from './synapse-backend.js'
 
 export const synapseKind = defineBackendKind({
@@ -20,13 +20,11 @@ export const synapseKind = defineBackendKind({
   },
   entry: Type.Object(
     {
-      name: Type.String({ pattern: BACKEND_NAME_PATTERN }),
-      kind: Type.Literal('synapse'),
+      ...entryFields('synapse'),
       endpoint: Type.String({ pattern: '^https://' }),
       pool: Type.String({ minLength: 1, maxLength: 64 }),
       livyApiVersion: Type.Optional(Type.String({ minLength: 1 })),
       caFile: Type.Optional(Type.String({ pattern: '^/' })),
-      maxLive: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     },
     { additionalProperties: false },
   ),
