@@ -23,27 +23,25 @@ export const BACKEND_SETTINGS = Object.assign(
   ...BACKEND_KINDS.map((k) => k.settings),
 ) as UnionToIntersection<(typeof BACKEND_KINDS)[number]['settings']>
 
-/** SPARKGATE_BACKENDS parsed into entries; undefined for auto. Throws on bad JSON. */
-export function parseBackends(raw: string): unknown[] | undefined {
-  if (raw === 'auto') return undefined
-  const list = JSON.parse(raw) as unknown
-  return Array.isArray(list) ? (list as unknown[]) : [list]
+/** SPARKGATE_BACKENDS parsed; undefined for auto. Throws on bad JSON. */
+function parseBackends(raw: string): unknown {
+  return raw === 'auto' ? undefined : (JSON.parse(raw) as unknown)
 }
 
 /** Every problem of SPARKGATE_BACKENDS, each naming the entry and the field. */
 export function backendProblems(raw: string): string[] {
-  let list: unknown[] | undefined
+  let list: unknown
   try {
     list = parseBackends(raw)
   } catch (error) {
     return [`SPARKGATE_BACKENDS: not JSON (${(error as Error).message})`]
   }
   if (list === undefined) return []
-  if (!raw.trim().startsWith('[') || list.length === 0)
+  if (!Array.isArray(list) || list.length === 0)
     return ['SPARKGATE_BACKENDS: must be "auto" or a non-empty JSON array']
   const problems: string[] = []
   const names = new Set<string>()
-  list.forEach((entry, i) => {
+  list.forEach((entry: unknown, i) => {
     const at = `SPARKGATE_BACKENDS[${i}]`
     const kindName = (entry as { kind?: unknown } | null)?.kind
     const kind = typeof kindName === 'string' ? KINDS.get(kindName) : undefined

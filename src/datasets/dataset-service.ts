@@ -34,7 +34,7 @@ export class DatasetService {
     private readonly hdfs: WebHdfsClient,
     readonly maxBytes: number,
     /** the job core's rule: which of a dataset's jobs has not ended */
-    private readonly inUse: InUseRule = async () => undefined,
+    private readonly inUse: InUseRule,
   ) {}
 
   /** Streams an upload into place; `created` is false when the bytes were known already. */

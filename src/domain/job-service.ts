@@ -136,6 +136,11 @@ export class JobService {
 
   async events(id: string): Promise<JobEvent[]> {
     await this.mustGet(id)
+    return this.history(id)
+  }
+
+  /** A job's events without the existence check (a stream polls it after one check). */
+  history(id: string): Promise<JobEvent[]> {
     return this.store.events(id)
   }
 

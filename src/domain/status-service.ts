@@ -46,8 +46,8 @@ export class StatusService {
     private readonly dependencies: Record<string, Probe>,
     private readonly backends: Backends,
     private readonly timeoutMs: number,
-    /** the job side, when this process serves the job API */
-    private readonly jobs?: { store: JobStore; queue: JobQueue },
+    /** live slots and waiting jobs per backend */
+    private readonly jobs: { store: JobStore; queue: JobQueue },
   ) {}
 
   private async probe(probe: Probe, name: string): Promise<DependencyState> {
@@ -88,8 +88,8 @@ export class StatusService {
       [...this.backends.byName].map(async ([name, { backend, maxLive }]) => {
         const [state, live, queued] = await Promise.all([
           this.probe(this.backendProbe(name), name),
-          this.jobs ? this.jobs.store.liveIds(name).then((ids) => ids.length) : 0,
-          this.jobs ? this.jobs.queue.waiting(name) : 0,
+          this.jobs.store.liveIds(name).then((ids) => ids.length),
+          this.jobs.queue.waiting(name),
         ])
         return {
           name,

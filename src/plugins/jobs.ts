@@ -16,7 +16,6 @@ import { Tracker } from '../workers/tracker.js'
 declare module 'fastify' {
   interface FastifyInstance {
     jobService: JobService
-    jobQueue: BullJobQueue
     tracker?: Tracker
     models: ModelRegistry
     trainingResults: TrainingResults
@@ -44,7 +43,6 @@ export const jobsPlugin = fp(
     const training = new TrainingStager(app.staging, app.hdfs)
     const models = new ModelRegistry(app.redis, prefix, training)
     const results = new TrainingResults(store, models, training)
-    app.decorate('jobQueue', queues)
     app.decorate('jobService', service)
     app.decorate('models', models)
     app.decorate('trainingResults', results)

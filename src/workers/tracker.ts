@@ -231,7 +231,7 @@ export class Tracker {
         // the model is registered first: whoever sees the job succeeded sees its model
         // (a failure here is logged; the repair pass registers it later)
         await this.o.success
-          ?.beforeSucceeded({ ...job, state: 'succeeded' })
+          ?.beforeSucceeded(job)
           .catch((error: unknown) =>
             this.o.log.warn({ err: error, jobId: job.id }, 'success step failed; repaired later'),
           )

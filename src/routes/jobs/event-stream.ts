@@ -11,9 +11,9 @@ import type { FastifyReply } from 'fastify'
 import type { Job, JobEvent } from '../../domain/job-schema.js'
 import { isTerminal } from '../../domain/job-state.js'
 
-/** What a stream reads: a job's history and its current record. */
+/** What a stream reads: a job's history (unchecked: the route checked the job) and record. */
 export interface EventSource {
-  events(id: string): Promise<JobEvent[]>
+  history(id: string): Promise<JobEvent[]>
   find(id: string): Promise<Job | undefined>
 }
 
@@ -55,7 +55,7 @@ export async function streamEvents(
   })
   let lastWrite = Date.now()
   while (!closed && !res.writableEnded) {
-    const events = await store.events(id)
+    const events = await store.history(id)
     for (; next < events.length; next++) {
       res.write(`id: ${next}\nevent: transition\ndata: ${JSON.stringify(events[next])}\n\n`)
       lastWrite = Date.now()

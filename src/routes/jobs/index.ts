@@ -124,8 +124,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const items = await service.events(request.params.id)
       if (request.headers.accept?.includes('text/event-stream')) {
+        await service.mustGet(request.params.id)
         const last = request.headers['last-event-id']
         return streamEvents(
           service,
@@ -135,7 +135,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           streams,
         )
       }
-      return { items }
+      return { items: await service.events(request.params.id) }
     },
   )
 
