@@ -6,6 +6,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { installErrorHandling } from './errors.js'
+import { authPlugin } from './plugins/auth.js'
 import { configPlugin } from './plugins/config.js'
 import { hdfsPlugin } from './plugins/hdfs.js'
 import { backendsPlugin } from './plugins/backends.js'
@@ -14,7 +15,10 @@ import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
 import { swaggerPlugin } from './plugins/swagger.js'
+import { auditRoutes } from './routes/audit/index.js'
 import { healthRoutes } from './routes/health/index.js'
+import { meRoutes } from './routes/me/index.js'
+import { tenantRoutes } from './routes/tenants/index.js'
 import { backendRoutes } from './routes/backends/index.js'
 import { datasetRoutes } from './routes/datasets/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
@@ -35,6 +39,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   await app.register(hdfsPlugin)
   await app.register(backendsPlugin)
   await app.register(storesPlugin)
+  await app.register(authPlugin)
 
   // domain
   await app.register(datasetsPlugin)
@@ -47,6 +52,9 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })
     await app.register(modelRoutes, { prefix: '/v1/models' })
     await app.register(backendRoutes, { prefix: '/v1/backends' })
+    await app.register(tenantRoutes, { prefix: '/v1/tenants' })
+    await app.register(meRoutes, { prefix: '/v1/me' })
+    await app.register(auditRoutes, { prefix: '/v1/audit' })
   }
 
   return app

@@ -10,6 +10,7 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
+import { DEFAULT_SECRET_PATTERNS } from './tenancy/policy.js'
 
 const Url = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description, pattern: '^[a-z][a-z0-9+.-]*://.+' })
@@ -126,6 +127,82 @@ export const ConfigSchema = Type.Object(
       description:
         'Testing only: crash-after-submit kills the process (SIGKILL) between the backend accepting a batch and the gateway recording it.',
     }),
+    SPARKGATE_ADMIN_KEY: Type.String({
+      default: '',
+      pattern: '^([\\x21-\\x7e]{24,256})?$',
+      secret: true,
+      description:
+        'The platform admin API key (secret; at least 24 printable characters, never logged). Unset: one is generated at first start, only its hash kept, the key printed once on stderr and into SPARKGATE_ADMIN_KEY_FILE.',
+    }),
+    SPARKGATE_ADMIN_KEY_FILE: Type.String({
+      default: '.sparkgate/admin-key',
+      minLength: 1,
+      description:
+        'Where a generated admin key is written (mode 0600) at first start; its path is logged, never the key.',
+    }),
+    SPARKGATE_TENANT_MAX_QUEUED_JOBS: Type.Integer({
+      default: 1000,
+      minimum: 0,
+      maximum: 1000000,
+      description: "Default quota: a tenant's jobs that have not ended (over it: 409).",
+    }),
+    SPARKGATE_TENANT_MAX_LIVE_JOBS: Type.Integer({
+      default: 20,
+      minimum: 1,
+      maximum: 10000,
+      description:
+        "Default quota: a tenant's jobs live on backends at once, on top of each backend's cap.",
+    }),
+    SPARKGATE_TENANT_DATASET_BYTES: Type.Integer({
+      default: 107374182400,
+      minimum: 0,
+      description: "Default quota: bytes of a tenant's datasets, 100 GiB (over it: 413).",
+    }),
+    SPARKGATE_TENANT_REQUESTS_PER_MINUTE: Type.Integer({
+      default: 6000,
+      minimum: 1,
+      maximum: 10000000,
+      description: 'Default quota: /v1 requests a minute per tenant, shared by replicas (429).',
+    }),
+    SPARKGATE_POLICY_LOCAL_FOLDERS: Type.String({
+      default: '',
+      pattern: '^(/[^,]*)?(,/[^,]*)*$',
+      description:
+        'Comma-separated local folders jobs may name with file:// or local: (none by default).',
+    }),
+    SPARKGATE_SECRET_CONF_KEYS: Type.String({
+      default: DEFAULT_SECRET_PATTERNS.join(','),
+      description:
+        'Comma-separated globs of Spark conf keys whose values are shown as *** in every reply and log.',
+    }),
+    SPARKGATE_AUDIT_MAX_ENTRIES: Type.Integer({
+      default: 100000,
+      minimum: 100,
+      maximum: 100000000,
+      description: 'Audit entries kept (the oldest are dropped beyond it).',
+    }),
+    SPARKGATE_MAX_EVENT_STREAMS: Type.Integer({
+      default: 20,
+      minimum: 1,
+      maximum: 10000,
+      description: 'Concurrent event streams (SSE) per tenant on one gateway (over it: 429).',
+    }),
+    SPARKGATE_UPLOAD_IDLE_TIMEOUT_MS: Type.Integer({
+      default: 30000,
+      minimum: 100,
+      maximum: 3600000,
+      description: 'An upload that sends no byte for this long is cut (nothing is kept).',
+    }),
+    SPARKGATE_URL: Type.String({
+      default: 'http://127.0.0.1:8080',
+      description: 'Client side only (CLI, notebook): where the gateway is. Ignored by the server.',
+    }),
+    SPARKGATE_API_KEY: Type.String({
+      default: '',
+      secret: true,
+      description:
+        'Client side only (CLI, notebook): the API key to call with (secret). Ignored by the server.',
+    }),
     SPARKGATE_READY_TIMEOUT_MS: Type.Integer({
       default: 2000,
       minimum: 100,
@@ -169,7 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = error.instancePath.replace(/^\//, '')
     // unknown names were reported above, with the list of known ones
     if (error.keyword === 'additionalProperties' || (name && !known.includes(name))) continue
-    const shown = name ? JSON.stringify((value as Record<string, unknown>)[name]) : ''
+    const secret =
+      name && (ConfigSchema.properties as Record<string, { secret?: boolean }>)[name]?.secret
+    const shown = name && !secret ? JSON.stringify((value as Record<string, unknown>)[name]) : ''
     problems.push(`${name}: ${error.message}${shown ? ` (got ${shown})` : ''}`)
   }
   throw new ConfigError(problems)

@@ -72,12 +72,11 @@ export const errors = {
         ],
       },
     ),
-  idempotencyConflict: (key: string, jobId: string) =>
+  idempotencyConflict: (key: string) =>
     new SparkgateError(
       'SPARKGATE_IDEMPOTENCY_CONFLICT',
       409,
-      `Idempotency-Key '${key}' was used for job ${jobId} with a different body`,
-      { jobId },
+      `Idempotency-Key '${key}' was used before with a different body; use a new key for a new job`,
     ),
   jobTerminal: (job: { id: string; state: string }) =>
     new SparkgateError('SPARKGATE_JOB_TERMINAL', 409, `job ${job.id} is already ${job.state}`, {
@@ -122,6 +121,14 @@ export const errors = {
       400,
       'the client closed the connection before the upload was complete; nothing was kept',
     ),
+  uploadIdle: (ms: number) =>
+    new SparkgateError(
+      'SPARKGATE_UPLOAD_IDLE',
+      408,
+      `the upload sent no byte for ${ms} ms (SPARKGATE_UPLOAD_IDLE_TIMEOUT_MS); nothing was kept`,
+    ),
+  redisUnavailable: (message: string) =>
+    new SparkgateError('SPARKGATE_REDIS_UNAVAILABLE', 503, `Redis is unavailable: ${message}`),
   hdfsUnavailable: (message: string) =>
     new SparkgateError('SPARKGATE_HDFS_UNAVAILABLE', 503, `HDFS is unavailable: ${message}`),
   datasetInUse: (id: string, jobId: string) =>
@@ -140,6 +147,51 @@ export const errors = {
   unknownDatasetReference: (field: string, id: string) =>
     validation(field, 'dataset', `names dataset ${id}, which does not exist`),
 
+  // identity, tenants, quotas
+  unauthenticated: (reason: 'missing' | 'malformed' | 'unknown' | 'expired') =>
+    new SparkgateError(
+      'SPARKGATE_UNAUTHENTICATED',
+      401,
+      {
+        missing: 'this call needs an API key: Authorization: Bearer <key>',
+        malformed: 'the Authorization header must be: Bearer <key>',
+        unknown: 'the API key is not valid (unknown or revoked)',
+        expired: 'the API key has expired',
+      }[reason],
+    ),
+  forbidden: (role: string, access: string) =>
+    new SparkgateError(
+      'SPARKGATE_FORBIDDEN',
+      403,
+      `a ${role} key cannot do this (it needs ${access === 'admin' ? 'the platform admin role' : access === 'write' ? 'the member or admin role' : 'read access'})`,
+      { role },
+    ),
+  tenantNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_TENANT_NOT_FOUND', 404, `tenant '${id}' does not exist`),
+  tenantExists: (id: string) =>
+    new SparkgateError('SPARKGATE_TENANT_EXISTS', 409, `tenant '${id}' exists already`, {
+      errors: [{ field: 'body.name', rule: 'unique', message: `body.name ${id} is taken` }],
+    }),
+  keyNotFound: (tenant: string, id: string) =>
+    new SparkgateError('SPARKGATE_KEY_NOT_FOUND', 404, `tenant '${tenant}' has no key '${id}'`),
+  quotaExceeded: (quota: string, status: 409 | 413, message: string) =>
+    new SparkgateError('SPARKGATE_QUOTA_EXCEEDED', status, `quota ${quota}: ${message}`, {
+      quota,
+    }),
+  tooManyStreams: (max: number) =>
+    new SparkgateError(
+      'SPARKGATE_TOO_MANY_STREAMS',
+      429,
+      `this tenant has ${max} event streams open on this gateway (SPARKGATE_MAX_EVENT_STREAMS); close one first`,
+    ),
+  tooManyRequests: (limit: number, retryAfterSeconds: number) =>
+    new SparkgateError(
+      'SPARKGATE_RATE_LIMITED',
+      429,
+      `more than ${limit} requests a minute for this tenant (quota requestsPerMinute); retry in ${retryAfterSeconds} s`,
+      { quota: 'requestsPerMinute' },
+    ),
+
   // health
   dependenciesDown: (names: string[], dependencies: Record<string, DependencyState>) =>
     new SparkgateError('SPARKGATE_DEPENDENCY_DOWN', 503, `not ready: ${names.join(', ')} down`, {
@@ -149,8 +201,11 @@ export const errors = {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -197,8 +252,20 @@ function validationEntries(error: FastifyError): Problem['errors'] {
   })
 }
 
+/** ioredis failing fast while Redis is down (maxRetriesPerRequest, a closed connection). */
+function redisDown(error: unknown): boolean {
+  const e = error as { name?: string; message?: string }
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/.test(
+      e?.message ?? '',
+    )
+  )
+}
+
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
   const instance = request.url
+  if (redisDown(error)) error = errors.redisUnavailable((error as Error).message)
   if (error instanceof SparkgateError) {
     return {
       type: `https://sparkgate.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,

@@ -43,13 +43,18 @@ t.test('GET /readyz is 503 problem+json naming what is down', async (t) => {
 })
 
 t.test('GET /readyz reports Redis down without hanging', async (t) => {
-  const app = await build(t, {
-    SPARKGATE_REDIS_URL: 'redis://127.0.0.1:3',
-    SPARKGATE_READY_TIMEOUT_MS: 1000,
-  })
+  const app = await build(
+    t,
+    { SPARKGATE_REDIS_URL: 'redis://127.0.0.1:3', SPARKGATE_READY_TIMEOUT_MS: 1000 },
+    { tenant: false },
+  )
   const r = await app.inject({ method: 'GET', url: '/readyz' })
   t.equal(r.statusCode, 503)
   t.equal(r.json().dependencies.redis.up, false)
+  // keys live in Redis: a /v1 call cannot be authenticated, and says why (never a 500)
+  const v1 = await app.inject({ method: 'GET', url: '/v1/jobs' })
+  t.equal(v1.statusCode, 503, v1.body)
+  t.equal(v1.json().code, 'SPARKGATE_REDIS_UNAVAILABLE')
 })
 
 t.test('unknown routes are problem+json 404s', async (t) => {

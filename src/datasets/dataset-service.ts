@@ -8,7 +8,13 @@ import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import type { Dataset } from './dataset-schema.js'
 import type { DatasetStore, InUseRule } from './dataset-store.js'
 import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
-import { type Staging, UploadAbortedError, UploadTooLargeError } from './staging.js'
+import {
+  type Staging,
+  type StagingOwner,
+  UploadAbortedError,
+  UploadIdleError,
+  UploadTooLargeError,
+} from './staging.js'
 
 /** HDFS down or in standby is a 503; any other WebHDFS fault stays what it is. */
 function hdfsFault(error: WebHdfsError) {
@@ -18,6 +24,11 @@ function hdfsFault(error: WebHdfsError) {
 }
 
 const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
+
+/** A tenant as datasets see it: its id, its HDFS user and its storage quota. */
+export interface DatasetOwner extends StagingOwner {
+  quotaBytes: number
+}
 
 export interface Preview {
   id: string
@@ -35,22 +46,44 @@ export class DatasetService {
     readonly maxBytes: number,
     /** the job core's rule: which of a dataset's jobs has not ended */
     private readonly inUse: InUseRule,
+    /** an upload that sends no byte for this long is cut */
+    private readonly idleMs = 30_000,
   ) {}
 
+  /** 413 naming the quota when `more` bytes would pass the owner's storage quota. */
+  async checkQuota(owner: DatasetOwner, more: number) {
+    const used = await this.store.bytesUsed(owner.tenant)
+    if (used + more > owner.quotaBytes) throw quotaProblem(owner, used)
+  }
+
   /** Streams an upload into place; `created` is false when the bytes were known already. */
-  async upload(source: Readable, name: string): Promise<{ dataset: Dataset; created: boolean }> {
+  async upload(
+    owner: DatasetOwner,
+    source: Readable,
+    name: string,
+  ): Promise<{ dataset: Dataset; created: boolean }> {
     try {
-      const staged = await this.staging.upload(source, this.maxBytes)
+      // an upload never needs more than what is left of the quota (or the size limit)
+      const left = Math.max(0, owner.quotaBytes - (await this.store.bytesUsed(owner.tenant)))
+      const limit = Math.min(this.maxBytes, left)
+      let staged
+      try {
+        staged = await this.staging.upload(source, limit, owner, this.idleMs)
+      } catch (error) {
+        if (error instanceof UploadTooLargeError && limit < this.maxBytes)
+          throw quotaProblem(owner, owner.quotaBytes - left)
+        throw error
+      }
       if (staged.size === 0) {
         await this.staging.discard(staged.tmpPath)
         throw errors.emptyUpload()
       }
-      const known = await this.store.get(staged.sha256)
+      const known = await this.store.get(owner.tenant, staged.sha256)
       if (known) {
         await this.staging.discard(staged.tmpPath)
         return { dataset: known, created: false }
       }
-      const path = await this.staging.place(staged, name)
+      const path = await this.staging.place(staged, name, owner)
       const format = formatOf(name)
       const columns =
         format === 'csv' ? sniffCsv(staged.head, staged.size === staged.head.length) : undefined
@@ -65,35 +98,45 @@ export class DatasetService {
         ...(columns ? { columns } : {}),
         createdAt: new Date().toISOString(),
       }
-      const result = await this.store.createIfAbsent(dataset)
+      const result = await this.store.createIfAbsent(owner.tenant, dataset, owner.quotaBytes)
+      if ('overQuota' in result) {
+        // concurrent uploads of this tenant took the room meanwhile
+        await this.staging.discard(this.staging.datasetDir(owner.tenant, dataset.id))
+        throw quotaProblem(owner, result.overQuota)
+      }
       // a concurrent upload of the same bytes under another name won: drop our copy
       if (!result.created && result.dataset.path !== path) await this.staging.discard(path)
       return result
     } catch (error) {
       if (error instanceof UploadTooLargeError) throw errors.uploadTooLarge(this.maxBytes)
+      if (error instanceof UploadIdleError) throw errors.uploadIdle(error.idleMs)
       if (error instanceof UploadAbortedError) throw errors.uploadAborted()
       if (error instanceof WebHdfsError) throw hdfsFault(error)
       throw error
     }
   }
 
-  find(id: string): Promise<Dataset | undefined> {
-    return this.store.get(id)
+  find(tenant: string, id: string): Promise<Dataset | undefined> {
+    return this.store.get(tenant, id)
   }
 
-  async mustGet(id: string): Promise<Dataset> {
-    const dataset = await this.store.get(id)
+  async mustGet(tenant: string, id: string): Promise<Dataset> {
+    const dataset = await this.store.get(tenant, id)
     if (!dataset) throw errors.datasetNotFound(id)
     return dataset
   }
 
-  list(limit: number, cursor?: string) {
-    return this.store.list(limit, cursor)
+  list(tenant: string, limit: number, cursor?: string) {
+    return this.store.list(tenant, limit, cursor)
+  }
+
+  bytesUsed(tenant: string) {
+    return this.store.bytesUsed(tenant)
   }
 
   /** The first `rows` lines, read as a stream that is closed as soon as they are in. */
-  async preview(id: string, rows: number): Promise<Preview> {
-    const dataset = await this.mustGet(id)
+  async preview(tenant: string, id: string, rows: number): Promise<Preview> {
+    const dataset = await this.mustGet(tenant, id)
     if (dataset.format === 'parquet' || dataset.format === 'other')
       throw errors.previewUnsupported(dataset.format)
     const wanted = dataset.format === 'csv' ? rows + 1 : rows
@@ -129,14 +172,14 @@ export class DatasetService {
   }
 
   /** Deletes the record, then the bytes; 409 while a job that has not ended uses it. */
-  async delete(id: string): Promise<void> {
-    const dataset = await this.mustGet(id)
-    const result = await this.store.delete(dataset, this.inUse)
+  async delete(tenant: string, id: string): Promise<void> {
+    const dataset = await this.mustGet(tenant, id)
+    const result = await this.store.delete(tenant, dataset, this.inUse)
     if (!result.deleted) {
       if (result.liveJob) throw errors.datasetInUse(id, result.liveJob)
       throw errors.datasetNotFound(id)
     }
-    await this.staging.discard(this.staging.datasetDir(dataset.id))
+    await this.staging.discard(this.staging.datasetDir(tenant, dataset.id))
   }
 
   /**
@@ -145,20 +188,29 @@ export class DatasetService {
    * the field of an unknown id.
    */
   async resolve(
+    tenant: string,
     fields: [string, string][],
   ): Promise<{ ids: string[]; inputs: Record<string, string> }> {
     const inputs: Record<string, string> = {}
     for (const [field, value] of fields) {
       const id = DATASET_REF.exec(value)?.[1]
       if (!id || inputs[value]) continue
-      const dataset = await this.store.get(id)
+      const dataset = await this.store.get(tenant, id)
       if (!dataset) throw errors.unknownDatasetReference(field, id)
       inputs[value] = dataset.uri
     }
     return { ids: Object.keys(inputs).map((ref) => DATASET_REF.exec(ref)![1]!), inputs }
   }
 
-  addUsers(ids: string[], jobId: string) {
-    return this.store.addUsers(ids, jobId)
+  addUsers(tenant: string, ids: string[], jobId: string) {
+    return this.store.addUsers(tenant, ids, jobId)
   }
+}
+
+function quotaProblem(owner: DatasetOwner, used: number) {
+  return errors.quotaExceeded(
+    'datasetBytes',
+    413,
+    `tenant ${owner.tenant} has ${used} of ${owner.quotaBytes} bytes of datasets; delete some, or ask an admin for more`,
+  )
 }

@@ -1,8 +1,10 @@
 /**
- * Dataset records in Redis. A dataset is content-addressed: its id is the SHA-256 of its
- * bytes, so the same bytes uploaded twice are one dataset. Records are created only once
- * the bytes sit at their final HDFS path, and with SET NX, so concurrent uploads of the
- * same bytes yield one record. Key names: src/redis/keys.ts.
+ * Dataset records in Redis, per tenant. A dataset is content-addressed: its id is the
+ * SHA-256 of its bytes, so the same bytes uploaded twice by one tenant are one dataset
+ * (two tenants' uploads of the same bytes are two datasets: nothing is shared). Records
+ * are created only once the bytes sit at their final HDFS path, atomically with the
+ * tenant's storage count, so concurrent uploads of the same bytes yield one record.
+ * Key names: src/redis/keys.ts.
  */
 import type { Redis } from 'ioredis'
 import { DATASET_ID } from '../schemas/common.js'
@@ -26,26 +28,45 @@ export class DatasetStore {
     this.scripts = new RedisScripts(redis)
   }
 
-  /** Records a dataset unless its bytes are known already: then the existing record. */
-  async createIfAbsent(dataset: Dataset): Promise<{ dataset: Dataset; created: boolean }> {
+  /**
+   * Records a tenant's dataset unless its bytes are known to it already: then the existing
+   * record. `overQuota` (with the bytes in use) when the tenant's quota would be passed.
+   */
+  async createIfAbsent(
+    tenant: string,
+    dataset: Dataset,
+    quotaBytes: number,
+  ): Promise<{ dataset: Dataset; created: boolean } | { overQuota: number }> {
+    const k = this.keys.of(tenant)
     const [created, json] = await this.scripts.run(
       'create-dataset',
-      [this.keys.dataset(dataset.id), this.keys.datasets()],
-      [JSON.stringify(dataset), member(dataset.createdAt, dataset.id)],
+      [k.dataset(dataset.id), k.datasets(), k.datasetBytes()],
+      [JSON.stringify(dataset), member(dataset.createdAt, dataset.id), dataset.size, quotaBytes],
     )
+    if (created === -1) return { overQuota: Number(json) }
     return { dataset: JSON.parse(json) as Dataset, created: created === 1 }
   }
 
-  async get(id: string): Promise<Dataset | undefined> {
+  /** Bytes of the tenant's datasets. */
+  async bytesUsed(tenant: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.of(tenant).datasetBytes())) ?? 0)
+  }
+
+  async get(tenant: string, id: string): Promise<Dataset | undefined> {
     if (!DATASET_ID.test(id)) return undefined
-    const json = await this.redis.get(this.keys.dataset(id))
+    const json = await this.redis.get(this.keys.of(tenant).dataset(id))
     return json ? (JSON.parse(json) as Dataset) : undefined
   }
 
   /** Newest first, with an opaque cursor. */
-  async list(limit: number, cursor?: string): Promise<{ items: Dataset[]; nextCursor?: string }> {
+  async list(
+    tenant: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: Dataset[]; nextCursor?: string }> {
+    const k = this.keys.of(tenant)
     const members = await this.redis.zrevrangebylex(
-      this.keys.datasets(),
+      k.datasets(),
       upperBound(cursor, DATASET_ID),
       '-',
       'LIMIT',
@@ -54,17 +75,17 @@ export class DatasetStore {
     )
     const page = members.slice(0, limit)
     const ids = page.map(memberId)
-    const values = ids.length ? await this.redis.mget(ids.map((id) => this.keys.dataset(id))) : []
+    const values = ids.length ? await this.redis.mget(ids.map((id) => k.dataset(id))) : []
     const items = values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Dataset)
     const more = members.length > limit
     return { items, ...(more ? { nextCursor: encodeCursor(page.at(-1)!) } : {}) }
   }
 
   /** Notes that job `jobId` reads these datasets (a DELETE waits for it to end). */
-  async addUsers(ids: string[], jobId: string) {
+  async addUsers(tenant: string, ids: string[], jobId: string) {
     if (ids.length === 0) return
     const multi = this.redis.multi()
-    for (const id of ids) multi.sadd(this.keys.datasetJobs(id), jobId)
+    for (const id of ids) multi.sadd(this.keys.of(tenant).datasetJobs(id), jobId)
     await multi.exec()
   }
 
@@ -74,17 +95,19 @@ export class DatasetStore {
    * job set: a job added in between makes it check again.
    */
   async delete(
+    tenant: string,
     dataset: Dataset,
     inUse: InUseRule,
   ): Promise<{ deleted: true } | { deleted: false; liveJob?: string }> {
+    const k = this.keys.of(tenant)
     for (;;) {
-      const users = await this.redis.smembers(this.keys.datasetJobs(dataset.id))
+      const users = await this.redis.smembers(k.datasetJobs(dataset.id))
       const liveJob = await inUse(users)
       if (liveJob) return { deleted: false, liveJob }
       const code = await this.scripts.run(
         'delete-dataset',
-        [this.keys.dataset(dataset.id), this.keys.datasetJobs(dataset.id), this.keys.datasets()],
-        [member(dataset.createdAt, dataset.id), users.length],
+        [k.dataset(dataset.id), k.datasetJobs(dataset.id), k.datasets(), k.datasetBytes()],
+        [member(dataset.createdAt, dataset.id), users.length, dataset.size],
       )
       if (code === 1) return { deleted: true }
       if (code === 0) return { deleted: false }

@@ -1,7 +1,8 @@
 /**
- * Staging on HDFS. An upload streams to `<root>/tmp/<uuid>` while its SHA-256 and size
- * are computed and its first bytes kept for sniffing; only when every byte has arrived is
- * it renamed to `<root>/datasets/<sha256>/<name>`. Whatever goes wrong — the client goes
+ * Staging on HDFS. A tenant's upload streams to `<root>/tenants/<t>/tmp/<uuid>`, written
+ * as the tenant's cluster user, while its SHA-256 and size are computed and its first
+ * bytes kept for sniffing; only when every byte has arrived is it renamed to
+ * `<root>/tenants/<t>/datasets/<sha256>/<name>`. Whatever goes wrong — the client goes
  * away, the size limit is passed, HDFS fails — the temp file is deleted, so a cut upload
  * leaves nothing behind and nothing listed. Memory stays flat: bytes pass through one
  * stream, never gathered.
@@ -22,6 +23,19 @@ export class UploadTooLargeError extends Error {
     super(`the upload is larger than the limit of ${limit} bytes`)
     this.name = 'UploadTooLargeError'
   }
+}
+
+export class UploadIdleError extends Error {
+  constructor(readonly idleMs: number) {
+    super(`the upload sent no byte for ${idleMs} ms`)
+    this.name = 'UploadIdleError'
+  }
+}
+
+/** Whose upload it is: the tenant (its HDFS area) and the HDFS user that writes it. */
+export interface StagingOwner {
+  tenant: string
+  user: string
 }
 
 export class UploadAbortedError extends Error {
@@ -69,7 +83,7 @@ class Meter extends Transform {
 }
 
 export class Staging {
-  private tmpReady?: Promise<unknown>
+  private readonly tmpReady = new Map<string, Promise<unknown>>()
 
   constructor(
     private readonly hdfs: WebHdfsClient,
@@ -83,21 +97,41 @@ export class Staging {
     return `${this.defaultFs.replace(/\/+$/, '')}${path}`
   }
 
-  datasetDir(sha256: string) {
-    return `${this.root}/datasets/${sha256}`
+  /** A tenant's HDFS area: its datasets, runs and temp files. */
+  tenantRoot(tenant: string) {
+    return `${this.root}/tenants/${tenant}`
+  }
+
+  datasetDir(tenant: string, sha256: string) {
+    return `${this.tenantRoot(tenant)}/datasets/${sha256}`
+  }
+
+  private tmpDir(owner?: StagingOwner) {
+    return owner ? `${this.tenantRoot(owner.tenant)}/tmp` : `${this.root}/tmp`
   }
 
   /**
-   * Streams `source` to a temp file on HDFS. On any failure the temp file is removed and
-   * the error rethrown: UploadTooLargeError, UploadAbortedError, or a WebHdfsError.
+   * Streams `source` to a temp file on HDFS (in the owner's area, as its user). On any
+   * failure the temp file is removed and the error rethrown: UploadTooLargeError,
+   * UploadAbortedError, UploadIdleError (no byte for `idleMs`), or a WebHdfsError.
    */
-  async upload(source: Readable, limit: number): Promise<StagedUpload> {
-    this.tmpReady ??= this.hdfs.mkdirs(`${this.root}/tmp`).catch((error: unknown) => {
-      this.tmpReady = undefined
-      throw error
-    })
-    await this.tmpReady
-    const tmpPath = `${this.root}/tmp/${randomUUID()}`
+  async upload(
+    source: Readable,
+    limit: number,
+    owner?: StagingOwner,
+    idleMs = 0,
+  ): Promise<StagedUpload> {
+    const dir = this.tmpDir(owner)
+    const hdfs = owner ? this.hdfs.as(owner.user) : this.hdfs
+    if (!this.tmpReady.has(dir)) {
+      const ready = hdfs.mkdirs(dir).catch((error: unknown) => {
+        this.tmpReady.delete(dir)
+        throw error
+      })
+      this.tmpReady.set(dir, ready)
+    }
+    await this.tmpReady.get(dir)
+    const tmpPath = `${dir}/${randomUUID()}`
     const meter = new Meter(limit)
     const controller = new AbortController()
     // The source is never destroyed here: on a failure it is only unpiped, so that the
@@ -117,19 +151,36 @@ export class Staging {
     source.on('error', onSourceError)
     source.on('close', onSourceClose)
     meter.on('error', fail)
+    // a client that stops sending is cut after idleMs without a byte
+    let idle: NodeJS.Timeout | undefined
+    const arm = () => {
+      if (idleMs <= 0) return
+      clearTimeout(idle)
+      idle = setTimeout(() => fail(new UploadIdleError(idleMs)), idleMs)
+    }
+    const onData = () => arm()
+    source.on('data', onData)
+    arm()
     source.pipe(meter)
     try {
-      await this.hdfs.create(tmpPath, meter, { overwrite: false, signal: controller.signal })
+      await hdfs.create(tmpPath, meter, { overwrite: false, signal: controller.signal })
       if (failure !== undefined)
         throw failure instanceof Error ? failure : new UploadAbortedError(failure)
     } catch (error) {
       fail(error)
       await this.discard(tmpPath)
       const cause = failure ?? error
-      if (cause instanceof UploadTooLargeError || cause instanceof UploadAbortedError) throw cause
+      if (
+        cause instanceof UploadTooLargeError ||
+        cause instanceof UploadAbortedError ||
+        cause instanceof UploadIdleError
+      )
+        throw cause
       if (cause instanceof WebHdfsError && cause.kind !== 'aborted') throw cause
       throw new UploadAbortedError(cause)
     } finally {
+      clearTimeout(idle)
+      source.off('data', onData)
       source.off('error', onSourceError)
       source.off('close', onSourceClose)
     }
@@ -137,17 +188,18 @@ export class Staging {
   }
 
   /**
-   * Moves a complete upload to `<root>/datasets/<sha256>/<name>`. When that file is there
-   * already (the same bytes and name uploaded before, or concurrently) the temp file is
-   * dropped and the existing one kept: the content is the same.
+   * Moves a complete upload to `<root>/tenants/<t>/datasets/<sha256>/<name>`. When that
+   * file is there already (the same bytes and name uploaded before, or concurrently) the
+   * temp file is dropped and the existing one kept: the content is the same.
    */
-  async place(upload: StagedUpload, name: string): Promise<string> {
-    const dir = this.datasetDir(upload.sha256)
+  async place(upload: StagedUpload, name: string, owner: StagingOwner): Promise<string> {
+    const dir = this.datasetDir(owner.tenant, upload.sha256)
     const path = `${dir}/${name}`
+    const hdfs = this.hdfs.as(owner.user)
     try {
-      await this.hdfs.mkdirs(dir)
-      if (!(await this.hdfs.rename(upload.tmpPath, path))) {
-        if (!(await this.hdfs.stat(path))) throw new Error(`could not move the upload to ${path}`)
+      await hdfs.mkdirs(dir)
+      if (!(await hdfs.rename(upload.tmpPath, path))) {
+        if (!(await hdfs.stat(path))) throw new Error(`could not move the upload to ${path}`)
         await this.discard(upload.tmpPath)
       }
     } catch (error) {

@@ -118,6 +118,7 @@ export type JobError = Static<typeof JobErrorSchema>
 export const JobSchema = Type.Object(
   {
     id: Type.String(),
+    tenant: Type.String({ description: 'The tenant the job belongs to.' }),
     name: Type.String(),
     state: JobStateSchema,
     backend: Type.String(),
@@ -160,6 +161,10 @@ export interface JobInternals {
   trainSpec?: string
   /** the format of the uploaded dataset a training job reads */
   datasetFormat?: string
+  /** the user Spark runs as (Livy proxyUser) and the job's files are staged as */
+  clusterUser?: string
+  /** its place in the queue: priority first, then fair between tenants (see JobService) */
+  queueRank?: number
 }
 
 /** A job as the store holds it: the public record plus its internals. */

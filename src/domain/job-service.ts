@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto'
 import type { DatasetService } from '../datasets/dataset-service.js'
 import { errors } from '../errors.js'
+import { inScope, type Scope } from '../tenancy/access.js'
+import { checkConf, checkUris, type Policy, type TenantArea } from '../tenancy/policy.js'
+import type { Tenant } from '../tenancy/tenant-schema.js'
 import { checkTraining, trainingDatasetId } from '../training/training.js'
 import type { BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
 import { isTerminal, StaleTransitionError } from './job-state.js'
@@ -31,6 +34,24 @@ function referenceFields(b: BatchSpec): [string, string][] {
   ]
 }
 
+/** What the job core needs to know of the platform's policy and a tenant's HDFS area. */
+export interface JobPolicyOptions {
+  /** local folders every tenant may name with file:// or local: */
+  localFolders: string[]
+  /** a tenant's own HDFS area (fs.defaultFS and its folder) */
+  areaOf: (tenant: string) => TenantArea
+}
+
+/**
+ * A job's place in its backend's queue (BullMQ priority, lower first): its priority
+ * first; within a priority, fair between tenants — a job's rank grows with how many jobs
+ * its tenant already has waiting, so one tenant's thousand queued jobs do not starve
+ * another tenant's one, and each tenant's own jobs stay in order.
+ */
+export function queueRank(priority: number, tenantActive: number) {
+  return (priority - 1) * 200_000 + Math.min(tenantActive, 199_999) + 1
+}
+
 interface References {
   /** the uploaded datasets the job reads */
   ids: string[]
@@ -47,11 +68,17 @@ export class JobService {
     private readonly store: JobStore,
     private readonly queue: JobQueue,
     private readonly backends: Backends,
-    private readonly datasets?: DatasetService,
+    private readonly datasets: DatasetService | undefined,
+    private readonly policy: JobPolicyOptions,
   ) {}
 
-  create(spec: JobSpec, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
-    const work = this.createNow(spec, idempotencyKey)
+  /** Accepts a job of `tenant`: checked against its policy and quota, recorded, queued. */
+  create(
+    tenant: Tenant,
+    spec: JobSpec,
+    idempotencyKey?: string,
+  ): Promise<{ job: Job; created: boolean }> {
+    const work = this.createNow(tenant, spec, idempotencyKey)
     this.pending.add(work)
     const forget = () => this.pending.delete(work)
     work.then(forget, forget)
@@ -74,12 +101,13 @@ export class JobService {
    * Checks what the schema cannot and resolves dataset references: exactly one of batch or
    * training; dataset:// URIs of a batch; the dataset, params and columns of a training.
    */
-  private async references(spec: JobSpec): Promise<References> {
+  private async references(tenant: Tenant, spec: JobSpec): Promise<References> {
     if (Boolean(spec.batch) === Boolean(spec.training))
       throw errors.validation('body', 'oneOf', 'needs exactly one of batch or training')
+    this.checkPolicy(tenant, spec)
     if (spec.batch) {
       const resolved = this.datasets
-        ? await this.datasets.resolve(referenceFields(spec.batch))
+        ? await this.datasets.resolve(tenant.id, referenceFields(spec.batch))
         : { ids: [], inputs: {} }
       return { ...resolved, internals: {} }
     }
@@ -89,7 +117,7 @@ export class JobService {
       checkTraining(training)
       return { ids: [], inputs: {}, internals: {} }
     }
-    const dataset = await this.datasets?.find(id)
+    const dataset = await this.datasets?.find(tenant.id, id)
     if (!dataset) throw errors.unknownDatasetReference('body.training.dataset', id)
     checkTraining(training, dataset)
     return {
@@ -99,11 +127,30 @@ export class JobService {
     }
   }
 
-  private async createNow(spec: JobSpec, idempotencyKey?: string) {
+  /**
+   * What a job may name (the tenant's policy): every URI of a batch (and URI-like args)
+   * and a training dataset's URI — its own HDFS area, dataset:// and the prefixes its
+   * admin allowed; its Spark conf — the allowed keys, never a protected one.
+   */
+  private checkPolicy(tenant: Tenant, spec: JobSpec) {
+    const policy: Policy = {
+      uriPrefixes: tenant.policy.uriPrefixes,
+      localFolders: this.policy.localFolders,
+      confAllow: tenant.policy.confAllow,
+    }
+    const area = this.policy.areaOf(tenant.id)
+    const uris: [string, string][] = spec.batch ? referenceFields(spec.batch) : []
+    const data = spec.training?.dataset
+    if (data && typeof data === 'object') uris.push(['body.training.dataset.uri', data.uri])
+    const refused = [...checkUris(uris, area, policy), ...checkConf(spec.batch?.conf ?? {}, policy)]
+    if (refused.length > 0) throw errors.validationAll(refused)
+  }
+
+  private async createNow(tenant: Tenant, spec: JobSpec, idempotencyKey?: string) {
     const backend = spec.backend ?? this.backends.defaultName
     const configured = this.backends.byName.get(backend)
     if (!configured) throw errors.unknownBackend(backend, [...this.backends.byName.keys()])
-    const refs = await this.references(spec)
+    const refs = await this.references(tenant, spec)
     if (refs.ids.length > 0 && !configured.backend.capabilities.readsStagedFiles) {
       // Sparkgate stages datasets on its HDFS; this backend reads its own storage only
       const field = spec.training ? 'body.training.dataset' : 'body.batch'
@@ -116,26 +163,45 @@ export class JobService {
     // The job id is chosen first so that the datasets it reads name it before it exists:
     // a dataset DELETE racing this create then sees the job (or a job that never came).
     const id = randomUUID()
-    if (refs.ids.length > 0) await this.datasets?.addUsers(refs.ids, id)
+    if (refs.ids.length > 0) await this.datasets?.addUsers(tenant.id, refs.ids, id)
+    const { active } = await this.store.tenantCounts(tenant.id)
     const result = await this.store.create(
       id,
       spec,
-      { backend: this.backends.defaultName, inputs: refs.inputs, internals: refs.internals },
+      {
+        tenant: tenant.id,
+        maxActive: tenant.quotas.maxQueuedJobs,
+        backend: this.backends.defaultName,
+        inputs: refs.inputs,
+        internals: {
+          ...refs.internals,
+          clusterUser: tenant.clusterUser,
+          queueRank: queueRank(spec.priority ?? 5, active),
+        },
+      },
       idempotencyKey,
     )
-    if (result.conflict) throw errors.idempotencyConflict(idempotencyKey ?? '', result.job.id)
+    if ('overQuota' in result)
+      throw errors.quotaExceeded(
+        'maxQueuedJobs',
+        409,
+        `tenant ${tenant.id} has ${result.overQuota} jobs that have not ended, its quota is ${tenant.quotas.maxQueuedJobs}; wait for some to end`,
+      )
+    if (result.conflict) throw errors.idempotencyConflict(idempotencyKey ?? '')
     // Recorded first, enqueued second: a crash in between leaves a queued record that the
     // tracker's reconciliation enqueues again (the queue entry's id makes that a no-op).
-    if (result.created) await this.queue.enqueue(backend, id, 1, result.job.priority)
+    if (result.created) await this.queue.enqueue(backend, id, 1, rankOf(result.job))
     return { job: result.job, created: result.created }
   }
 
-  list(query: ListQuery) {
+  /** The jobs a scope sees: its tenant's, or every tenant's (optionally one) for an admin. */
+  list(scope: Scope, query: Omit<ListQuery, 'tenant'> & { tenant?: string }) {
+    if (!scope.all) return this.store.list({ ...query, tenant: scope.tenant })
     return this.store.list(query)
   }
 
-  async events(id: string): Promise<JobEvent[]> {
-    await this.mustGet(id)
+  async events(scope: Scope, id: string): Promise<JobEvent[]> {
+    await this.mustGet(scope, id)
     return this.history(id)
   }
 
@@ -149,9 +215,9 @@ export class JobService {
    * is flagged and the worker finishes the cancel. Repeating it is harmless; a job that
    * already succeeded or failed is a 409.
    */
-  async cancel(id: string): Promise<Job> {
+  async cancel(scope: Scope, id: string): Promise<Job> {
     for (let round = 0; round < 5; round++) {
-      const job = await this.mustGet(id)
+      const job = await this.mustGet(scope, id)
       if (job.state === 'cancelled') return job
       if (isTerminal(job.state)) throw errors.jobTerminal(job)
       try {
@@ -163,7 +229,7 @@ export class JobService {
         } else if (job.state === 'staging' || job.state === 'submitting') {
           await this.store.update(id, { cancelRequested: true })
           // the worker may have recorded the batch meanwhile: then cancel it here
-          const now = await this.mustGet(id)
+          const now = await this.mustGet(scope, id)
           if (now.state === 'submitted' || now.state === 'running') continue
         } else {
           const ref = job.backendRef
@@ -176,21 +242,22 @@ export class JobService {
             set: { cancelRequested: true },
           })
         }
-        return this.mustGet(id)
+        return this.mustGet(scope, id)
       } catch (error) {
         if (error instanceof StaleTransitionError) continue
         throw error
       }
     }
-    return this.mustGet(id)
+    return this.mustGet(scope, id)
   }
 
   async logs(
+    scope: Scope,
     id: string,
     from: number,
     size: number,
   ): Promise<LogPage & { source: 'backend' | 'stored' }> {
-    const job = await this.mustGet(id)
+    const job = await this.mustGet(scope, id)
     const stored = job.error?.logLines ?? []
     const keptAtFailure = () => ({
       from,
@@ -211,12 +278,14 @@ export class JobService {
     }
   }
 
-  find(id: string): Promise<Job | undefined> {
-    return this.store.get(id)
+  /** The job if the scope sees it; another tenant's job is as absent as a missing one. */
+  async find(scope: Scope, id: string): Promise<Job | undefined> {
+    const job = await this.store.get(id)
+    return job && inScope(scope, job.tenant) ? job : undefined
   }
 
-  async mustGet(id: string): Promise<Job> {
-    const job = await this.store.get(id)
+  async mustGet(scope: Scope, id: string): Promise<Job> {
+    const job = await this.find(scope, id)
     if (!job) throw errors.jobNotFound(id)
     return job
   }
@@ -232,4 +301,9 @@ export class JobService {
       throw errors.backendUnavailable(job.backend, error.message)
     throw error
   }
+}
+
+/** A job's place in its queue: the rank recorded when it was accepted, or its priority. */
+export function rankOf(job: Job & { internals?: JobInternals }): number {
+  return job.internals?.queueRank ?? job.priority
 }

@@ -1,8 +1,9 @@
 /**
- * The job store: the only writer of job state. A job is one Redis hash; every change of
- * state is one Lua script (src/redis/lua/transition-11.lua) that checks the current
- * state, writes the new fields, moves the job between the per-state indexes and the
- * backend's live set, and appends an event to the job's history — all or nothing.
+ * The job store: the only writer of job state. A job is one Redis hash of one tenant;
+ * every change of state is one Lua script (src/redis/lua/transition-13.lua) that checks
+ * the current state, writes the new fields, moves the job between the per-state indexes
+ * and the backend's and tenant's live sets, and appends an event to the job's history —
+ * all or nothing.
  * Key names: src/redis/keys.ts.
  */
 import { createHash } from 'node:crypto'
@@ -11,6 +12,7 @@ import { JOB_ID } from '../schemas/common.js'
 import { RedisKeys } from '../redis/keys.js'
 import { member as indexMember, encodeCursor, memberId, upperBound } from '../redis/paging.js'
 import { RedisScripts } from '../redis/scripts.js'
+import { PLATFORM_TENANT } from '../tenancy/access.js'
 import type {
   BackendRef,
   Job,
@@ -32,14 +34,19 @@ import {
 
 type Fields = Partial<Record<string, string | number | boolean | object | undefined>>
 
-export interface CreateResult {
-  job: Job
-  created: boolean
-  /** set when an Idempotency-Key matched a job created from a different body */
-  conflict?: boolean
-}
+export type CreateResult =
+  | {
+      job: JobRecord
+      created: boolean
+      /** set when an Idempotency-Key matched a job created from a different body */
+      conflict?: boolean
+    }
+  /** the tenant has `active` jobs that have not ended: its quota */
+  | { overQuota: number }
 
 export interface ListQuery {
+  /** one tenant's jobs; none: every tenant's (the platform admin) */
+  tenant?: string
   state?: JobState
   backend?: string
   name?: string
@@ -72,8 +79,11 @@ function stableStringify(value: unknown): string {
 const JSON_FIELDS = new Set(['spec', 'backendRef', 'error', 'inputs', 'internals'])
 const INT_FIELDS = new Set(['attempts', 'maxAttempts', 'priority', 'timeoutSeconds'])
 
-/** Who a transition moves: the job's id and backend (whose live set it may enter or leave). */
-export type JobKey = Pick<Job, 'id' | 'backend'>
+/**
+ * Who a transition moves: the job's id, backend and tenant (whose live sets it may enter
+ * or leave).
+ */
+export type JobKey = Pick<Job, 'id' | 'backend' | 'tenant'>
 
 export class JobStore {
   private readonly keys: RedisKeys
@@ -89,21 +99,31 @@ export class JobStore {
   }
 
   /**
-   * Creates a queued job with the given id. With an idempotency key, the same key returns
-   * the job it created before (`created: false`), or `conflict` when the body differs.
+   * Creates a queued job of a tenant with the given id. With an idempotency key (the
+   * tenant's own: two tenants' equal keys never meet), the same key returns the job it
+   * created before (`created: false`), or `conflict` when the body differs. `overQuota`
+   * when the tenant has `maxActive` jobs that have not ended.
    */
   async create(
     id: string,
     spec: JobSpec,
-    defaults: { backend: string; inputs?: Record<string, string>; internals?: JobInternals },
+    defaults: {
+      tenant: string
+      maxActive: number
+      backend: string
+      inputs?: Record<string, string>
+      internals?: JobInternals
+    },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
     const now = new Date()
     const at = now.toISOString()
     const sortKey = indexMember(now, id)
     const hash = bodyHash(spec)
+    const tenant = this.keys.of(defaults.tenant)
     const fields: Fields = {
       id,
+      tenant: defaults.tenant,
       state: 'queued',
       name: spec.name ?? id,
       backend: spec.backend ?? defaults.backend,
@@ -123,7 +143,7 @@ export class JobStore {
         : {}),
     }
     const idemHash = createHash('sha256')
-      .update(idempotencyKey ?? '')
+      .update(`${defaults.tenant}\n${idempotencyKey ?? ''}`)
       .digest('hex')
     const [created, existing] = await this.scripts.run(
       'create-job',
@@ -133,6 +153,8 @@ export class JobStore {
         this.keys.jobsAll(),
         this.keys.jobsInState('queued'),
         this.keys.idempotency(idemHash),
+        tenant.jobs(),
+        tenant.active(),
       ],
       [
         JSON.stringify(encodeAll(fields)),
@@ -140,9 +162,12 @@ export class JobStore {
         JSON.stringify({ at, from: null, to: 'queued', reason: 'accepted' }),
         idempotencyKey ? this.idempotencyTtlSeconds : 0,
         JSON.stringify({ jobId: id, bodyHash: hash }),
+        defaults.maxActive,
+        id,
       ],
     )
     if (created === 1) return { job: (await this.get(id))!, created: true }
+    if (created === -1) return { overQuota: Number(existing) }
     const previous = JSON.parse(existing) as { jobId: string; bodyHash: string }
     const job = await this.get(previous.jobId)
     if (!job) throw new Error(`idempotency record points at missing job ${previous.jobId}`)
@@ -215,6 +240,8 @@ export class JobStore {
         this.keys.job(id),
         this.keys.jobEvents(id),
         this.keys.live(job.backend),
+        this.keys.of(tenantOf(job)).live(),
+        this.keys.of(tenantOf(job)).active(),
         ...JOB_STATES.map((s) => this.keys.jobsInState(s)),
       ],
       [
@@ -226,6 +253,7 @@ export class JobStore {
         JOB_STATES.join(','),
         JSON.stringify({ at: now, to: options.via ?? to, reason: options.reason }),
         options.via ? JSON.stringify({ at: now, from: options.via, to, reason: 'retry' }) : '',
+        TERMINAL_STATES.join(','),
       ],
     )
     if (ok !== 1)
@@ -241,18 +269,40 @@ export class JobStore {
     if (flat.length > 0) await this.redis.hset(this.keys.job(id), ...flat)
   }
 
-  /** Takes a live slot of `backend` for job `id` when fewer than `cap` are taken. */
-  async reserveSlot(backend: string, id: string, cap: number): Promise<boolean> {
-    return (await this.scripts.run('reserve-slot', [this.keys.live(backend)], [id, cap])) === 1
+  /**
+   * Takes a live slot of the job's backend when fewer than `cap` are taken and its tenant
+   * holds fewer than `tenantCap`: 'ok', or which cap stopped it.
+   */
+  async reserveSlot(
+    job: JobKey,
+    cap: number,
+    tenantCap: number,
+  ): Promise<'ok' | 'backend' | 'tenant'> {
+    const code = await this.scripts.run(
+      'reserve-slot',
+      [this.keys.live(job.backend), this.keys.of(tenantOf(job)).live()],
+      [job.id, cap, tenantCap],
+    )
+    return code === 1 ? 'ok' : code === 0 ? 'backend' : 'tenant'
   }
 
   /** Gives back a slot reserved by a job that then did not go live. */
-  async releaseSlot(backend: string, id: string): Promise<void> {
+  async releaseSlot(job: JobKey): Promise<void> {
     await this.scripts.run(
       'release-slot',
-      [this.keys.job(id), this.keys.live(backend)],
-      [id, LIVE_STATES.join(',')],
+      [this.keys.job(job.id), this.keys.live(job.backend), this.keys.of(tenantOf(job)).live()],
+      [job.id, LIVE_STATES.join(',')],
     )
+  }
+
+  /** How many of a tenant's jobs have not ended, and how many hold a live slot. */
+  async tenantCounts(tenant: string): Promise<{ active: number; live: number }> {
+    const k = this.keys.of(tenant)
+    const [active, live] = await Promise.all([
+      this.redis.scard(k.active()),
+      this.redis.scard(k.live()),
+    ])
+    return { active, live }
   }
 
   async liveIds(backend: string): Promise<string[]> {
@@ -272,9 +322,16 @@ export class JobStore {
     return members.map(memberId)
   }
 
-  /** Newest first, with an opaque cursor; filters by state (index), backend and name. */
+  /**
+   * Newest first, with an opaque cursor; one tenant's (its index) or every tenant's;
+   * filters by state (the state's index when listing every tenant), backend and name.
+   */
   async list(query: ListQuery): Promise<{ items: Job[]; nextCursor?: string }> {
-    const index = query.state ? this.keys.jobsInState(query.state) : this.keys.jobsAll()
+    const index = query.tenant
+      ? this.keys.of(query.tenant).jobs()
+      : query.state
+        ? this.keys.jobsInState(query.state)
+        : this.keys.jobsAll()
     let upper = upperBound(query.cursor, JOB_ID)
     const items: Job[] = []
     let lastScanned: string | undefined
@@ -293,6 +350,7 @@ export class JobStore {
         const job = byId.get(memberId(m))
         lastScanned = m
         if (!job) continue
+        if (query.tenant && tenantOf(job) !== query.tenant) continue
         if (query.backend && job.backend !== query.backend) continue
         if (query.name && job.name !== query.name) continue
         if (query.state && job.state !== query.state) continue
@@ -308,6 +366,11 @@ export class JobStore {
     const more = !exhausted && lastScanned !== undefined
     return { items, ...(more ? { nextCursor: encodeCursor(lastScanned!) } : {}) }
   }
+}
+
+/** A job's tenant: records from before tenancy are the platform's. */
+function tenantOf(job: Partial<JobKey>): string {
+  return job.tenant ?? PLATFORM_TENANT
 }
 
 function encode(value: unknown): string {
@@ -332,6 +395,7 @@ function decodeJob(raw: Record<string, string>): JobRecord {
     else out[k] = v
   }
   out['backendState'] ??= null
+  out['tenant'] ??= PLATFORM_TENANT
   if (!JOB_STATES.includes(out['state'] as JobState))
     throw new Error(`job ${raw['id']}: unknown state ${raw['state']}`)
   return out as unknown as JobRecord

@@ -5,6 +5,7 @@
  * write happens on a read.
  */
 import { errors } from '../errors.js'
+import { inScope, type Scope } from '../tenancy/access.js'
 import type { ModelRegistry } from '../training/model-registry.js'
 import type { TrainingStager } from '../training/training.js'
 import type { Job } from './job-schema.js'
@@ -27,6 +28,7 @@ export class TrainingResults {
   async beforeSucceeded(job: Job): Promise<number | undefined> {
     if (!job.spec.training) return undefined
     return this.registry.register({
+      tenant: job.tenant,
       jobId: job.id,
       jobName: job.name,
       spec: job.spec.training,
@@ -49,16 +51,16 @@ export class TrainingResults {
   }
 
   /** metrics.json of a succeeded training job, with its model's URI, name and version. */
-  async result(id: string): Promise<TrainingResult> {
+  async result(scope: Scope, id: string): Promise<TrainingResult> {
     const job = await this.store.get(id)
-    if (!job) throw errors.jobNotFound(id)
+    if (!job || !inScope(scope, job.tenant)) throw errors.jobNotFound(id)
     if (!job.spec.training) throw errors.notTraining(job.id)
     if (job.state !== 'succeeded') throw errors.jobNotSucceeded(job.id, job.state)
-    const metrics = await this.training.metrics(job.id)
+    const metrics = await this.training.metrics(job.tenant, job.id)
     if (!metrics) throw errors.resultMissing(job.id)
     return {
       ...metrics,
-      modelUri: this.training.modelUri(job.id),
+      modelUri: this.training.modelUri(job.tenant, job.id),
       modelName: job.spec.training.modelName ?? job.name,
       modelVersion: (await this.registry.versionOf(job.id)) ?? null,
     }

@@ -30,6 +30,7 @@ export const datasetsPlugin = fp(
         app.hdfs,
         config.SPARKGATE_DATASET_MAX_BYTES,
         (jobIds) => app.jobStore.firstActive(jobIds),
+        config.SPARKGATE_UPLOAD_IDLE_TIMEOUT_MS,
       ),
     )
   },

@@ -39,7 +39,13 @@ export const jobsPlugin = fp(
     const prefix = config.SPARKGATE_REDIS_PREFIX
     const store = app.jobStore
     const queues = new BullJobQueue(connection, prefix)
-    const service = new JobService(store, queues, app.backends, app.datasets)
+    const service = new JobService(store, queues, app.backends, app.datasets, {
+      localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
+      areaOf: (tenant) => ({
+        defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
+        root: app.staging.tenantRoot(tenant),
+      }),
+    })
     const training = new TrainingStager(app.staging, app.hdfs)
     const models = new ModelRegistry(app.redis, prefix, training)
     const results = new TrainingResults(store, models, training)
@@ -69,6 +75,7 @@ export const jobsPlugin = fp(
           lockMs: config.SPARKGATE_WORKER_LOCK_MS,
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
           training,
+          tenantCap: async (tenant) => (await app.tenants.mustGet(tenant)).quotas.maxLiveJobs,
         })
       : undefined
     const tracker = roles.has('tracker')
@@ -104,6 +111,7 @@ export const jobsPlugin = fp(
       'sparkgate-stores',
       'sparkgate-backends',
       'sparkgate-datasets',
+      'sparkgate-auth',
     ],
   },
 )

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
 import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
 import { ProblemSchema } from '../schemas/common.js'
+import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../training/model-registry.js'
 
 export const swaggerPlugin = fp(
@@ -19,6 +20,7 @@ export const swaggerPlugin = fp(
       JobSchema,
       DatasetSchema,
       ModelVersionSchema,
+      TenantSchema,
     ])
       app.addSchema(schema)
     await app.register(swagger, {
@@ -35,8 +37,21 @@ export const swaggerPlugin = fp(
           { name: 'datasets', description: 'Datasets staged on HDFS: upload, list, preview' },
           { name: 'models', description: 'Models from training jobs, versioned per name' },
           { name: 'backends', description: 'The Spark backends: Livy, Synapse, local' },
+          { name: 'tenants', description: 'Identity: tenants, API keys, the caller, audit' },
           { name: 'health', description: 'Liveness and readiness' },
         ],
+        components: {
+          securitySchemes: {
+            apiKey: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'sgk_…',
+              description:
+                'An API key: `Authorization: Bearer <key>`. The platform admin makes tenants and their keys (POST /v1/tenants/{tenant}/keys).',
+            },
+          },
+        },
+        security: [{ apiKey: [] }],
       },
       // a route that reads its body as a stream documents it under x-request-body
       transformObject: (document) => {
@@ -59,7 +74,11 @@ export const swaggerPlugin = fp(
           typeof json.$id === 'string' ? json.$id : `def-${i}`,
       },
     })
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    // "Authorize" in Swagger UI takes the key and keeps it across reloads of the page
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { persistAuthorization: true },
+    })
   },
   { name: 'sparkgate-swagger' },
 )

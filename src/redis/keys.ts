@@ -2,19 +2,31 @@
  * Every Redis key name of the gateway, built in one place (prefix P =
  * SPARKGATE_REDIS_PREFIX). Scripts get each key they touch from here, through KEYS.
  *
- *   P:job:<id>               hash: state, spec, name, backend, timestamps, backendRef, error…
+ *   P:job:<id>               hash: tenant, state, spec, name, backend, timestamps, error…
  *   P:job:<id>:events        list of JSON events {at, from, to, reason}
  *   P:jobs:all               sorted set (score 0) of "<createdAt ms, 15 digits>|<id>"
  *   P:jobs:state:<state>     the same members, one set per state
  *   P:live:<backend>         set of job ids holding a live slot of that backend (the cap)
- *   P:idem:<sha256 of key>   idempotency record {jobId, bodyHash}, with a TTL
- *   P:dataset:<sha256>       JSON record of a dataset
- *   P:dataset:<sha256>:jobs  ids of the jobs that read it (a DELETE waits for them)
- *   P:datasets               sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
- *   P:models                 sorted set (lex) of model names
- *   P:model:<name>           list of version JSON records, version n at index n-1
+ *   P:idem:<sha256>          idempotency record {jobId, bodyHash}, with a TTL; the hash is
+ *                            of tenant and key, so two tenants' keys never meet
  *   P:model-job:<jobId>      the version a training job became
+ *   P:tenants                sorted set (lex) of tenant ids
+ *   P:tenant:<t>             JSON record of a tenant (cluster user, policy, quotas)
+ *   P:tenant:<t>:keys        hash: key id → SHA-256 of the key
+ *   P:apikey:<sha256>        JSON record of an API key {id, tenant, role, …}: only hashes
+ *   P:admin-key              SHA-256 of the generated platform admin key
+ *   P:audit                  stream of audit records
+ *   P:t:<t>:jobs             the tenant's jobs, members as in P:jobs:all
+ *   P:t:<t>:active           ids of the tenant's jobs that have not ended (queued quota)
+ *   P:t:<t>:live             ids of the tenant's jobs holding a live slot (live quota)
+ *   P:t:<t>:dataset:<sha256> JSON record of a dataset of the tenant
+ *   P:t:<t>:dataset:<sha256>:jobs  ids of the jobs that read it (a DELETE waits for them)
+ *   P:t:<t>:datasets         sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
+ *   P:t:<t>:dataset-bytes    bytes of the tenant's datasets (the storage quota)
+ *   P:t:<t>:models           sorted set (lex) of the tenant's model names
+ *   P:t:<t>:model:<name>     list of version JSON records, version n at index n-1
  *   P:bull:…                 BullMQ's own keys (submit and tracker queues)
+ *   P:rate:…                 @fastify/rate-limit's counters
  *
  * With Redis Cluster, a prefix in braces (`{sparkgate}`) puts every key in one slot.
  */
@@ -32,13 +44,33 @@ export class RedisKeys {
   live = (backend: string) => this.k('live', backend)
   idempotency = (keyHash: string) => this.k('idem', keyHash)
 
-  dataset = (id: string) => this.k('dataset', id)
-  datasetJobs = (id: string) => this.k('dataset', id, 'jobs')
-  datasets = () => this.k('datasets')
-
-  models = () => this.k('models')
-  model = (name: string) => this.k('model', name)
   modelOfJob = (jobId: string) => this.k('model-job', jobId)
+
+  tenants = () => this.k('tenants')
+  tenant = (t: string) => this.k('tenant', t)
+  tenantKeys = (t: string) => this.k('tenant', t, 'keys')
+  apiKey = (sha256: string) => this.k('apikey', sha256)
+  adminKey = () => this.k('admin-key')
+  audit = () => this.k('audit')
+
+  /** The keys of one tenant's jobs, datasets and models. */
+  of(tenant: string) {
+    const t = (...parts: string[]) => this.k('t', tenant, ...parts)
+    return {
+      jobs: () => t('jobs'),
+      active: () => t('active'),
+      live: () => t('live'),
+      dataset: (id: string) => t('dataset', id),
+      datasetJobs: (id: string) => t('dataset', id, 'jobs'),
+      datasets: () => t('datasets'),
+      datasetBytes: () => t('dataset-bytes'),
+      models: () => t('models'),
+      model: (name: string) => t('model', name),
+    }
+  }
+
+  /** @fastify/rate-limit's prefix */
+  rate = () => this.k('rate', '')
 
   /** BullMQ's prefix: its queues' keys live under it */
   bull = () => this.k('bull')

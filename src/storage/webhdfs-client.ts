@@ -110,6 +110,7 @@ export class WebHdfsClient {
   private readonly http: AxiosInstance
   private readonly base: string
   private readonly retries: number
+  private readonly others = new Map<string, WebHdfsClient>()
 
   constructor(private readonly options: WebHdfsOptions) {
     this.base = options.url.replace(/\/+$/, '')
@@ -122,6 +123,17 @@ export class WebHdfsClient {
       maxBodyLength: Infinity,
       maxContentLength: Infinity,
     })
+  }
+
+  /** The same NameNode, as another user (`user.name`); one client per user, kept. */
+  as(user: string): WebHdfsClient {
+    if (user === this.options.user) return this
+    let client = this.others.get(user)
+    if (!client) {
+      client = new WebHdfsClient({ ...this.options, user })
+      this.others.set(user, client)
+    }
+    return client
   }
 
   /** The WebHDFS URL of an operation on an absolute HDFS path. */

@@ -11,8 +11,15 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi/openapi.json', 
 
 /** The document as committed: 2-space JSON with a final newline. */
 export async function openApiDocument(): Promise<string> {
-  // only the HTTP role: no workers or tracker start, and nothing is written to Redis
-  const app = await buildApp(configWith({ SPARKGATE_ROLES: 'api', SPARKGATE_LOG_LEVEL: 'silent' }))
+  // only the HTTP role: no workers or tracker start, and nothing is written to Redis (an
+  // admin key is given, so none is generated)
+  const app = await buildApp(
+    configWith({
+      SPARKGATE_ROLES: 'api',
+      SPARKGATE_LOG_LEVEL: 'silent',
+      SPARKGATE_ADMIN_KEY: 'sgk_openapi-document-only-0000000000',
+    }),
+  )
   try {
     await app.ready()
     return `${JSON.stringify(app.swagger(), null, 2)}\n`

@@ -1,6 +1,6 @@
 /**
  * The model registry: every succeeded training job is one version of its model (named by
- * `training.modelName`, else the job name), numbered 1, 2, … per name, with what is
+ * `training.modelName`, else the job name), numbered 1, 2, … per name and tenant, with what is
  * needed to compare runs side by side: metrics, job, dataset, algorithm, params.
  * Registration is idempotent per job (src/redis/lua/register-model-3.lua).
  */
@@ -30,6 +30,8 @@ export type ModelVersion = Static<typeof ModelVersionSchema>
 
 /** A succeeded training run, as the registry needs it. */
 export interface TrainedRun {
+  /** whose model it is: model names are per tenant */
+  tenant: string
   jobId: string
   /** the job's name: the model's name when the spec gives none */
   jobName: string
@@ -54,7 +56,7 @@ export class ModelRegistry {
   async register(run: TrainedRun): Promise<number | undefined> {
     const known = await this.versionOf(run.jobId)
     if (known !== undefined) return known
-    const result = await this.training.metrics(run.jobId)
+    const result = await this.training.metrics(run.tenant, run.jobId)
     if (!result) return undefined
     const t = run.spec
     const name = t.modelName ?? run.jobName
@@ -67,12 +69,16 @@ export class ModelRegistry {
       algorithm: t.algorithm,
       params: t.params ?? {},
       metrics: (result['metrics'] ?? {}) as Record<string, number>,
-      modelUri: this.training.modelUri(run.jobId),
+      modelUri: this.training.modelUri(run.tenant, run.jobId),
       createdAt: run.finishedAt ?? new Date().toISOString(),
     }
     return this.scripts.run(
       'register-model',
-      [this.keys.models(), this.keys.model(name), this.keys.modelOfJob(run.jobId)],
+      [
+        this.keys.of(run.tenant).models(),
+        this.keys.of(run.tenant).model(name),
+        this.keys.modelOfJob(run.jobId),
+      ],
       [name, JSON.stringify(record)],
     )
   }
@@ -90,14 +96,15 @@ export class ModelRegistry {
     return jobIds.filter((_, i) => done[i] === null)
   }
 
-  /** Every model name with its latest version. */
-  async list(): Promise<{ name: string; versions: number; latest: ModelVersion }[]> {
-    const names = await this.redis.zrangebylex(this.keys.models(), '-', '+')
+  /** Every model name of a tenant with its latest version. */
+  async list(tenant: string): Promise<{ name: string; versions: number; latest: ModelVersion }[]> {
+    const k = this.keys.of(tenant)
+    const names = await this.redis.zrangebylex(k.models(), '-', '+')
     const out = []
     for (const name of names) {
       const [count, last] = await Promise.all([
-        this.redis.llen(this.keys.model(name)),
-        this.redis.lindex(this.keys.model(name), -1),
+        this.redis.llen(k.model(name)),
+        this.redis.lindex(k.model(name), -1),
       ])
       if (last && last !== 'pending')
         out.push({ name, versions: count, latest: JSON.parse(last) as ModelVersion })
@@ -105,8 +112,8 @@ export class ModelRegistry {
     return out
   }
 
-  async versions(name: string): Promise<ModelVersion[]> {
-    const raw = await this.redis.lrange(this.keys.model(name), 0, -1)
+  async versions(tenant: string, name: string): Promise<ModelVersion[]> {
+    const raw = await this.redis.lrange(this.keys.of(tenant).model(name), 0, -1)
     return raw.filter((r) => r !== 'pending').map((r) => JSON.parse(r) as ModelVersion)
   }
 }

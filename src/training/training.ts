@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { Dataset } from '../datasets/dataset-schema.js'
-import type { Staging } from '../datasets/staging.js'
+import type { Staging, StagingOwner } from '../datasets/staging.js'
 import { errors as problems } from '../errors.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { ALGORITHMS, checkParam } from './algorithms.js'
@@ -89,24 +89,26 @@ export class TrainingStager {
     private readonly hdfs: WebHdfsClient,
   ) {}
 
-  runDir(jobId: string) {
-    return `${this.staging.root}/runs/${jobId}`
+  /** `<root>/tenants/<t>/runs/<jobId>`: the run's spec.json, metrics.json and model. */
+  runDir(tenant: string, jobId: string) {
+    return `${this.staging.tenantRoot(tenant)}/runs/${jobId}`
   }
 
   /**
-   * Stages train.py (once per content) and writes runs/<jobId>/spec.json for a job's
-   * training spec, reading `input` (an uploaded dataset's URI and format) when the spec
-   * names a dataset id; returns the script's and the spec's URIs. Idempotent: a re-entered
-   * worker may call it again.
+   * Stages train.py (once per content) and writes runs/<jobId>/spec.json in the owner's
+   * area (as its user) for a job's training spec, reading `uploaded` (a dataset's URI and
+   * format) when the spec names a dataset id; returns the script's and the spec's URIs.
+   * Idempotent: a re-entered worker may call it again.
    */
   async stage(
+    owner: StagingOwner,
     jobId: string,
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
   ): Promise<{ script: string; spec: string }> {
     const input = typeof t.dataset === 'string' ? uploaded : t.dataset
     if (!input?.uri) throw new Error(`job ${jobId}: the dataset's URI was not recorded`)
-    const dir = this.runDir(jobId)
+    const dir = this.runDir(owner.tenant, jobId)
     const spec = {
       jobId,
       input: { header: true, separator: ',', ...input },
@@ -119,16 +121,17 @@ export class TrainingStager {
       crossValidation: t.crossValidation ?? null,
       output: this.staging.uri(dir),
     }
-    await this.hdfs.mkdirs(dir)
-    await this.hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    const hdfs = this.hdfs.as(owner.user)
+    await hdfs.mkdirs(dir)
+    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
     const script = await this.staging.artifact(TRAIN_SCRIPT)
     return { script, spec: this.staging.uri(`${dir}/spec.json`) }
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */
-  async metrics(jobId: string): Promise<Record<string, unknown> | undefined> {
+  async metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const text = await this.hdfs.readFile(`${this.runDir(jobId)}/metrics.json`)
+      const text = await this.hdfs.readFile(`${this.runDir(tenant, jobId)}/metrics.json`)
       return JSON.parse(text.toString('utf8')) as Record<string, unknown>
     } catch (error) {
       if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined
@@ -136,7 +139,7 @@ export class TrainingStager {
     }
   }
 
-  modelUri(jobId: string) {
-    return this.staging.uri(`${this.runDir(jobId)}/model`)
+  modelUri(tenant: string, jobId: string) {
+    return this.staging.uri(`${this.runDir(tenant, jobId)}/model`)
   }
 }

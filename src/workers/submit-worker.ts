@@ -15,7 +15,7 @@
  *   out — first looks the name up on the backend and adopts what it finds; the backend's
  *   duplicate-name refusal is a second guard.
  */
-import { Worker, type Job as BullJob } from 'bullmq'
+import { DelayedError, Worker, type Job as BullJob } from 'bullmq'
 import type { BackendRef, JobRecord } from '../domain/job-schema.js'
 import { StaleTransitionError } from '../domain/job-state.js'
 import {
@@ -40,8 +40,10 @@ export interface SubmitWorkerOptions extends WorkerContext {
   failpoints: Set<string>
   /** stages training jobs (train.py, spec.json) */
   training?: TrainingStager
-  /** how long a backend at its cap pauses its queue */
+  /** how long a backend at its cap pauses its queue (a tenant at its cap: its job waits) */
   capPauseMs?: number
+  /** a tenant's cap of live jobs (its maxLiveJobs quota) */
+  tenantCap: (tenant: string) => Promise<number>
 }
 
 /** The batch name of a job's attempt: the job id itself on the first attempt. */
@@ -51,12 +53,14 @@ export function batchName(jobId: string, attempt: number) {
 
 export function toSubmission(job: JobRecord, attempt: number): BatchSubmission {
   const { batch, resources } = job.spec
+  const proxyUser = job.internals?.clusterUser
+  const as = proxyUser ? { proxyUser } : {}
   if (!batch) {
     // a training job: jobs/train.py with its spec.json, both staged by the worker
     const script = job.internals?.trainScript
     const spec = job.internals?.trainSpec
     if (!script || !spec) throw new Error(`training job ${job.id} was not staged`)
-    return { name: batchName(job.id, attempt), file: script, args: [spec], ...resources }
+    return { name: batchName(job.id, attempt), file: script, args: [spec], ...as, ...resources }
   }
   // dataset://<id> references run with the hdfs:// URI recorded when the job was accepted
   const r = (value: string) => job.inputs?.[value] ?? value
@@ -69,6 +73,7 @@ export function toSubmission(job: JobRecord, attempt: number): BatchSubmission {
     ...(batch.jars ? { jars: batch.jars.map(r) } : {}),
     ...(batch.files ? { files: batch.files.map(r) } : {}),
     ...(batch.conf ? { conf: batch.conf } : {}),
+    ...as,
     ...resources,
   }
 }
@@ -82,7 +87,7 @@ export class SubmitWorkers {
     for (const [name, configured] of this.o.backends.byName) {
       const worker = new Worker<SubmitPayload>(
         submitQueueName(name),
-        async (bullJob) => this.process(configured, bullJob),
+        async (bullJob, token) => this.process(configured, bullJob, token),
         {
           connection: this.o.connection,
           prefix: bullPrefix(this.o.prefix),
@@ -126,6 +131,7 @@ export class SubmitWorkers {
   private async process(
     configured: ConfiguredBackend,
     bullJob: BullJob<SubmitPayload>,
+    token?: string,
   ): Promise<string> {
     const { store, log } = this.o
     const id = bullJob.data.jobId
@@ -135,18 +141,29 @@ export class SubmitWorkers {
 
     if (job.state === 'queued') {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
-      if (!(await store.reserveSlot(job.backend, id, configured.maxLive))) {
+      const slot = await store.reserveSlot(
+        job,
+        configured.maxLive,
+        await this.o.tenantCap(job.tenant),
+      )
+      if (slot === 'backend') {
         // At the cap: the job goes back to the queue in its priority place, and this
         // backend's queue (only it) pauses for a moment; another job's end frees a slot.
         await this.o.queues.get(job.backend).rateLimit(this.o.capPauseMs ?? 500)
         throw Worker.RateLimitError()
+      }
+      if (slot === 'tenant') {
+        // Its tenant is at its own cap: this job waits a moment, the queue goes on with
+        // other tenants' jobs (no pause: one tenant at its cap holds up nobody else).
+        await bullJob.moveToDelayed(Date.now() + (this.o.capPauseMs ?? 500), token)
+        throw new DelayedError()
       }
       try {
         await store.transition(job, ['queued'], 'staging', {
           reason: `picked by a worker for ${job.backend}`,
         })
       } catch (error) {
-        await store.releaseSlot(job.backend, id)
+        await store.releaseSlot(job)
         if (error instanceof StaleTransitionError) return 'moved on'
         throw error
       }
@@ -192,7 +209,8 @@ export class SubmitWorkers {
     const t = job.spec.training!
     const uri = typeof t.dataset === 'string' ? job.inputs?.[`dataset://${t.dataset}`] : undefined
     const format = job.internals?.datasetFormat ?? 'csv'
-    return this.o.training!.stage(job.id, t, uri ? { uri, format } : undefined)
+    const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
+    return this.o.training!.stage(owner, job.id, t, uri ? { uri, format } : undefined)
   }
 
   private async submit(job: JobRecord, backend: SparkBackend, reentered: boolean): Promise<string> {

@@ -16,6 +16,7 @@
  */
 import { Queue, Worker } from 'bullmq'
 import type { Job, JobError } from '../domain/job-schema.js'
+import { rankOf } from '../domain/job-service.js'
 import { StaleTransitionError, TRACKED_STATES } from '../domain/job-state.js'
 import type { BatchStatus, ConfiguredBackend, SparkBackend } from '../domain/ports/spark-backend.js'
 import {
@@ -289,7 +290,7 @@ export class Tracker {
         reason: `attempt ${job.attempts} failed: ${error.code}`,
         set: { ...set, error, backendRef: undefined, backendState: undefined },
       })
-      await queues.enqueue(job.backend, job.id, job.attempts + 1, job.priority)
+      await queues.enqueue(job.backend, job.id, job.attempts + 1, rankOf(job))
       return
     }
     await store.transition(job, ['submitted', 'running'], 'failed', {
@@ -325,7 +326,7 @@ export class Tracker {
       const attempt = job.attempts + 1
       if (!(await queues.has(job.backend, id, attempt))) {
         log.warn({ jobId: id }, 'queued job had no queue entry: enqueued again')
-        await queues.enqueue(job.backend, id, attempt, job.priority)
+        await queues.enqueue(job.backend, id, attempt, rankOf(job))
       }
     }
   }

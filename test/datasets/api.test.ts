@@ -9,7 +9,7 @@ import { Readable } from 'node:stream'
 import t from 'tap'
 import type { App } from '../../src/app.js'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
-import { build, hdfsClient, hdfsTestDir } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
 import { postJob } from '../helpers/jobs.js'
 
 type Tap = Parameters<typeof hdfsTestDir>[0]
@@ -19,8 +19,10 @@ const CSV =
 
 async function setup(t: Tap, overrides: Parameters<typeof build>[1] = {}) {
   const hdfs = hdfsClient()
-  const root = await hdfsTestDir(t, hdfs)
-  const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_ROLES: 'api', ...overrides })
+  const dir = await hdfsTestDir(t, hdfs)
+  const app = await build(t, { SPARKGATE_HDFS_ROOT: dir, SPARKGATE_ROLES: 'api', ...overrides })
+  // the test tenant's HDFS area: its datasets/ and tmp/
+  const root = `${dir}/tenants/${tenantOf(app).id}`
   return { app, hdfs, root }
 }
 

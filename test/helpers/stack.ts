@@ -1,7 +1,7 @@
 /**
  * Test helpers for the real local stack (started once per run by `npm test`).
- * Each test isolates itself: a unique Redis key prefix and its own HDFS folder, both
- * removed in teardown.
+ * Each test isolates itself: a unique Redis key prefix, its own HDFS folder (removed in
+ * teardown) and its own tenant, whose member key every inject() of `build()` carries.
  */
 import { randomUUID } from 'node:crypto'
 import { buildApp, type App } from '../../src/app.js'
@@ -15,23 +15,103 @@ export function uniqueId(label = 't') {
   return `${label.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40)}-${randomUUID().slice(0, 8)}`
 }
 
+/** The platform admin key of every test gateway. */
+export const ADMIN_KEY = 'sgk_test-admin-key-0123456789abcdef'
+
 export function testConfig(overrides: Partial<Record<keyof Config, string | number>> = {}): Config {
   return configWith({
     SPARKGATE_REDIS_PREFIX: uniqueId('test'),
     SPARKGATE_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SPARKGATE_PORT: 0,
+    SPARKGATE_ADMIN_KEY: ADMIN_KEY,
     ...overrides,
   })
 }
 
-/** The app in-process, closed when the test ends. */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+/** A fresh tenant name: lowercase, unique per test. */
+export function tenantName(label = 't') {
+  return `${label}-${randomUUID().slice(0, 8)}`
+}
+
+export interface TestTenant {
+  id: string
+  /** a member key of the tenant */
+  key: string
+}
+
+/**
+ * Makes a tenant (as the platform admin) with a key of `role`. Its policy lets jobs name
+ * anything on the stack's HDFS (the tests stage scripts in their own folders); the
+ * policy tests (test/security/) make tenants with the default policy instead.
+ */
+export async function makeTenant(
+  app: App,
+  role: 'member' | 'viewer' | 'admin' = 'member',
+  body: Record<string, unknown> = {},
+): Promise<TestTenant> {
+  const id = tenantName()
+  const fs = app.config.SPARKGATE_HDFS_DEFAULT_FS
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/tenants',
+    headers: bearer(ADMIN_KEY),
+    payload: { name: id, policy: { uriPrefixes: [`${fs}/`] }, ...body },
+  })
+  if (created.statusCode !== 201) throw new Error(`POST /v1/tenants: ${created.body}`)
+  return { id, key: await makeKey(app, id, role) }
+}
+
+export async function makeKey(app: App, tenant: string, role: string): Promise<string> {
+  const r = await app.inject({
+    method: 'POST',
+    url: `/v1/tenants/${tenant}/keys`,
+    headers: bearer(ADMIN_KEY),
+    payload: { role },
+  })
+  if (r.statusCode !== 201) throw new Error(`POST /v1/tenants/${tenant}/keys: ${r.body}`)
+  return r.json<{ key: string }>().key
+}
+
+const tenants = new WeakMap<object, TestTenant>()
+
+/** The tenant whose member key a `build()` app's inject() carries. */
+export function tenantOf(app: App): TestTenant {
+  const tenant = tenants.get(app)
+  if (!tenant) throw new Error('not an app of build()')
+  return tenant
+}
+
+/**
+ * The app in-process, closed when the test ends, acting as a member of a fresh tenant:
+ * each inject() without an Authorization header carries its key.
+ */
 export async function build(
   t: Tap,
   overrides: Parameters<typeof testConfig>[0] = {},
+  options: { tenant?: boolean } = {},
 ): Promise<App> {
   const app = await buildApp(testConfig(overrides))
   t.teardown(() => app.close())
   await app.ready()
+  // without a tenant (Redis down, no api role): inject() carries the admin key
+  const api = app.config.SPARKGATE_ROLES.split(',').includes('api')
+  const tenant =
+    options.tenant === false || !api ? { id: 'platform', key: ADMIN_KEY } : await makeTenant(app)
+  tenants.set(app, tenant)
+  const inject = app.inject.bind(app)
+  const withKey = (opts: unknown) => {
+    if (typeof opts === 'string') return { url: opts, headers: bearer(tenant.key) }
+    const o = (opts ?? {}) as { headers?: Record<string, unknown> }
+    const headers = { ...o.headers }
+    // no Authorization: the tenant's key; `authorization: undefined`: none at all
+    if (!('authorization' in headers)) Object.assign(headers, bearer(tenant.key))
+    else if (headers['authorization'] === undefined) delete headers['authorization']
+    return { ...o, headers }
+  }
+  ;(app as unknown as { inject: (opts: unknown) => unknown }).inject = (opts: unknown) =>
+    (inject as (o: unknown) => unknown)(withKey(opts))
   return app
 }
 

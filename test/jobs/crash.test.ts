@@ -9,7 +9,15 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
-import { build, hdfsClient, hdfsTestDir, livyClient, testConfig } from '../helpers/stack.js'
+import {
+  ADMIN_KEY,
+  bearer,
+  build,
+  hdfsClient,
+  hdfsTestDir,
+  livyClient,
+  testConfig,
+} from '../helpers/stack.js'
 import { freePort, killGroup, stage } from '../helpers/jobs.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -61,20 +69,32 @@ t.test('a crash between submit and record never submits twice', async (t) => {
     SPARKGATE_LOG_LEVEL: 'warn',
     SPARKGATE_WORKER_LOCK_MS: '3000',
     SPARKGATE_TRACKER_INTERVAL_MS: '500',
+    SPARKGATE_ADMIN_KEY: ADMIN_KEY,
   }
+  // the platform admin's own jobs: any tenant would do
+  const auth = bearer(ADMIN_KEY)
   const healthy = () =>
     until('the gateway', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined))
-  const getJob = async (id: string) => (await fetch(`${base}/v1/jobs/${id}`)).json() as Promise<Job>
+  const getJob = async (id: string) =>
+    (await fetch(`${base}/v1/jobs/${id}`, { headers: auth })).json() as Promise<Job>
 
   const first = startGateway(t, { ...env, SPARKGATE_FAILPOINTS: 'crash-after-submit' })
   await healthy()
+  // the platform tenant may name the test's HDFS folder
+  const allowed = await fetch(`${base}/v1/tenants/platform`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ policy: { uriPrefixes: [`${config.SPARKGATE_HDFS_DEFAULT_FS}/`] } }),
+  })
+  t.equal(allowed.status, 200)
   const r = await fetch(`${base}/v1/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ name: 'crash-me', batch: { file } }),
   })
   t.equal(r.status, 202)
   const { id } = (await r.json()) as Job
+  if (!id) throw new Error('the job was not accepted')
 
   const end = await until('the failpoint', () => exited(first), 120_000)
   t.equal(end.signal, 'SIGKILL', 'the gateway died with kill -9 right after Livy accepted')
@@ -87,7 +107,9 @@ t.test('a crash between submit and record never submits twice', async (t) => {
     SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_ROLES: 'api',
   })
-  const stuck = (await api.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<Job>()
+  const stuck = (
+    await api.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: auth })
+  ).json<Job>()
   t.equal(stuck.state, 'submitting', 'the record still says submitting: the batch id was lost')
   t.notOk(stuck.backendRef, 'no batch recorded')
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import { postJob } from '../helpers/jobs.js'
-import { build } from '../helpers/stack.js'
+import { bearer, build, tenantOf } from '../helpers/stack.js'
 
 interface Sse {
   id?: string
@@ -30,7 +30,7 @@ t.test('a job streams its transitions as they happen, then ends', async (t) => {
   const job = (await postJob(app, { batch: { file: 'hdfs://127.0.0.1:8020/app.py' } })).json<Job>()
 
   const response = await fetch(`${base}/v1/jobs/${job.id}/events`, {
-    headers: { accept: 'text/event-stream' },
+    headers: { accept: 'text/event-stream', ...bearer(tenantOf(app).key) },
   })
   t.equal(response.status, 200)
   t.match(response.headers.get('content-type'), /^text\/event-stream/)
@@ -62,7 +62,7 @@ t.test('a job streams its transitions as they happen, then ends', async (t) => {
   t.same(JSON.parse(events[2]!.data!), { state: 'cancelled' })
 
   const resumed = await fetch(`${base}/v1/jobs/${job.id}/events`, {
-    headers: { accept: 'text/event-stream', 'last-event-id': '0' },
+    headers: { accept: 'text/event-stream', 'last-event-id': '0', ...bearer(tenantOf(app).key) },
   })
   const rest = parse(await resumed.text())
   t.same(
@@ -82,7 +82,7 @@ t.test('a shutdown ends open streams instead of waiting for them', async (t) => 
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const job = (await postJob(app, { batch: { file: 'hdfs://127.0.0.1:8020/app.py' } })).json<Job>()
   const response = await fetch(`${base}/v1/jobs/${job.id}/events`, {
-    headers: { accept: 'text/event-stream' },
+    headers: { accept: 'text/event-stream', ...bearer(tenantOf(app).key) },
   })
   const body = response.text()
   await new Promise((resolve) => setTimeout(resolve, 300))

@@ -29,11 +29,13 @@ t.test('transitions are atomic, checked and recorded', async (t) => {
   const redis = new Redis(config.SPARKGATE_REDIS_URL)
   t.teardown(() => redis.disconnect())
   const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
-  const { job } = await store.create(
+  const created = await store.create(
     randomUUID(),
     { batch: { file: 'hdfs://h/x.py', args: [] } },
-    { backend: 'livy' },
+    { backend: 'livy', tenant: 'acme', maxActive: 10 },
   )
+  if (!('job' in created)) throw new Error('over quota')
+  const { job } = created
   t.same(job.spec.batch?.args, [], 'empty arrays survive the round trip')
 
   await t.rejects(store.transition(job, ['queued'], 'running'), IllegalTransitionError)
@@ -85,8 +87,27 @@ t.test('a live-slot reservation never exceeds the cap under concurrency', async 
   t.teardown(() => redis.disconnect())
   const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
   const got = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => store.reserveSlot('b', `job-${i}`, 3)),
+    Array.from({ length: 50 }, (_, i) =>
+      store.reserveSlot({ id: `job-${i}`, backend: 'b', tenant: `t${i % 2}` }, 3, 100),
+    ),
   )
-  t.equal(got.filter(Boolean).length, 3)
+  t.equal(got.filter((g) => g === 'ok').length, 3)
   t.equal((await store.liveIds('b')).length, 3)
+})
+
+t.test('a tenant at its own cap gets no slot; other tenants still do', async (t) => {
+  const config = testConfig()
+  const redis = new Redis(config.SPARKGATE_REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
+  const a = (i: number) => ({ id: `a-${i}`, backend: 'b', tenant: 'a' })
+  t.equal(await store.reserveSlot(a(1), 10, 2), 'ok')
+  t.equal(await store.reserveSlot(a(2), 10, 2), 'ok')
+  t.equal(await store.reserveSlot(a(3), 10, 2), 'tenant', 'tenant a is at its cap of 2')
+  t.equal(await store.reserveSlot(a(1), 10, 2), 'ok', 'a job holding a slot keeps it')
+  t.equal(await store.reserveSlot({ id: 'b-1', backend: 'b', tenant: 'b' }, 10, 2), 'ok')
+  t.equal(await store.reserveSlot({ id: 'b-2', backend: 'b', tenant: 'b' }, 3, 2), 'backend')
+  await store.releaseSlot(a(2))
+  t.equal(await store.reserveSlot(a(3), 10, 2), 'ok', 'a released slot is free again')
+  t.same(await store.tenantCounts('a'), { active: 0, live: 2 })
 })

@@ -19,6 +19,8 @@ t.test('jobs through the real Livy', async (t) => {
     SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_TRACKER_INTERVAL_MS: 500,
     SPARKGATE_LIVY_MAX_LIVE: 4,
+    // /tmp is open to jobs here, so that Livy itself refuses file:///tmp/nope.py
+    SPARKGATE_POLICY_LOCAL_FOLDERS: '/tmp',
   })
   const hdfs = hdfsClient(config)
   const livy = livyClient(config)

@@ -3,6 +3,7 @@
  * transitions against Redis stay in test/jobs/job-state.test.ts.
  */
 import t from 'tap'
+import { queueRank } from '../../src/domain/job-service.js'
 import {
   canTransition,
   IllegalTransitionError,
@@ -124,4 +125,15 @@ t.test('the transition errors say what happened', async (t) => {
     'job j3: expected queued, found nothing',
     'a job that is gone',
   )
+})
+
+t.test('queue rank: priority first, then fair between tenants, in order within one', async (t) => {
+  // tenant A has 1,000 jobs waiting; tenant B queues its first
+  const aLast = queueRank(5, 999)
+  const bFirst = queueRank(5, 0)
+  t.ok(bFirst < aLast, "B's first job goes before A's backlog")
+  t.ok(queueRank(5, 3) < queueRank(5, 4), "each tenant's own jobs keep their order")
+  t.ok(queueRank(1, 100_000) < queueRank(2, 0), 'priority holds strictly')
+  t.ok(queueRank(10, 10_000_000) <= 2_097_152, "within BullMQ's priority range")
+  t.ok(queueRank(1, 0) >= 1)
 })

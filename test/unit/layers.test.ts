@@ -5,7 +5,7 @@
  *   0 schemas/                     shared TypeBox schemas
  *   1 errors.ts                    the error catalogue and problem+json mapper
  *   2 redis/ storage/              key names, Lua scripts, paging; the WebHDFS client
- *   3 datasets/                    dataset records, staging, sniffing
+ *   3 datasets/ tenancy/           dataset records, staging, sniffing; tenants, keys, policy, audit
  *   4 training/                    training spec and checks, staging, model registry
  *   5 domain/                      the job core and its ports (ports/: backend, queue)
  *   6 backends/ workers/           adapters of the ports: one folder per backend kind; BullMQ
@@ -29,6 +29,7 @@ const LAYERS: [string, number][] = [
   ['redis/', 2],
   ['storage/', 2],
   ['datasets/', 3],
+  ['tenancy/', 3],
   ['training/', 4],
   ['domain/', 5],
   ['backends/', 6],

@@ -283,7 +283,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   datasetNotFound: ['d'],
   modelNotFound: ['m'],
   unknownBackend: ['nope', ['livy', 'local']],
-  idempotencyConflict: ['k', 'j'],
+  idempotencyConflict: ['k'],
   jobTerminal: [{ id: 'j', state: 'succeeded' }],
   backendUnavailable: ['livy', 'ECONNREFUSED'],
   notTraining: ['j'],
@@ -292,10 +292,20 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   uploadTooLarge: [10],
   emptyUpload: [],
   uploadAborted: [],
+  uploadIdle: [1000],
+  redisUnavailable: ['ECONNREFUSED'],
   hdfsUnavailable: ['ECONNREFUSED'],
   datasetInUse: ['d', 'j'],
   previewUnsupported: ['parquet'],
   unknownDatasetReference: ['body.batch.file', 'd'],
+  unauthenticated: ['missing'],
+  forbidden: ['viewer', 'write'],
+  tenantNotFound: ['t'],
+  tenantExists: ['t'],
+  keyNotFound: ['t', 'k'],
+  quotaExceeded: ['maxQueuedJobs', 409, 'too many'],
+  tooManyStreams: [20],
+  tooManyRequests: [60, 5],
   dependenciesDown: [['redis'], { redis: { up: false, url: 'redis://r' } }],
 }
 
@@ -317,7 +327,7 @@ t.test('every catalogue entry is a SparkgateError with a SPARKGATE_* code', asyn
   t.equal(errors.jobNotFound('j').status, 404)
   t.equal(errors.unknownBackend('x', ['livy']).status, 400)
   t.equal(errors.unknownBackend('x', ['livy']).code, 'SPARKGATE_UNKNOWN_BACKEND')
-  t.equal(errors.idempotencyConflict('k', 'j').status, 409)
+  t.equal(errors.idempotencyConflict('k').status, 409)
   t.equal(errors.uploadTooLarge(1).status, 413)
   t.equal(errors.previewUnsupported('parquet').status, 415)
   t.equal(errors.backendUnavailable('b', 'm').status, 503)

@@ -4,7 +4,7 @@
  * arguments after it. Nothing is spawned.
  */
 import t from 'tap'
-import { sparkSubmitArgs } from '../../src/backends/local/local-backend.js'
+import { sparkEnvironment, sparkSubmitArgs } from '../../src/backends/local/local-backend.js'
 
 t.test('minimal: --master, --name and the file', async (t) => {
   t.strictSame(sparkSubmitArgs({ name: 'job-1', file: 'hdfs://nn:8020/app.py' }, 'local[2]'), [
@@ -102,3 +102,24 @@ t.test(
     t.equal(args.indexOf('--master'), 0, 'our --master comes first')
   },
 )
+
+t.test('a local spark-submit sees a minimal environment: no gateway secret', async (t) => {
+  const env = sparkEnvironment({
+    PATH: '/usr/bin',
+    HOME: '/root',
+    JAVA_HOME: '/usr/lib/jvm/java-17',
+    PYSPARK_PYTHON: '/venv/bin/python',
+    SPARKGATE_ADMIN_KEY: 'sgk_secret',
+    SPARKGATE_SYNAPSE_TOKEN: 'token',
+    SPARKGATE_REDIS_URL: 'redis://:password@host:6379',
+    AZURE_CLIENT_SECRET: 'secret',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    NODE_OPTIONS: '--inspect',
+  })
+  t.strictSame(env, {
+    PATH: '/usr/bin',
+    HOME: '/root',
+    JAVA_HOME: '/usr/lib/jvm/java-17',
+    PYSPARK_PYTHON: '/venv/bin/python',
+  })
+})

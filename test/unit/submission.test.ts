@@ -17,6 +17,7 @@ const URI2 = `hdfs://nn:8020/sparkgate/datasets/${DS2}`
 function record(spec: JobSpec, over: Partial<JobRecord> = {}): JobRecord {
   return {
     id: ID,
+    tenant: 'acme',
     name: 'nightly',
     state: 'submitting',
     backend: 'livy',
@@ -129,4 +130,18 @@ t.test('a training job that was not staged cannot be submitted', async (t) => {
     { message: `training job ${ID} was not staged` },
     'a spec without its script',
   )
+})
+
+t.test('a job runs as its tenant’s cluster user (Livy proxyUser)', async (t) => {
+  const batch = record(
+    { batch: { file: 'hdfs://nn:8020/app.py' } },
+    { internals: { clusterUser: 'analytics' } },
+  )
+  t.equal(toSubmission(batch, 1).proxyUser, 'analytics')
+  const training = record(
+    { training: { dataset: `${DS1}`, label: 'y', algorithm: 'logistic_regression' } },
+    { internals: { clusterUser: 'analytics', trainScript: URI1, trainSpec: URI2 } },
+  )
+  t.equal(toSubmission(training, 1).proxyUser, 'analytics')
+  t.notOk('proxyUser' in toSubmission(record({ batch: { file: URI1 } }), 1), 'none recorded: none')
 })

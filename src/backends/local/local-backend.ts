@@ -111,7 +111,7 @@ export class LocalBackend implements SparkBackend {
       {
         detached: true, // its own process group: cancel signals the whole tree
         stdio: 'ignore',
-        env: { ...process.env, ...this.o.env, SG_DIR: dir },
+        env: { ...sparkEnvironment(process.env), ...this.o.env, SG_DIR: dir },
       },
     )
     child.unref()
@@ -155,14 +155,16 @@ export class LocalBackend implements SparkBackend {
         ? undefined
         : { phase: 'pending', rawState: 'starting' }
     }
-    if (cancelled !== undefined && (exit !== undefined || !alive(Number(pid))))
-      return { phase: 'killed', rawState: 'killed' }
-    if (exit !== undefined) {
-      return exit === '0'
+    const running = exit === undefined && alive(Number(pid))
+    // the wrapper may have written its exit code and ended after the first read
+    const code = exit ?? (running ? undefined : await readOptional(join(dir, 'exit')))
+    if (cancelled !== undefined && !running) return { phase: 'killed', rawState: 'killed' }
+    if (code !== undefined) {
+      return code === '0'
         ? { phase: 'succeeded', rawState: 'success' }
-        : { phase: 'failed', rawState: `exit ${exit}` }
+        : { phase: 'failed', rawState: `exit ${code}` }
     }
-    if (alive(Number(pid))) return { phase: 'running', rawState: 'running' }
+    if (running) return { phase: 'running', rawState: 'running' }
     // no exit code and no process: the wrapper itself was killed (e.g. a reboot)
     return { phase: 'failed', rawState: 'lost' }
   }
@@ -233,4 +235,41 @@ export class LocalBackend implements SparkBackend {
       throw new BackendError('transient', `${this.sparkSubmit} is not executable`)
     }
   }
+}
+
+/** What spark-submit may see of the gateway's environment: what Spark, Java and Python need. */
+const PASSED = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'JAVA_HOME',
+  'SPARK_HOME',
+  'SPARK_CONF_DIR',
+  'SPARK_LOCAL_IP',
+  'SPARK_LOCAL_DIRS',
+  'HADOOP_HOME',
+  'HADOOP_CONF_DIR',
+  'YARN_CONF_DIR',
+  'PYSPARK_PYTHON',
+  'PYSPARK_DRIVER_PYTHON',
+  'PYTHONPATH',
+]
+
+/**
+ * The minimal environment of a local spark-submit: only the variables in PASSED — never
+ * the gateway's own settings (SPARKGATE_*, its admin key), cloud credentials or tokens.
+ */
+export function sparkEnvironment(parent: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const name of PASSED) {
+    const value = parent[name]
+    if (value !== undefined) env[name] = value
+  }
+  return env
 }

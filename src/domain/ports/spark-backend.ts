@@ -17,6 +17,8 @@ export interface BatchSubmission {
   jars?: string[]
   files?: string[]
   conf?: Record<string, string>
+  /** the cluster user the application runs as (Livy proxyUser), when the backend has users */
+  proxyUser?: string
   driverMemory?: string
   driverCores?: number
   executorMemory?: string

@@ -18,6 +18,7 @@ export const backendRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['backends'],
         operationId: 'listBackends',

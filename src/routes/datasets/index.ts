@@ -10,6 +10,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Readable } from 'node:stream'
 import { DatasetRef, nameProblem } from '../../datasets/dataset-schema.js'
 import { errors, SparkgateError } from '../../errors.js'
+import type { DatasetOwner } from '../../datasets/dataset-service.js'
+import { auditActor, principalOf, tenantOf } from '../caller.js'
 import {
   DatasetIdParams,
   DatasetList,
@@ -33,32 +35,53 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     limits: { files: 1, fileSize: limit + 1, fields: 5, parts: 6, fieldSize: 1024 },
   })
 
+  const owner = async (request: Parameters<typeof tenantOf>[0]): Promise<DatasetOwner> => {
+    const tenant = await tenantOf(request)
+    return { tenant: tenant.id, user: tenant.clusterUser, quotaBytes: tenant.quotas.datasetBytes }
+  }
+  const mine = (request: Parameters<typeof tenantOf>[0]) => principalOf(request).tenant
+
   app.post(
     '',
     {
+      config: { access: 'write' },
       schema: {
         tags: ['datasets'],
         operationId: 'uploadDataset',
         summary: 'Upload a dataset (streamed to HDFS)',
         description:
-          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file on HDFS while their SHA-256 is computed, then move to /sparkgate/datasets/<sha256>/<name>. 201 with the dataset; the same bytes again → 200 with the existing one. A cut upload leaves nothing.',
+          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s HDFS area while their SHA-256 is computed, then move to <root>/tenants/<tenant>/datasets/<sha256>/<name>. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.',
         querystring: UploadQuery,
         'x-request-body': UploadBodyDoc,
         response: {
           200: DatasetRef,
           201: DatasetRef,
           400: Problem,
+          408: Problem,
           413: Problem,
           503: Problem,
         },
       },
     },
     async (request, reply) => {
+      const who = await owner(request)
       let source: Readable
       let name = request.query.name
       let truncated: () => boolean = () => false
       if (request.isMultipart()) {
-        const part = await request.file()
+        let part
+        try {
+          part = await request.file()
+        } catch (error) {
+          if (error instanceof SparkgateError) throw error
+          // no boundary, a cut body, a part too many: the client's multipart is broken
+          reply.header('connection', 'close')
+          throw errors.validation(
+            'body',
+            'multipart',
+            `is not valid multipart/form-data: ${(error as Error).message}`,
+          )
+        }
         if (!part) throw errors.validation('body.file', 'required', 'must be a file part')
         name ??= part.filename
         source = part.file
@@ -70,6 +93,14 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
           throw errors.uploadTooLarge(limit)
         }
         if (declared === 0) throw errors.emptyUpload()
+        if (declared > 0) {
+          try {
+            await service.checkQuota(who, declared)
+          } catch (error) {
+            reply.header('connection', 'close')
+            throw error
+          }
+        }
         if (name === undefined)
           throw errors.validation('querystring.name', 'required', 'is required')
         source = request.raw
@@ -81,7 +112,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw errors.validation(field, 'name', problem ?? 'is required')
       }
       try {
-        const { dataset, created } = await service.upload(source, name)
+        const { dataset, created } = await service.upload(who, source, name)
         if (truncated()) throw errors.uploadTooLarge(limit)
         reply.header('location', `/v1/datasets/${dataset.id}`)
         return await reply.code(created ? 201 : 200).send(dataset)
@@ -96,6 +127,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['datasets'],
         operationId: 'listDatasets',
@@ -104,12 +136,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DatasetList, 400: Problem },
       },
     },
-    async (request) => service.list(request.query.limit, request.query.cursor),
+    async (request) => service.list(mine(request), request.query.limit, request.query.cursor),
   )
 
   app.get(
     '/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['datasets'],
         operationId: 'getDataset',
@@ -118,12 +151,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DatasetRef, 400: Problem, 404: Problem },
       },
     },
-    async (request) => service.mustGet(request.params.id),
+    async (request) => service.mustGet(mine(request), request.params.id),
   )
 
   app.get(
     '/:id/preview',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['datasets'],
         operationId: 'previewDataset',
@@ -133,12 +167,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PreviewSchema, 404: Problem, 415: Problem, 503: Problem },
       },
     },
-    async (request) => service.preview(request.params.id, request.query.rows),
+    async (request) => service.preview(mine(request), request.params.id, request.query.rows),
   )
 
   app.delete(
     '/:id',
     {
+      config: { access: 'write' },
       schema: {
         tags: ['datasets'],
         operationId: 'deleteDataset',
@@ -150,7 +185,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.delete(request.params.id)
+      await service.delete(mine(request), request.params.id)
+      await app.audit.record({
+        ...auditActor(request),
+        action: 'dataset.delete',
+        target: `dataset/${request.params.id}`,
+        tenant: mine(request),
+      })
       return reply.code(204).send(null)
     },
   )

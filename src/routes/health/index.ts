@@ -19,6 +19,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         operationId: 'getHealth',
+        security: [],
         summary: 'Liveness: the gateway process is up',
         response: {
           200: Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }),
@@ -34,6 +35,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         operationId: 'getReadiness',
+        security: [],
         summary: 'Readiness: Redis, WebHDFS and every backend answer',
         response: {
           200: Type.Object({

@@ -1,6 +1,10 @@
 /** /v1/jobs: create (202, Idempotency-Key), list, get, cancel, logs, events. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Job } from '../../domain/job-schema.js'
 import { JobSpecRef } from '../../domain/job-schema.js'
+import { errors } from '../../errors.js'
+import { redactConf } from '../../tenancy/policy.js'
+import { auditActor, principalOf, scopeOf, tenantOf } from '../caller.js'
 import { endAllStreams, streamEvents, type OpenStreams } from './event-stream.js'
 import {
   EventList,
@@ -20,10 +24,27 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // event streams end when the gateway stops taking requests
   const streams: OpenStreams = new Set()
   app.addHook('preClose', async () => endAllStreams(streams))
+  // open event streams per tenant on this gateway (SPARKGATE_MAX_EVENT_STREAMS)
+  const streamsOf = new Map<string, number>()
+  const maxStreams = app.config.SPARKGATE_MAX_EVENT_STREAMS
+
+  // conf values of secret keys (SPARKGATE_SECRET_CONF_KEYS) never leave in a reply
+  const secrets = app.config.SPARKGATE_SECRET_CONF_KEYS.split(',').filter(Boolean)
+  const show = (job: Job): Job => {
+    const conf = job.spec.batch?.conf
+    if (!conf) return job
+    return {
+      ...job,
+      spec: { ...job.spec, batch: { ...job.spec.batch!, conf: redactConf(conf, secrets) } },
+    }
+  }
+  const read = { access: 'read' as const }
+  const write = { access: 'write' as const }
 
   app.post(
     '',
     {
+      config: write,
       schema: {
         tags: ['jobs'],
         operationId: 'createJob',
@@ -37,31 +58,39 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { job, created } = await service.create(
+        await tenantOf(request),
         request.body,
         request.headers['idempotency-key'],
       )
       reply.header('location', `/v1/jobs/${job.id}`)
-      return reply.code(created ? 202 : 200).send(job)
+      return reply.code(created ? 202 : 200).send(show(job))
     },
   )
 
   app.get(
     '',
     {
+      config: read,
       schema: {
         tags: ['jobs'],
         operationId: 'listJobs',
         summary: 'List jobs, newest first',
+        description:
+          "The caller's tenant's jobs. The platform admin sees every tenant's (or one: `tenant=`).",
         querystring: ListQuery,
         response: { 200: JobList, 400: Problem },
       },
     },
-    async (request) => service.list(request.query),
+    async (request) => {
+      const page = await service.list(scopeOf(request, true), request.query)
+      return { ...page, items: page.items.map(show) }
+    },
   )
 
   app.get(
     '/:id',
     {
+      config: read,
       schema: {
         tags: ['jobs'],
         operationId: 'getJob',
@@ -70,12 +99,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: JobRef, 404: Problem },
       },
     },
-    async (request) => service.mustGet(request.params.id),
+    async (request) => show(await service.mustGet(scopeOf(request, true), request.params.id)),
   )
 
   app.delete(
     '/:id',
     {
+      config: write,
       schema: {
         tags: ['jobs'],
         operationId: 'cancelJob',
@@ -87,14 +117,21 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const job = await service.cancel(request.params.id)
-      return reply.code(job.state === 'cancelled' ? 200 : 202).send(job)
+      const job = await service.cancel(scopeOf(request, true), request.params.id)
+      await app.audit.record({
+        ...auditActor(request),
+        action: 'job.cancel',
+        target: `job/${job.id}`,
+        tenant: job.tenant,
+      })
+      return reply.code(job.state === 'cancelled' ? 200 : 202).send(show(job))
     },
   )
 
   app.get(
     '/:id/logs',
     {
+      config: read,
       schema: {
         tags: ['jobs'],
         operationId: 'getJobLogs',
@@ -105,7 +142,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const page = await service.logs(request.params.id, request.query.from, request.query.size)
+      const page = await service.logs(
+        scopeOf(request, true),
+        request.params.id,
+        request.query.from,
+        request.query.size,
+      )
       return { id: request.params.id, ...page }
     },
   )
@@ -113,6 +155,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/:id/events',
     {
+      config: read,
       schema: {
         tags: ['jobs'],
         operationId: 'getJobEvents',
@@ -124,24 +167,36 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      const scope = scopeOf(request, true)
       if (request.headers.accept?.includes('text/event-stream')) {
-        await service.mustGet(request.params.id)
+        await service.mustGet(scope, request.params.id)
+        const tenant = principalOf(request).tenant
+        const open = streamsOf.get(tenant) ?? 0
+        if (open >= maxStreams) throw errors.tooManyStreams(maxStreams)
+        streamsOf.set(tenant, open + 1)
         const last = request.headers['last-event-id']
-        return streamEvents(
-          service,
-          request.params.id,
-          typeof last === 'string' ? last : undefined,
-          reply,
-          streams,
-        )
+        try {
+          return await streamEvents(
+            { history: (id) => service.history(id), find: (id) => service.find(scope, id) },
+            request.params.id,
+            typeof last === 'string' ? last : undefined,
+            reply,
+            streams,
+          )
+        } finally {
+          const left = (streamsOf.get(tenant) ?? 1) - 1
+          if (left > 0) streamsOf.set(tenant, left)
+          else streamsOf.delete(tenant)
+        }
       }
-      return { items: await service.events(request.params.id) }
+      return { items: await service.events(scope, request.params.id) }
     },
   )
 
   app.get(
     '/:id/result',
     {
+      config: read,
       schema: {
         tags: ['jobs'],
         operationId: 'getJobResult',
@@ -152,6 +207,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TrainingResult, 404: Problem, 409: Problem, 503: Problem },
       },
     },
-    async (request) => app.trainingResults.result(request.params.id),
+    async (request) => app.trainingResults.result(scopeOf(request, true), request.params.id),
   )
 }

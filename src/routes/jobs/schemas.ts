@@ -22,6 +22,13 @@ export const ListQuery = Type.Object(
     state: Type.Optional(JobStateSchema),
     backend: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    tenant: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description: 'Platform admin only: one tenant’s jobs (others: ignored).',
+      }),
+    ),
     ...Paging,
   },
   { additionalProperties: false },

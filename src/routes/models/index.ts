@@ -3,15 +3,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
 import { Problem } from '../../schemas/common.js'
+import { principalOf } from '../caller.js'
 
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['models'],
         operationId: 'listModels',
-        summary: 'Every model name with its number of versions and its latest version',
+        summary:
+          "Every model name of the caller's tenant with its number of versions and latest version",
         response: {
           200: Type.Object({
             items: Type.Array(
@@ -25,12 +28,13 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async () => ({ items: await app.models.list() }),
+    async (request) => ({ items: await app.models.list(principalOf(request).tenant) }),
   )
 
   app.get(
     '/:name',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['models'],
         operationId: 'getModel',
@@ -46,7 +50,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const versions = await app.models.versions(request.params.name)
+      const versions = await app.models.versions(principalOf(request).tenant, request.params.name)
       if (versions.length === 0) throw errors.modelNotFound(request.params.name)
       return { name: request.params.name, versions }
     },

@@ -1,14 +1,16 @@
 --[[
-  Deletes a dataset's record, provided its set of jobs is still the one the caller
+  Deletes a tenant's dataset record, provided its set of jobs is still the one the caller
   checked: which of those jobs has ended is the job core's rule, applied by the caller;
   a job added since then makes the caller check again.
 
-  KEYS[1] P:dataset:<sha256>        the record
-  KEYS[2] P:dataset:<sha256>:jobs   the jobs that read it
-  KEYS[3] P:datasets                index of every dataset
+  KEYS[1] P:t:<t>:dataset:<sha256>        the record
+  KEYS[2] P:t:<t>:dataset:<sha256>:jobs   the jobs that read it
+  KEYS[3] P:t:<t>:datasets                index of the tenant's datasets
+  KEYS[4] P:t:<t>:dataset-bytes           bytes of the tenant's datasets
 
   ARGV[1] its index member
   ARGV[2] how many jobs the caller checked
+  ARGV[3] its size in bytes
 
   Returns 1 deleted, 0 no such record, -1 the job set changed (check again).
 ]]
@@ -16,4 +18,5 @@ if redis.call('SCARD', KEYS[2]) ~= tonumber(ARGV[2]) then return -1 end
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DECRBY', KEYS[4], ARGV[3])
 return 1

@@ -1,21 +1,25 @@
 --[[
   Moves a job to a new state when it is in one of the allowed ones: writes the fields,
   moves its index member from the old state's set to the new one's, takes or gives back
-  its backend's live slot, and appends the event(s) — all or nothing.
+  its backend's and its tenant's live slot, keeps the tenant's set of jobs that have not
+  ended, and appends the event(s) — all or nothing.
 
   KEYS[1]     P:job:<id>              the job hash
   KEYS[2]     P:job:<id>:events       its event list
   KEYS[3]     P:live:<backend>        its backend's live set
-  KEYS[4..11] P:jobs:state:<state>    the index of every state, in the order of ARGV[6]
+  KEYS[4]     P:t:<t>:live            its tenant's live set
+  KEYS[5]     P:t:<t>:active          its tenant's jobs that have not ended
+  KEYS[6..13] P:jobs:state:<state>    the index of every state, in the order of ARGV[6]
 
   ARGV[1] the new state
   ARGV[2] allowed current states, comma-separated
   ARGV[3] now (ISO 8601), written to updatedAt
   ARGV[4] fields to write: a JSON object of strings; an empty string deletes the field
   ARGV[5] the states that hold a live slot, comma-separated
-  ARGV[6] every state, comma-separated, in the order of KEYS[4..11]
+  ARGV[6] every state, comma-separated, in the order of KEYS[6..13]
   ARGV[7] the event JSON without "from" (only this script knows the current state)
   ARGV[8] a second event to append after it (a retry's failed → queued), or ''
+  ARGV[9] the terminal states, comma-separated
 
   Returns {1, previous state} on success, {0, current state or ''} when the job is in
   none of the allowed states (or does not exist).
@@ -30,7 +34,7 @@ local function member(list, value)
 end
 if not member(ARGV[2], state) then return {0, state} end
 local index = {}
-local i = 4
+local i = 6
 for s in string.gmatch(ARGV[6], '[^,]+') do
   index[s] = KEYS[i]
   i = i + 1
@@ -44,7 +48,14 @@ local sortKey = redis.call('HGET', KEYS[1], 'sortKey')
 redis.call('ZREM', index[state], sortKey)
 redis.call('ZADD', index[to], 0, sortKey)
 local id = redis.call('HGET', KEYS[1], 'id')
-if member(ARGV[5], to) then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
+if member(ARGV[5], to) then
+  redis.call('SADD', KEYS[3], id)
+  redis.call('SADD', KEYS[4], id)
+else
+  redis.call('SREM', KEYS[3], id)
+  redis.call('SREM', KEYS[4], id)
+end
+if member(ARGV[9], to) then redis.call('SREM', KEYS[5], id) else redis.call('SADD', KEYS[5], id) end
 redis.call('RPUSH', KEYS[2], '{"from":"' .. state .. '",' .. string.sub(ARGV[7], 2))
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 return {1, state}

@@ -4,6 +4,7 @@
 
   KEYS[1] P:job:<id>          the job hash
   KEYS[2] P:live:<backend>    the backend's live set
+  KEYS[3] P:t:<t>:live        the tenant's live set
 
   ARGV[1] the job id
   ARGV[2] the states that hold a live slot, comma-separated
@@ -17,4 +18,5 @@ if state then
   end
 end
 redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
 return 1

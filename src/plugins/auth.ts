@@ -1,0 +1,152 @@
+/**
+ * Identity for every /v1 call: `Authorization: Bearer <key>` names a tenant and a role;
+ * no or an unknown key is a 401, a key without the route's access a 403 (both
+ * problem+json). A route declares its access in `config.access` (read, write, admin);
+ * a /v1 route that declares none is admin-only, so a forgotten declaration fails closed.
+ * /healthz, /readyz and /docs stay open.
+ *
+ * The platform admin key is SPARKGATE_ADMIN_KEY, or — when unset — generated at first
+ * start: only its hash is kept (in Redis, so every replica knows it), the key is printed
+ * once on stderr and written to SPARKGATE_ADMIN_KEY_FILE (mode 0600). Then the request
+ * rate of each tenant is limited (@fastify/rate-limit on the shared Redis).
+ */
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyReply } from 'fastify'
+import fp from 'fastify-plugin'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { errors, SparkgateError } from '../errors.js'
+import { RedisKeys } from '../redis/keys.js'
+import { allows, PLATFORM_TENANT, type Access, type Principal } from '../tenancy/access.js'
+import { AuditLog } from '../tenancy/audit.js'
+import type { Tenant } from '../tenancy/tenant-schema.js'
+import { hashKey, newKey, sameHash, TenantStore } from '../tenancy/tenant-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tenants: TenantStore
+    audit: AuditLog
+  }
+  interface FastifyRequest {
+    principal?: Principal
+    /** the caller's tenant record, read once per request */
+    tenantRecord?: Promise<Tenant>
+  }
+  interface FastifyContextConfig {
+    /** what a /v1 route needs: read (any role), write (member, admin) or admin */
+    access?: Access
+  }
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/
+
+export const authPlugin = fp(
+  async (app) => {
+    const config = app.config
+    const tenants = new TenantStore(app.redis, config.SPARKGATE_REDIS_PREFIX, {
+      quotas: {
+        maxQueuedJobs: config.SPARKGATE_TENANT_MAX_QUEUED_JOBS,
+        maxLiveJobs: config.SPARKGATE_TENANT_MAX_LIVE_JOBS,
+        datasetBytes: config.SPARKGATE_TENANT_DATASET_BYTES,
+        requestsPerMinute: config.SPARKGATE_TENANT_REQUESTS_PER_MINUTE,
+      },
+    })
+    app.decorate('tenants', tenants)
+    app.decorate(
+      'audit',
+      new AuditLog(app.redis, config.SPARKGATE_REDIS_PREFIX, config.SPARKGATE_AUDIT_MAX_ENTRIES),
+    )
+
+    // the admin key's hash: from the environment, or generated once and shared in Redis
+    let adminHash: string | undefined = config.SPARKGATE_ADMIN_KEY
+      ? hashKey(config.SPARKGATE_ADMIN_KEY)
+      : undefined
+    const adminReady = async () => {
+      if (adminHash) return adminHash
+      const key = newKey()
+      const { hash, claimed } = await tenants.claimAdminHash(hashKey(key))
+      if (claimed) {
+        const file = resolve(config.SPARKGATE_ADMIN_KEY_FILE)
+        await mkdir(dirname(file), { recursive: true })
+        await writeFile(file, `${key}\n`, { mode: 0o600 })
+        process.stderr.write(
+          `\nSparkgate generated the platform admin key (shown once; only its hash is kept):\n\n  ${key}\n\nIt is also in ${file}. Set SPARKGATE_ADMIN_KEY to choose your own.\n\n`,
+        )
+        app.log.warn(
+          { file },
+          'generated the platform admin key; it was printed once on stderr and written to this file',
+        )
+      }
+      adminHash = hash
+      return hash
+    }
+    if (config.SPARKGATE_ROLES.split(',').includes('api') && !adminHash) {
+      app.addHook('onReady', async () => {
+        await adminReady().catch((error: unknown) =>
+          app.log.warn(
+            { err: { message: (error as Error).message } },
+            'could not read or make the admin key yet (Redis down?); retried on the first call',
+          ),
+        )
+      })
+    }
+
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.url
+      if (path !== '/v1' && !path.startsWith('/v1/')) return
+      const header = request.headers.authorization
+      if (!header) return unauthenticated(reply, 'missing')
+      const m = BEARER.exec(header)
+      if (!m) return unauthenticated(reply, 'malformed')
+      const key = m[1]!
+      try {
+        const admin = await adminReady()
+        if (sameHash(admin, hashKey(key))) {
+          request.principal = { tenant: PLATFORM_TENANT, role: 'admin', keyId: 'admin' }
+        } else {
+          const result = await tenants.authenticate(key)
+          if (!result.ok) return unauthenticated(reply, result.reason)
+          request.principal = result.principal
+        }
+      } catch (error) {
+        if (error instanceof SparkgateError) throw error
+        // keys live in Redis: without it no caller can be known
+        throw errors.redisUnavailable((error as Error).message)
+      }
+      const { tenant, role, keyId } = request.principal
+      request.log = request.log.child({ tenant, keyId })
+      // no route (a 404 follows): nothing to check; a route without `access`: admin only
+      if (request.routeOptions.url === undefined) return
+      const access = request.routeOptions.config.access ?? 'admin'
+      if (!allows(role, access)) throw errors.forbidden(role, access)
+    })
+
+    function unauthenticated(
+      reply: FastifyReply,
+      reason: Parameters<typeof errors.unauthenticated>[0],
+    ) {
+      reply.header('www-authenticate', 'Bearer realm="sparkgate"')
+      throw errors.unauthenticated(reason)
+    }
+
+    // the request rate of each tenant, counted in Redis so that replicas agree
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'onRequest',
+      redis: app.redis,
+      nameSpace: new RedisKeys(config.SPARKGATE_REDIS_PREFIX).rate(),
+      timeWindow: 60_000,
+      // Redis down: the request goes on (and says 503 where it needs Redis itself)
+      skipOnError: true,
+      allowList: (request) => request.principal === undefined,
+      keyGenerator: (request) => request.principal?.tenant ?? 'anonymous',
+      max: async (request) => {
+        request.tenantRecord ??= tenants.mustGet(request.principal!.tenant)
+        return (await request.tenantRecord).quotas.requestsPerMinute
+      },
+      errorResponseBuilder: (_request, context) =>
+        errors.tooManyRequests(context.max, Math.ceil(context.ttl / 1000)),
+    })
+  },
+  { name: 'sparkgate-auth', dependencies: ['sparkgate-config', 'sparkgate-redis'] },
+)
