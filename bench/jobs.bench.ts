@@ -62,11 +62,14 @@ function table(title: string, head: string[], rows: (string | number)[][]) {
   }
 }
 
-async function hammer(url: string): Promise<{ rps: number; p50: number; p99: number }> {
+async function hammer(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ rps: number; p50: number; p99: number }> {
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
     connections: CONNECTIONS,
     duration: DURATION_S,
@@ -74,6 +77,31 @@ async function hammer(url: string): Promise<{ rps: number; p50: number; p99: num
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+const ADMIN_KEY = `sgk_bench-${randomUUID()}`
+
+/** A tenant with quotas out of the bench's way; returns a member key of it. */
+async function benchTenant(url: string): Promise<string> {
+  const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }
+  const name = `bench-${randomUUID().slice(0, 8)}`
+  const tenant = await fetch(`${url}/v1/tenants`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({
+      name,
+      policy: { uriPrefixes: ['hdfs://127.0.0.1:8020/sparkgate-bench/'] },
+      quotas: { maxQueuedJobs: 1_000_000, requestsPerMinute: 10_000_000, maxLiveJobs: 10_000 },
+    }),
+  })
+  if (tenant.status !== 201) throw new Error(`POST /v1/tenants: ${await tenant.text()}`)
+  const made = await fetch(`${url}/v1/tenants/${name}/keys`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ role: 'member' }),
+  })
+  if (made.status !== 201) throw new Error(`POST keys: ${await made.text()}`)
+  return ((await made.json()) as { key: string }).key
 }
 
 /** 1. Accept rate. */
@@ -90,14 +118,18 @@ async function acceptRate(redis: Redis) {
       SPARKGATE_LOG_LEVEL: 'warn',
       SPARKGATE_REDIS_PREFIX: prefix,
       SPARKGATE_PORT: 0,
+      SPARKGATE_ADMIN_KEY: ADMIN_KEY,
     }),
   )
   const appUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+  // a tenant whose quotas do not stop the bench, and a member key of it: auth is on
+  const key = await benchTenant(appUrl)
+  const auth = { authorization: `Bearer ${key}` }
 
   await hammer(`${bareUrl}/bare`) // warm-up of both, not reported
-  await hammer(`${appUrl}/v1/jobs`)
+  await hammer(`${appUrl}/v1/jobs`, auth)
   const ceiling = await hammer(`${bareUrl}/bare`)
-  const gateway = await hammer(`${appUrl}/v1/jobs`)
+  const gateway = await hammer(`${appUrl}/v1/jobs`, auth)
   const queued = await app.jobStore.countByState('queued')
   await app.close()
   await bare.close()
@@ -197,12 +229,18 @@ async function queueLatency(redis: Redis) {
       SPARKGATE_REDIS_PREFIX: prefix,
       SPARKGATE_LIVY_URL: livy.url,
       SPARKGATE_LIVY_MAX_LIVE: 10000,
+      SPARKGATE_ADMIN_KEY: ADMIN_KEY,
     }),
   )
   await app.ready()
+  const tenant = await app.tenants.create({
+    name: `bench-${randomUUID().slice(0, 8)}`,
+    policy: { uriPrefixes: ['hdfs://127.0.0.1:8020/sparkgate-bench/'] },
+    quotas: { maxLiveJobs: 10_000, maxQueuedJobs: 1_000_000 },
+  })
   const samples: number[] = []
   for (let i = 0; i < LATENCY_JOBS + 10; i++) {
-    const { job } = await app.jobService.create({ ...body, name: `lat-${i}` })
+    const { job } = await app.jobService.create(tenant, { ...body, name: `lat-${i}` })
     for (;;) {
       const now = await app.jobStore.get(job.id)
       if (now?.submittedAt) {
@@ -257,12 +295,14 @@ async function trackerCost(redis: Redis) {
       await Promise.all(
         Array.from({ length: Math.min(500, n - i) }, async (_, k) => {
           const batchId = i + k
-          const { job } = await store.create(
+          const created = await store.create(
             randomUUID(),
             { ...body, name: `seeded-${batchId}` },
-            { backend: 'livy' },
+            { backend: 'livy', tenant: 'bench', maxActive: Number.MAX_SAFE_INTEGER },
           )
-          await store.reserveSlot('livy', job.id, n)
+          if (!('job' in created)) throw new Error('over quota')
+          const { job } = created
+          await store.reserveSlot(job, n, n)
           await store.transition(job, ['queued'], 'staging')
           await store.transition(job, ['staging'], 'submitting', { set: { attempts: 1 } })
           await store.transition(job, ['submitting'], 'submitted', {
