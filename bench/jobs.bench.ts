@@ -22,6 +22,9 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import pino from 'pino'
 import { buildApp } from '../src/app.js'
+import { authPlugin } from '../src/plugins/auth.js'
+import { configPlugin } from '../src/plugins/config.js'
+import { redisPlugin } from '../src/plugins/redis.js'
 import { LivyBackend } from '../src/backends/livy/livy-backend.js'
 import { LivyClient } from '../src/backends/livy/livy-client.js'
 import { configWith } from '../src/config.js'
@@ -125,12 +128,25 @@ async function acceptRate(redis: Redis) {
   // a tenant whose quotas do not stop the bench, and a member key of it: auth is on
   const key = await benchTenant(appUrl)
   const auth = { authorization: `Bearer ${key}` }
+  // the cost of auth alone: the bare route behind the gateway's auth plugin (key lookup,
+  // tenant record, rate limit on Redis), same Redis prefix, so the same key is valid
+  const authOnly = Fastify({ logger: false })
+  await authOnly.register(configPlugin, { config: app.config })
+  await authOnly.register(redisPlugin)
+  await authOnly.register(authPlugin)
+  authOnly.post('/v1/bare', { config: { access: 'write' } }, async (request, reply) =>
+    reply.code(202).send({ id: randomUUID(), received: request.body }),
+  )
+  const authUrl = await authOnly.listen({ host: '127.0.0.1', port: 0 })
 
-  await hammer(`${bareUrl}/bare`) // warm-up of both, not reported
+  await hammer(`${bareUrl}/bare`) // warm-up of all three, not reported
+  await hammer(`${authUrl}/v1/bare`, auth)
   await hammer(`${appUrl}/v1/jobs`, auth)
   const ceiling = await hammer(`${bareUrl}/bare`)
+  const authed = await hammer(`${authUrl}/v1/bare`, auth)
   const gateway = await hammer(`${appUrl}/v1/jobs`, auth)
   const queued = await app.jobStore.countByState('queued')
+  await authOnly.close()
   await app.close()
   await bare.close()
   await removePrefix(redis, prefix)
@@ -173,7 +189,15 @@ async function acceptRate(redis: Redis) {
         fmt(ceiling.rps / livyRps, 1),
       ],
       [
-        'POST /v1/jobs',
+        'the same route behind the auth plugin',
+        fmt(authed.rps),
+        authed.p50,
+        authed.p99,
+        fmt(authed.rps / ceiling.rps, 2),
+        fmt(authed.rps / livyRps, 1),
+      ],
+      [
+        'POST /v1/jobs (auth on)',
         fmt(gateway.rps),
         gateway.p50,
         gateway.p99,

@@ -163,8 +163,6 @@ export interface JobInternals {
   datasetFormat?: string
   /** the user Spark runs as (Livy proxyUser) and the job's files are staged as */
   clusterUser?: string
-  /** its place in the queue: priority first, then fair between tenants (see JobService) */
-  queueRank?: number
 }
 
 /** A job as the store holds it: the public record plus its internals. */

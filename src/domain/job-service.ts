@@ -164,7 +164,6 @@ export class JobService {
     // a dataset DELETE racing this create then sees the job (or a job that never came).
     const id = randomUUID()
     if (refs.ids.length > 0) await this.datasets?.addUsers(tenant.id, refs.ids, id)
-    const { active } = await this.store.tenantCounts(tenant.id)
     const result = await this.store.create(
       id,
       spec,
@@ -173,11 +172,7 @@ export class JobService {
         maxActive: tenant.quotas.maxQueuedJobs,
         backend: this.backends.defaultName,
         inputs: refs.inputs,
-        internals: {
-          ...refs.internals,
-          clusterUser: tenant.clusterUser,
-          queueRank: queueRank(spec.priority ?? 5, active),
-        },
+        internals: { ...refs.internals, clusterUser: tenant.clusterUser },
       },
       idempotencyKey,
     )
@@ -190,7 +185,8 @@ export class JobService {
     if (result.conflict) throw errors.idempotencyConflict(idempotencyKey ?? '')
     // Recorded first, enqueued second: a crash in between leaves a queued record that the
     // tracker's reconciliation enqueues again (the queue entry's id makes that a no-op).
-    if (result.created) await this.queue.enqueue(backend, id, 1, rankOf(result.job))
+    if (result.created)
+      await this.queue.enqueue(backend, id, 1, queueRank(result.job.priority, result.active ?? 0))
     return { job: result.job, created: result.created }
   }
 
@@ -303,7 +299,10 @@ export class JobService {
   }
 }
 
-/** A job's place in its queue: the rank recorded when it was accepted, or its priority. */
-export function rankOf(job: Job & { internals?: JobInternals }): number {
-  return job.internals?.queueRank ?? job.priority
+/**
+ * The place of a job queued again (a retry, or a lost queue entry found by the tracker):
+ * its priority's first place — it waited its turn once already.
+ */
+export function rankOf(job: Pick<Job, 'priority'>): number {
+  return queueRank(job.priority, 0)
 }

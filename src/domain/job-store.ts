@@ -40,6 +40,8 @@ export type CreateResult =
       created: boolean
       /** set when an Idempotency-Key matched a job created from a different body */
       conflict?: boolean
+      /** when created: the tenant's jobs that had not ended before it */
+      active?: number
     }
   /** the tenant has `active` jobs that have not ended: its quota */
   | { overQuota: number }
@@ -166,7 +168,9 @@ export class JobStore {
         id,
       ],
     )
-    if (created === 1) return { job: (await this.get(id))!, created: true }
+    // the record is what was written: no read back
+    if (created === 1)
+      return { job: decodeJob(encodeAll(fields)), created: true, active: Number(existing) }
     if (created === -1) return { overQuota: Number(existing) }
     const previous = JSON.parse(existing) as { jobId: string; bodyHash: string }
     const job = await this.get(previous.jobId)

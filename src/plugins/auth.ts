@@ -141,7 +141,7 @@ export const authPlugin = fp(
       allowList: (request) => request.principal === undefined,
       keyGenerator: (request) => request.principal?.tenant ?? 'anonymous',
       max: async (request) => {
-        request.tenantRecord ??= tenants.mustGet(request.principal!.tenant)
+        request.tenantRecord ??= tenants.current(request.principal!.tenant)
         return (await request.tenantRecord).quotas.requestsPerMinute
       },
       errorResponseBuilder: (_request, context) =>

@@ -75,7 +75,7 @@ export const jobsPlugin = fp(
           lockMs: config.SPARKGATE_WORKER_LOCK_MS,
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
           training,
-          tenantCap: async (tenant) => (await app.tenants.mustGet(tenant)).quotas.maxLiveJobs,
+          tenantCap: async (tenant) => (await app.tenants.current(tenant)).quotas.maxLiveJobs,
         })
       : undefined
     const tracker = roles.has('tracker')

@@ -17,7 +17,7 @@ export function principalOf(request: FastifyRequest): Principal {
 /** The caller's tenant record, read once per request. */
 export function tenantOf(request: FastifyRequest): Promise<Tenant> {
   const principal = principalOf(request)
-  request.tenantRecord ??= request.server.tenants.mustGet(principal.tenant)
+  request.tenantRecord ??= request.server.tenants.current(principal.tenant)
   return request.tenantRecord
 }
 

@@ -49,8 +49,11 @@ export interface TenantDefaults {
 export type AuthResult =
   { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'expired' }
 
+const CURRENT_MS = 1000
+
 export class TenantStore {
   private readonly keys: RedisKeys
+  private readonly recent = new Map<string, { at: number; tenant: Promise<Tenant> }>()
 
   constructor(
     private readonly redis: Redis,
@@ -100,6 +103,20 @@ export class TenantStore {
     return tenant
   }
 
+  /**
+   * The tenant as a request sees it: read at most once a second per process (a change of
+   * policy or quotas reaches every replica within that second; keys are never cached).
+   */
+  current(id: string, now = Date.now()): Promise<Tenant> {
+    const hit = this.recent.get(id)
+    if (hit && now - hit.at < CURRENT_MS) return hit.tenant
+    const tenant = this.mustGet(id)
+    this.recent.set(id, { at: now, tenant })
+    tenant.catch(() => this.recent.delete(id))
+    if (this.recent.size > 10_000) this.recent.clear()
+    return tenant
+  }
+
   /** Changes a tenant's cluster user, policy or quotas (given fields only). */
   async update(id: string, patch: TenantPatch): Promise<Tenant> {
     const tenant = await this.mustGet(id)
@@ -111,6 +128,7 @@ export class TenantStore {
       updatedAt: new Date().toISOString(),
     }
     await this.redis.set(this.keys.tenant(id), JSON.stringify(next))
+    this.recent.delete(id)
     return next
   }
 

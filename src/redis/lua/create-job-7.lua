@@ -18,8 +18,9 @@
   ARGV[6] the tenant's quota of jobs that have not ended
   ARGV[7] the job id
 
-  Returns {1, ''} when the job was created, {0, record} with the record that the key
-  already names, or {-1, count} when the tenant is at its quota.
+  Returns {1, count} when the job was created (count: the tenant's jobs that had not ended
+  before it), {0, record} with the record that the key already names, or {-1, count}
+  when the tenant is at its quota.
 ]]
 local ttl = tonumber(ARGV[4])
 if ttl > 0 then
@@ -37,4 +38,4 @@ redis.call('ZADD', KEYS[6], 0, ARGV[2])
 redis.call('SADD', KEYS[7], ARGV[7])
 redis.call('RPUSH', KEYS[2], ARGV[3])
 if ttl > 0 then redis.call('SET', KEYS[5], ARGV[5], 'EX', ttl) end
-return {1, ''}
+return {1, tostring(active)}
