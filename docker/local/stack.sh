@@ -285,7 +285,8 @@ livy.server.port = $LIVY_PORT
 livy.spark.master = $SPARK_MASTER
 livy.spark.scala-version = 2.12
 livy.server.csrf-protection.enabled = false
-livy.impersonation.enabled = false
+# jobs run as the user Sparkgate names (proxyUser: the tenant's cluster user)
+livy.impersonation.enabled = true
 # recovery needs YARN or Kubernetes; Sparkgate, not Livy, is the durable record here
 livy.server.recovery.mode = off
 livy.server.session.state-retain.sec = 3600s
@@ -353,6 +354,7 @@ start_hdfs() {
     org.apache.hadoop.test.MiniDFSClusterManager "${format[@]}" -datanodes 1 \
     -nnport "$HDFS_NAMENODE_RPC_PORT" -httpport "$HDFS_NAMENODE_HTTP_PORT" \
     -Dhdfs.minidfs.basedir="$STATE/data/hdfs" -Ddfs.permissions.enabled=false -Ddfs.replication=1 \
+    -Dhadoop.proxyuser."$(id -un)".hosts='*' -Dhadoop.proxyuser."$(id -un)".groups='*' \
     -Ddfs.datanode.hostname=127.0.0.1 -Ddfs.webhdfs.enabled=true -Ddfs.ls.limit=10 \
     >"$STATE/logs/hdfs.log" 2>&1 </dev/null &
   launched hdfs $!

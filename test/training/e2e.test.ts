@@ -8,7 +8,7 @@
 import t from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
-import { build, hdfsClient, hdfsTestDir } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, livyClient, tenantOf } from '../helpers/stack.js'
 import { getJob, postJob, waitForState } from '../helpers/jobs.js'
 
 /** A small deterministic generator (LCG + Box–Muller): the same data on every run. */
@@ -63,6 +63,8 @@ t.test('train four models through Livy and read their results', async (t) => {
     SPARKGATE_TRACKER_INTERVAL_MS: 500,
     SPARKGATE_LIVY_MAX_LIVE: 2,
   })
+  const tenant = tenantOf(app).id
+  const livy = livyClient()
   const upload = async (name: string, body: string) => {
     const r = await app.inject({
       method: 'POST',
@@ -143,7 +145,16 @@ t.test('train four models through Livy and read their results', async (t) => {
     const modelPath = new URL(results[key].modelUri).pathname
     t.equal((await hdfs.getFileStatus(modelPath)).type, 'DIRECTORY', `${key}: model on HDFS`)
     t.ok(await hdfs.stat(`${modelPath}/metadata`), `${key}: a saved PipelineModel`)
+    // Spark ran as the tenant: Livy's proxyUser, and the owner of what the job wrote
+    const batch = await livy.get(Number(done.backendRef!.batchId))
+    t.equal(batch.proxyUser, tenant, `${key}: Livy ran the batch as ${tenant}`)
+    t.equal(
+      (await hdfs.getFileStatus(modelPath)).owner,
+      tenant,
+      `${key}: its files are ${tenant}'s`,
+    )
   }
+  t.equal((await hdfs.getFileStatus(b.path)).owner, tenant, 'the upload was staged as the tenant')
   const failed = await waitForState(
     (id) => getJob(app, id),
     wrong.json<Job>().id,
