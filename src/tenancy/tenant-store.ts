@@ -132,22 +132,33 @@ export class TenantStore {
     return next
   }
 
-  /** Tenants by id, with a cursor (the last id of the page). */
+  /**
+   * Tenants by id, with a cursor (the last id of the page). The platform tenant is not in
+   * the index (it exists without being stored): it is merged in at its place.
+   */
   async list(limit: number, cursor?: string): Promise<{ items: Tenant[]; nextCursor?: string }> {
-    let after = '-'
+    let after = ''
     if (cursor !== undefined) {
-      const id = Buffer.from(cursor, 'base64url').toString('utf8')
-      if (!TENANT_ID.test(id)) throw errors.invalidCursor()
-      after = `(${id}`
+      after = Buffer.from(cursor, 'base64url').toString('utf8')
+      if (!TENANT_ID.test(after)) throw errors.invalidCursor()
     }
-    const ids = await this.redis.zrangebylex(this.keys.tenants(), after, '+', 'LIMIT', 0, limit + 1)
-    const page = ids.slice(0, limit)
+    const ids = await this.redis.zrangebylex(
+      this.keys.tenants(),
+      after ? `(${after}` : '-',
+      '+',
+      'LIMIT',
+      0,
+      limit + 1,
+    )
+    const merged =
+      after < PLATFORM_TENANT && !ids.includes(PLATFORM_TENANT)
+        ? [...ids, PLATFORM_TENANT].sort()
+        : ids
+    const page = merged.slice(0, limit)
     const items = (await Promise.all(page.map((id) => this.get(id)))).filter(
       (t): t is Tenant => t !== undefined,
     )
-    // the platform tenant heads the first page (it is not in the index)
-    if (cursor === undefined) items.unshift((await this.get(PLATFORM_TENANT))!)
-    const more = ids.length > limit
+    const more = merged.length > limit
     return {
       items,
       ...(more ? { nextCursor: Buffer.from(page.at(-1)!, 'utf8').toString('base64url') } : {}),

@@ -318,8 +318,22 @@ t.test('admin API: tenants, keys, /v1/me, audit', async (t) => {
   t.equal((await app.inject({ url: '/v1/me' })).json().quotas.maxQueuedJobs, 7)
 
   const listed = await app.inject({ url: '/v1/tenants?limit=200', headers: admin })
-  const names = listed.json().items.map((x: { id: string }) => x.id)
+  const names = listed.json().items.map((x: { id: string }) => x.id) as string[]
   t.ok(names.includes('platform') && names.includes(id))
+  t.same(names, [...names].sort(), 'by id')
+  // one at a time: every tenant once, the platform tenant at its place, pages of `limit`
+  const paged: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = await app.inject({
+      url: `/v1/tenants?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      headers: admin,
+    })
+    t.ok(page.json().items.length <= 1)
+    paged.push(...page.json().items.map((x: { id: string }) => x.id))
+    cursor = page.json().nextCursor
+  } while (cursor)
+  t.same(paged, names)
   t.equal((await app.inject({ url: '/v1/tenants/nobody-here', headers: admin })).statusCode, 404)
   t.equal(
     (
