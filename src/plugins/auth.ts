@@ -15,7 +15,7 @@ import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { errors, SparkgateError } from '../errors.js'
+import { errors } from '../errors.js'
 import { RedisKeys } from '../redis/keys.js'
 import { allows, PLATFORM_TENANT, type Access, type Principal } from '../tenancy/access.js'
 import { AuditLog } from '../tenancy/audit.js'
@@ -29,7 +29,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal
-    /** the caller's tenant record, read once per request */
+    /** the caller's tenant record (set with the principal, read once per request) */
     tenantRecord?: Promise<Tenant>
   }
   interface FastifyContextConfig {
@@ -99,21 +99,18 @@ export const authPlugin = fp(
       const m = BEARER.exec(header)
       if (!m) return unauthenticated(reply, 'malformed')
       const key = m[1]!
-      try {
-        const admin = await adminReady()
-        if (sameHash(admin, hashKey(key))) {
-          request.principal = { tenant: PLATFORM_TENANT, role: 'admin', keyId: 'admin' }
-        } else {
-          const result = await tenants.authenticate(key)
-          if (!result.ok) return unauthenticated(reply, result.reason)
-          request.principal = result.principal
-        }
-      } catch (error) {
-        if (error instanceof SparkgateError) throw error
-        // keys live in Redis: without it no caller can be known
-        throw errors.redisUnavailable((error as Error).message)
+      // keys live in Redis: while it is down this fails, and the error mapper says 503
+      const admin = await adminReady()
+      if (sameHash(admin, hashKey(key))) {
+        request.principal = { tenant: PLATFORM_TENANT, role: 'admin', keyId: 'admin' }
+      } else {
+        const result = await tenants.authenticate(key)
+        if (!result.ok) return unauthenticated(reply, result.reason)
+        request.principal = result.principal
       }
       const { tenant, role, keyId } = request.principal
+      // the rate limit below reads it on every call; routes read the same promise
+      request.tenantRecord = tenants.current(tenant)
       request.log = request.log.child({ tenant, keyId })
       // no route (a 404 follows): nothing to check; a route without `access`: admin only
       if (request.routeOptions.url === undefined) return
@@ -140,10 +137,7 @@ export const authPlugin = fp(
       skipOnError: true,
       allowList: (request) => request.principal === undefined,
       keyGenerator: (request) => request.principal?.tenant ?? 'anonymous',
-      max: async (request) => {
-        request.tenantRecord ??= tenants.current(request.principal!.tenant)
-        return (await request.tenantRecord).quotas.requestsPerMinute
-      },
+      max: async (request) => (await request.tenantRecord!).quotas.requestsPerMinute,
       errorResponseBuilder: (_request, context) =>
         errors.tooManyRequests(context.max, Math.ceil(context.ttl / 1000)),
     })

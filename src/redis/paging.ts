@@ -9,6 +9,13 @@ export function encodeCursor(member: string): string {
   return Buffer.from(member, 'utf8').toString('base64url')
 }
 
+/** What an opaque cursor holds, when it is `shape`; anything else is a 400. */
+export function decodeCursor(cursor: string, shape: RegExp): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!shape.test(decoded)) throw errors.invalidCursor()
+  return decoded
+}
+
 /** The exclusive upper bound of the next page: `(<member>`, or `+` for the first page. */
 export function upperBound(cursor: string | undefined, id: RegExp): string {
   if (cursor === undefined) return '+'

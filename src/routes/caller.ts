@@ -14,10 +14,9 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal
 }
 
-/** The caller's tenant record, read once per request. */
+/** The caller's tenant record (read by the auth hook, once per request). */
 export function tenantOf(request: FastifyRequest): Promise<Tenant> {
-  const principal = principalOf(request)
-  request.tenantRecord ??= request.server.tenants.current(principal.tenant)
+  if (!request.tenantRecord) throw errors.unauthenticated('missing')
   return request.tenantRecord
 }
 

@@ -5,8 +5,8 @@
  */
 import type { Redis } from 'ioredis'
 import { Type, type Static } from 'typebox'
-import { errors } from '../errors.js'
 import { RedisKeys } from '../redis/keys.js'
+import { decodeCursor, encodeCursor } from '../redis/paging.js'
 import type { Principal } from './access.js'
 
 export const AuditEntrySchema = Type.Object({
@@ -67,12 +67,7 @@ export class AuditLog {
     limit: number,
     cursor?: string,
   ): Promise<{ items: AuditEntry[]; nextCursor?: string }> {
-    let upper = '+'
-    if (cursor !== undefined) {
-      const id = Buffer.from(cursor, 'base64url').toString('utf8')
-      if (!STREAM_ID.test(id)) throw errors.invalidCursor()
-      upper = `(${id}`
-    }
+    const upper = cursor === undefined ? '+' : `(${decodeCursor(cursor, STREAM_ID)}`
     const rows = await this.redis.xrevrange(this.key, upper, '-', 'COUNT', limit + 1)
     const page = rows.slice(0, limit)
     const items = page.map(([id, fields]) => {
@@ -82,7 +77,7 @@ export class AuditLog {
     const more = rows.length > limit
     return {
       items,
-      ...(more ? { nextCursor: Buffer.from(page.at(-1)![0], 'utf8').toString('base64url') } : {}),
+      ...(more ? { nextCursor: encodeCursor(page.at(-1)![0]) } : {}),
     }
   }
 }

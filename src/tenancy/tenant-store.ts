@@ -9,6 +9,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { errors } from '../errors.js'
 import { RedisKeys } from '../redis/keys.js'
+import { decodeCursor, encodeCursor } from '../redis/paging.js'
 import { PLATFORM_TENANT, type Principal, type Role } from './access.js'
 import {
   TENANT_ID,
@@ -137,11 +138,7 @@ export class TenantStore {
    * the index (it exists without being stored): it is merged in at its place.
    */
   async list(limit: number, cursor?: string): Promise<{ items: Tenant[]; nextCursor?: string }> {
-    let after = ''
-    if (cursor !== undefined) {
-      after = Buffer.from(cursor, 'base64url').toString('utf8')
-      if (!TENANT_ID.test(after)) throw errors.invalidCursor()
-    }
+    const after = cursor === undefined ? '' : decodeCursor(cursor, TENANT_ID)
     const ids = await this.redis.zrangebylex(
       this.keys.tenants(),
       after ? `(${after}` : '-',
@@ -161,7 +158,7 @@ export class TenantStore {
     const more = merged.length > limit
     return {
       items,
-      ...(more ? { nextCursor: Buffer.from(page.at(-1)!, 'utf8').toString('base64url') } : {}),
+      ...(more ? { nextCursor: encodeCursor(page.at(-1)!) } : {}),
     }
   }
 

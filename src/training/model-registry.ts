@@ -72,13 +72,10 @@ export class ModelRegistry {
       modelUri: this.training.modelUri(run.tenant, run.jobId),
       createdAt: run.finishedAt ?? new Date().toISOString(),
     }
+    const tenant = this.keys.of(run.tenant)
     return this.scripts.run(
       'register-model',
-      [
-        this.keys.of(run.tenant).models(),
-        this.keys.of(run.tenant).model(name),
-        this.keys.modelOfJob(run.jobId),
-      ],
+      [tenant.models(), tenant.model(name), this.keys.modelOfJob(run.jobId)],
       [name, JSON.stringify(record)],
     )
   }
