@@ -193,6 +193,69 @@ export const ConfigSchema = Type.Object(
       maximum: 3600000,
       description: 'An upload that sends no byte for this long is cut (nothing is kept).',
     }),
+    SPARKGATE_EVENTS_RETENTION: Type.String({
+      default: '7d',
+      pattern: '^[1-9][0-9]{0,6}[smhd]$',
+      description:
+        "How long each tenant's event log keeps an event (a number and s, m, h or d): older ones are trimmed as new ones are written.",
+    }),
+    SPARKGATE_WEBHOOK_BACKOFF_MS: Type.Integer({
+      default: 5000,
+      minimum: 10,
+      maximum: 3600000,
+      description:
+        'First delay before a failed webhook delivery is tried again; each next one doubles, with jitter.',
+    }),
+    SPARKGATE_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+      default: 8,
+      minimum: 1,
+      maximum: 100,
+      description:
+        "Tries of one webhook delivery before it goes to the webhook's dead-letter queue.",
+    }),
+    SPARKGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({
+      default: 15000,
+      minimum: 100,
+      maximum: 120000,
+      description: 'How long one webhook delivery may take before it counts as failed.',
+    }),
+    SPARKGATE_WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
+      default: false,
+      description:
+        'Allow webhook destinations on private, loopback or link-local addresses (off: refused when created and when sent).',
+    }),
+    SPARKGATE_KAFKA_BROKERS: Type.String({
+      default: '127.0.0.1:9092',
+      pattern: '^(none|[^,\\s]+:[0-9]+(,[^,\\s]+:[0-9]+)*)$',
+      description:
+        'Kafka bootstrap brokers, comma-separated host:port (none: no Kafka). Every event is produced to SPARKGATE_KAFKA_TOPIC.',
+    }),
+    SPARKGATE_KAFKA_TOPIC: Type.String({
+      default: 'sparkgate.events',
+      pattern: '^[A-Za-z0-9._-]{1,249}$',
+      description: 'Kafka topic (an Event Hubs event hub) the events are produced to.',
+    }),
+    SPARKGATE_KAFKA_SECURITY_PROTOCOL: Type.Union(
+      ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].map((l) => Type.Literal(l)),
+      {
+        default: 'PLAINTEXT',
+        description: 'How to reach the brokers; SASL_SSL for Azure Event Hubs.',
+      },
+    ),
+    SPARKGATE_KAFKA_SASL_MECHANISM: Type.Union(
+      ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].map((l) => Type.Literal(l)),
+      { default: 'PLAIN', description: 'SASL mechanism (PLAIN for Azure Event Hubs).' },
+    ),
+    SPARKGATE_KAFKA_SASL_USERNAME: Type.String({
+      default: '',
+      description: 'SASL user ($ConnectionString for Azure Event Hubs).',
+    }),
+    SPARKGATE_KAFKA_SASL_PASSWORD: Type.String({
+      default: '',
+      secret: true,
+      description:
+        'SASL password (secret; for Azure Event Hubs the namespace connection string). Never logged.',
+    }),
     SPARKGATE_URL: Type.String({
       default: 'http://127.0.0.1:8080',
       description: 'Client side only (CLI, notebook): where the gateway is. Ignored by the server.',

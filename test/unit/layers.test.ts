@@ -5,7 +5,8 @@
  *   0 schemas/                     shared TypeBox schemas
  *   1 errors.ts                    the error catalogue and problem+json mapper
  *   2 redis/ storage/              key names, Lua scripts, paging; the WebHDFS client
- *   3 datasets/ tenancy/           dataset records, staging, sniffing; tenants, keys, policy, audit
+ *   3 datasets/ tenancy/ events/   dataset records, staging, sniffing; tenants, keys, policy, audit;
+ *                                  the event log, webhooks (signing, destinations), the Kafka sink
  *   4 training/                    training spec and checks, staging, model registry
  *   5 domain/                      the job core and its ports (ports/: backend, queue)
  *   6 backends/ workers/           adapters of the ports: one folder per backend kind; BullMQ
@@ -30,6 +31,7 @@ const LAYERS: [string, number][] = [
   ['storage/', 2],
   ['datasets/', 3],
   ['tenancy/', 3],
+  ['events/', 3],
   ['training/', 4],
   ['domain/', 5],
   ['backends/', 6],
