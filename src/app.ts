@@ -11,6 +11,7 @@ import { configPlugin } from './plugins/config.js'
 import { hdfsPlugin } from './plugins/hdfs.js'
 import { backendsPlugin } from './plugins/backends.js'
 import { datasetsPlugin } from './plugins/datasets.js'
+import { eventsPlugin } from './plugins/events.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
@@ -21,6 +22,7 @@ import { meRoutes } from './routes/me/index.js'
 import { tenantRoutes } from './routes/tenants/index.js'
 import { backendRoutes } from './routes/backends/index.js'
 import { datasetRoutes } from './routes/datasets/index.js'
+import { eventRoutes } from './routes/events/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
 import { modelRoutes } from './routes/models/index.js'
 import { serverOptions } from './server-options.js'
@@ -44,6 +46,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   // domain
   await app.register(datasetsPlugin)
   await app.register(jobsPlugin)
+  await app.register(eventsPlugin)
 
   // routes
   await app.register(healthRoutes)
@@ -55,6 +58,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
     await app.register(tenantRoutes, { prefix: '/v1/tenants' })
     await app.register(meRoutes, { prefix: '/v1/me' })
     await app.register(auditRoutes, { prefix: '/v1/audit' })
+    await app.register(eventRoutes, { prefix: '/v1/events' })
   }
 
   return app

@@ -34,6 +34,7 @@ t.test('stack.env ports are the gateway defaults', async (t) => {
   t.equal(port(defaults.SPARKGATE_WEBHDFS_URL), Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']))
   t.equal(port(defaults.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
   t.equal(port(defaults.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
+  t.equal(defaults.SPARKGATE_KAFKA_BROKERS, `127.0.0.1:${stackEnv['KAFKA_PORT']}`)
   t.equal(defaults.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
   t.equal(defaults.SPARKGATE_HOST, '127.0.0.1')
 })
@@ -49,6 +50,8 @@ t.test('compose publishes the same ports, on 127.0.0.1 only', async (t) => {
     Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']),
   ])
   t.same(published('livy'), [Number(stackEnv['LIVY_PORT'])])
+  // the broker's listener only; the KRaft controller listener stays inside the container
+  t.same(published('kafka'), [Number(stackEnv['KAFKA_PORT'])])
   t.same(published('gateway'), [Number(stackEnv['GATEWAY_PORT'])])
 })
 
@@ -64,8 +67,9 @@ t.test(
     t.equal(port(config.SPARKGATE_WEBHDFS_URL), Number(stackEnv['HDFS_NAMENODE_HTTP_PORT']))
     t.equal(port(config.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
     t.equal(port(config.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
+    t.equal(config.SPARKGATE_KAFKA_BROKERS, `kafka:${stackEnv['KAFKA_PORT']}`)
     t.equal(config.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
-    for (const name of ['redis', 'namenode', 'datanode', 'livy'])
+    for (const name of ['redis', 'namenode', 'datanode', 'livy', 'kafka'])
       t.ok(compose.services[name], `service ${name}`)
   },
 )
@@ -83,4 +87,9 @@ t.test('the local stack binds nothing beyond loopback', async (t) => {
   t.notMatch(script, /0\.0\.0\.0/, 'no wildcard address in stack.sh')
   t.match(script, /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
   t.match(script, /livy\.server\.host = 127\.0\.0\.1/)
+  t.match(
+    script,
+    /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT,CONTROLLER:\/\/127\.0\.0\.1:/m,
+  )
+  t.match(script, /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT$/m)
 })

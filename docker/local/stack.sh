@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local stack without a container engine: Redis, HDFS (NameNode + DataNode, WebHDFS
-# on), Spark (the pyspark wheel used as SPARK_HOME) and Apache Livy, all on 127.0.0.1.
+# The local stack without a container engine: Redis, Apache Kafka (one KRaft node), HDFS
+# (NameNode + DataNode, WebHDFS on), Spark (the pyspark wheel used as SPARK_HOME) and
+# Apache Livy, all on 127.0.0.1.
 #
 #   stack.sh up [--started-file F]
 #                            install what is missing (apt, PyPI, Maven Central), start
@@ -9,9 +10,9 @@
 #                            this call launched (test.sh stops those, and only those)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
-#                            else; services: gateway livy hdfs redis (default: all)
+#                            else; services: gateway livy hdfs kafka redis (default: all)
 #   stack.sh status [--json] what answers, and where
-#   stack.sh check [svc...]  exit 0 when each service (redis hdfs livy) answers (quiet)
+#   stack.sh check [svc...]  exit 0 when each service (redis kafka hdfs livy) answers (quiet)
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
 #                            (`up` also writes them to $STACK_DIR/run/local-spark.json,
 #                            where the gateway's local backend finds the stack's Spark)
@@ -34,6 +35,7 @@ REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 WEBHDFS_URL="http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/webhdfs/v1"
 DEFAULT_FS="hdfs://127.0.0.1:$HDFS_NAMENODE_RPC_PORT"
 LIVY_URL="http://127.0.0.1:$LIVY_PORT"
+KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
 # Spark 3.5, Hadoop 3.3 and Livy need these on Java 17 (Spark's launcher adds its own).
 JDK17_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
@@ -72,6 +74,7 @@ marker() {
     redis) echo redis-server ;;
     hdfs) echo MiniDFSClusterManager ;;
     livy) echo LivyServer ;;
+    kafka) echo ' kafka.Kafka ' ;; # the main class (kafka.tools.StorageTool is not the broker)
     gateway) echo node ;;
   esac
 }
@@ -157,6 +160,40 @@ datanode_live() {
 }
 hdfs_up() { webhdfs_up && datanode_live; }
 livy_up() { curl -sf -m 3 "$LIVY_URL/batches?size=1" >/dev/null; }
+# An open port is not a ready broker: a Metadata request (v7, no topics) must list a broker
+# at 127.0.0.1:$KAFKA_PORT, and KRaft lists only a broker that has registered with the
+# controller, caught up with the metadata log and been unfenced.
+kafka_up() {
+  timeout 3 python3 - "$KAFKA_PORT" 2>/dev/null <<'PY'
+import socket, struct, sys
+port = int(sys.argv[1])
+sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+client = b"sparkgate-stack"
+# request header v1 (api_key 3 = Metadata, version 7, correlation id 1, client id), then
+# topics = [] (none, not null = all) and allow_auto_topic_creation = false
+body = struct.pack(">hhih", 3, 7, 1, len(client)) + client + struct.pack(">i?", 0, False)
+sock.sendall(struct.pack(">i", len(body)) + body)
+def read(n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("closed")
+        data += chunk
+    return data
+reply = read(struct.unpack(">i", read(4))[0])
+correlation, _throttle, count = struct.unpack_from(">iii", reply)
+at, brokers = 12, []
+for _ in range(count):
+    _node, length = struct.unpack_from(">ih", reply, at)
+    host = reply[at + 6 : at + 6 + length].decode()
+    at += 6 + length
+    broker_port, rack = struct.unpack_from(">ih", reply, at)
+    at += 6 + max(rack, 0)
+    brokers.append((host, broker_port))
+sys.exit(0 if correlation == 1 and ("127.0.0.1", port) in brokers else 1)
+PY
+}
 
 # ---------------------------------------------------------------- prerequisites
 find_java17() {
@@ -236,6 +273,7 @@ all_exist() {
 install_jars() {
   classpath hdfs "$HERE/poms/hdfs/pom.xml" "-Dhadoop.version=$HADOOP_VERSION"
   classpath livy "$HERE/poms/livy/pom.xml" "-Dlivy.version=$LIVY_VERSION"
+  classpath kafka "$HERE/poms/kafka/pom.xml" "-Dkafka.version=$KAFKA_VERSION"
 }
 
 # ---------------------------------------------------------------- config files
@@ -293,6 +331,48 @@ livy.server.session.state-retain.sec = 3600s
 livy.file.local-dir-whitelist = $STATE/local-files/
 CONF
   mkdir -p "$STATE/local-files"
+  write_kafka_configs
+}
+# One KRaft node, broker and controller in one JVM, on loopback only. Three partitions per
+# new topic, so that per-key ordering matters; internal topics with one replica.
+write_kafka_configs() {
+  mkdir -p "$STATE/conf/kafka"
+  put "$STATE/conf/kafka/server.properties" <<CONF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$STATE/data/kafka
+num.partitions=3
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+# fewer than the default 50: less for the first consumer group to wait for on 2 cores
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+CONF
+  # log4j2 (Kafka 4 has no log4j 1.x): everything to stdout, which start_kafka sends to
+  # $STATE/logs/kafka.log; the per-request and state-change chatter is left out.
+  put "$STATE/conf/kafka/log4j2.properties" <<'CONF'
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = %d{ISO8601} %p %c{1}: %m%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+CONF
 }
 
 # The stack's Spark for a spark-submit run outside Livy: `env` prints it as exports, and
@@ -381,6 +461,32 @@ start_livy() {
   wait_for livy 120 up_or_dead livy livy_up
 }
 
+start_kafka() {
+  already_running kafka 90 kafka_up && return 0
+  claim_port "$KAFKA_PORT" kafka
+  claim_port "$KAFKA_CONTROLLER_PORT" "the Kafka controller"
+  # Format a new log directory once, with a fresh cluster id; a restart keeps the topics
+  # (and --ignore-formatted keeps a formatted one as it is).
+  if [ ! -f "$STATE/data/kafka/meta.properties" ]; then
+    mkdir -p "$STATE/data/kafka"
+    local id
+    id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+    "$JAVA_HOME/bin/java" -Xmx256m -Djava.net.preferIPv4Stack=true \
+      -Dlog4j2.configurationFile="$STATE/conf/kafka/log4j2.properties" \
+      -cp "$(cat "$STATE/run/kafka.classpath")" kafka.tools.StorageTool format \
+      --config "$STATE/conf/kafka/server.properties" --cluster-id "$id" --ignore-formatted \
+      >"$STATE/logs/kafka-format.log" 2>&1 </dev/null ||
+      die "Kafka could not format $STATE/data/kafka; see $STATE/logs/kafka-format.log"
+  fi
+  setsid nohup "$JAVA_HOME/bin/java" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true \
+    -Dlog4j2.configurationFile="$STATE/conf/kafka/log4j2.properties" \
+    -cp "$(cat "$STATE/run/kafka.classpath")" \
+    kafka.Kafka "$STATE/conf/kafka/server.properties" >"$STATE/logs/kafka.log" 2>&1 </dev/null &
+  launched kafka $!
+  wait_for "kafka (a Metadata request listing the broker)" 90 up_or_dead kafka kafka_up
+}
+
 # Stop one process group we started: TERM, then KILL after a grace period.
 stop_pid() {
   local name=$1 pid
@@ -407,7 +513,7 @@ cmd_install() {
   mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
   step "prerequisites (Java 17, Python, apt packages)" prereqs
   step "Spark: pyspark venv from PyPI (cached in $CACHE)" install_spark
-  step "Hadoop $HADOOP_VERSION and Livy $LIVY_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
+  step "Hadoop $HADOOP_VERSION, Livy $LIVY_VERSION and Kafka $KAFKA_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
   step "config files" write_configs
   step "local-spark.json (the stack's Spark, for the gateway's local backend)" write_local_spark
 }
@@ -427,6 +533,7 @@ cmd_up() {
   cmd_install
   VENV=$(cat "$STATE/run/venv")
   step "redis on 127.0.0.1:$REDIS_PORT" start_redis
+  step "kafka on 127.0.0.1:$KAFKA_PORT (KRaft controller on :$KAFKA_CONTROLLER_PORT)" start_kafka
   step "hdfs on 127.0.0.1:$HDFS_NAMENODE_RPC_PORT, WebHDFS on :$HDFS_NAMENODE_HTTP_PORT" start_hdfs
   step "livy on 127.0.0.1:$LIVY_PORT" start_livy
   say "stack: up in $(secs "$t0") s"
@@ -436,13 +543,13 @@ cmd_up() {
 # By pid file only; configs, data and local-spark.json stay.
 cmd_down() {
   local services=("$@")
-  [ ${#services[@]} -gt 0 ] || services=(gateway livy hdfs redis)
+  [ ${#services[@]} -gt 0 ] || services=(gateway livy hdfs kafka redis)
   local s
   for s in "${services[@]}"; do
     case $s in
-      gateway | livy | hdfs) stop_pid "$s" ;;
+      gateway | livy | hdfs | kafka) stop_pid "$s" ;;
       redis) stop_redis ;;
-      *) die "unknown service $s (gateway, livy, hdfs, redis)" ;;
+      *) die "unknown service $s (gateway, livy, hdfs, kafka, redis)" ;;
     esac
   done
 }
@@ -463,16 +570,18 @@ b() { if "$@" >/dev/null 2>&1; then echo true; else echo false; fi; }
 cmd_status() {
   local spark_home=""
   [ -f "$STATE/run/spark-home" ] && spark_home=$(cat "$STATE/run/spark-home")
-  local r h l
+  local r k h l
   r=$(b redis_up)
+  k=$(b kafka_up)
   h=$(b hdfs_up)
   l=$(b livy_up)
   if [ "${1:-}" = "--json" ]; then
-    printf '{"redis":{"url":"%s","up":%s},"hdfs":{"webhdfsUrl":"%s","defaultFS":"%s","up":%s},"livy":{"url":"%s","up":%s},"spark":{"home":"%s"},"stateDir":"%s"}\n' \
-      "$REDIS_URL" "$r" "$WEBHDFS_URL" "$DEFAULT_FS" "$h" "$LIVY_URL" "$l" "$spark_home" "$STATE"
+    printf '{"redis":{"url":"%s","up":%s},"kafka":{"bootstrap":"%s","up":%s},"hdfs":{"webhdfsUrl":"%s","defaultFS":"%s","up":%s},"livy":{"url":"%s","up":%s},"spark":{"home":"%s"},"stateDir":"%s"}\n' \
+      "$REDIS_URL" "$r" "$KAFKA_BOOTSTRAP" "$k" "$WEBHDFS_URL" "$DEFAULT_FS" "$h" "$LIVY_URL" "$l" "$spark_home" "$STATE"
   else
     printf '%-7s %-5s %s\n' service up where
     printf '%-7s %-5s %s\n' redis "$r" "$REDIS_URL"
+    printf '%-7s %-5s %s  (KRaft controller 127.0.0.1:%s)\n' kafka "$k" "$KAFKA_BOOTSTRAP" "$KAFKA_CONTROLLER_PORT"
     printf '%-7s %-5s %s  (fs.defaultFS %s)\n' hdfs "$h" "$WEBHDFS_URL" "$DEFAULT_FS"
     printf '%-7s %-5s %s\n' livy "$l" "$LIVY_URL"
     printf '%-7s %-5s %s\n' spark - "${spark_home:-(not installed)}"
@@ -482,11 +591,11 @@ cmd_status() {
 # check [service...]: exit 0 when each named service (default: all) answers.
 cmd_check() {
   local services=("$@") s
-  [ ${#services[@]} -gt 0 ] || services=(redis hdfs livy)
+  [ ${#services[@]} -gt 0 ] || services=(redis kafka hdfs livy)
   for s in "${services[@]}"; do
     case $s in
-      redis | hdfs | livy) "${s}_up" || return 1 ;;
-      *) die "unknown service $s (redis, hdfs, livy)" ;;
+      redis | kafka | hdfs | livy) "${s}_up" || return 1 ;;
+      *) die "unknown service $s (redis, kafka, hdfs, livy)" ;;
     esac
   done
 }

@@ -25,7 +25,7 @@ started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
 stop_started() {
   local s pid
   # in stop order: Livy first, Redis last
-  for s in livy hdfs redis; do
+  for s in livy hdfs kafka redis; do
     pid=$(awk -v s="$s" '$1 == s { print $2 }' "$started_file")
     # only if its pid file still names that process (nobody restarted it meanwhile)
     if [ -n "$pid" ] && [ "$(cat "$STATE/run/$s.pid" 2>/dev/null)" = "$pid" ]; then
@@ -37,7 +37,7 @@ stop_started() {
 trap stop_started EXIT
 # Everything answering (ours or not): nothing to start. Otherwise `up` starts what is not
 # running and waits for what is ours but slow to answer.
-if ! bash "$STACK" check redis hdfs livy; then
+if ! bash "$STACK" check redis kafka hdfs livy; then
   bash "$STACK" up --started-file "$started_file" || exit 1
 fi
 

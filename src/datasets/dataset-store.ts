@@ -8,8 +8,9 @@
  */
 import type { Redis } from 'ioredis'
 import { DATASET_ID } from '../schemas/common.js'
+import { eventEnvelope } from '../schemas/events.js'
 import { RedisKeys } from '../redis/keys.js'
-import { encodeCursor, member, memberId, upperBound } from '../redis/paging.js'
+import { encodeCursor, member, memberId, streamMinId, upperBound } from '../redis/paging.js'
 import { RedisScripts } from '../redis/scripts.js'
 import type { Dataset } from './dataset-schema.js'
 
@@ -23,6 +24,8 @@ export class DatasetStore {
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
+    /** how long the tenant's event stream keeps an event (0: forever) */
+    private readonly eventRetentionMs = 7 * 86_400_000,
   ) {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
@@ -40,8 +43,15 @@ export class DatasetStore {
     const k = this.keys.of(tenant)
     const [created, json] = await this.scripts.run(
       'create-dataset',
-      [k.dataset(dataset.id), k.datasets(), k.datasetBytes()],
-      [JSON.stringify(dataset), member(dataset.createdAt, dataset.id), dataset.size, quotaBytes],
+      [k.dataset(dataset.id), k.datasets(), k.datasetBytes(), k.events()],
+      [
+        JSON.stringify(dataset),
+        member(dataset.createdAt, dataset.id),
+        dataset.size,
+        quotaBytes,
+        JSON.stringify(eventEnvelope(tenant, 'dev.sparkgate.dataset.created', dataset.id)),
+        streamMinId(this.eventRetentionMs),
+      ],
     )
     if (created === -1) return { overQuota: Number(json) }
     return { dataset: JSON.parse(json) as Dataset, created: created === 1 }
@@ -106,8 +116,20 @@ export class DatasetStore {
       if (liveJob) return { deleted: false, liveJob }
       const code = await this.scripts.run(
         'delete-dataset',
-        [k.dataset(dataset.id), k.datasetJobs(dataset.id), k.datasets(), k.datasetBytes()],
-        [member(dataset.createdAt, dataset.id), users.length, dataset.size],
+        [
+          k.dataset(dataset.id),
+          k.datasetJobs(dataset.id),
+          k.datasets(),
+          k.datasetBytes(),
+          k.events(),
+        ],
+        [
+          member(dataset.createdAt, dataset.id),
+          users.length,
+          dataset.size,
+          JSON.stringify(eventEnvelope(tenant, 'dev.sparkgate.dataset.deleted', dataset.id)),
+          streamMinId(this.eventRetentionMs),
+        ],
       )
       if (code === 1) return { deleted: true }
       if (code === 0) return { deleted: false }

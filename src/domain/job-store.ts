@@ -9,8 +9,15 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { JOB_ID } from '../schemas/common.js'
+import { eventEnvelope, jobEventType, type JobEventData } from '../schemas/events.js'
 import { RedisKeys } from '../redis/keys.js'
-import { member as indexMember, encodeCursor, memberId, upperBound } from '../redis/paging.js'
+import {
+  member as indexMember,
+  encodeCursor,
+  memberId,
+  streamMinId,
+  upperBound,
+} from '../redis/paging.js'
 import { RedisScripts } from '../redis/scripts.js'
 import { PLATFORM_TENANT } from '../tenancy/access.js'
 import type {
@@ -95,6 +102,8 @@ export class JobStore {
     private readonly redis: Redis,
     readonly prefix: string,
     private readonly idempotencyTtlSeconds = 24 * 3600,
+    /** how long the tenant's event stream keeps an event (0: forever) */
+    private readonly eventRetentionMs = 7 * 86_400_000,
   ) {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
@@ -144,6 +153,18 @@ export class JobStore {
         ? { internals: defaults.internals }
         : {}),
     }
+    const data: JobEventData = {
+      jobId: id,
+      name: spec.name ?? id,
+      state: 'queued',
+      previousState: null,
+      reason: 'accepted',
+      attempt: 0,
+      backend: spec.backend ?? defaults.backend,
+      backendRef: null,
+      error: null,
+      sequence: 0,
+    }
     const idemHash = createHash('sha256')
       .update(`${defaults.tenant}\n${idempotencyKey ?? ''}`)
       .digest('hex')
@@ -157,6 +178,7 @@ export class JobStore {
         this.keys.idempotency(idemHash),
         tenant.jobs(),
         tenant.active(),
+        tenant.events(),
       ],
       [
         JSON.stringify(encodeAll(fields)),
@@ -166,6 +188,9 @@ export class JobStore {
         JSON.stringify({ jobId: id, bodyHash: hash }),
         defaults.maxActive,
         id,
+        JSON.stringify(eventEnvelope(defaults.tenant, 'dev.sparkgate.job.queued', id, at)),
+        JSON.stringify(data),
+        streamMinId(this.eventRetentionMs),
       ],
     )
     // the record is what was written: no read back
@@ -246,6 +271,7 @@ export class JobStore {
         this.keys.live(job.backend),
         this.keys.of(tenantOf(job)).live(),
         this.keys.of(tenantOf(job)).active(),
+        this.keys.of(tenantOf(job)).events(),
         ...JOB_STATES.map((s) => this.keys.jobsInState(s)),
       ],
       [
@@ -258,6 +284,9 @@ export class JobStore {
         JSON.stringify({ at: now, to: options.via ?? to, reason: options.reason }),
         options.via ? JSON.stringify({ at: now, from: options.via, to, reason: 'retry' }) : '',
         TERMINAL_STATES.join(','),
+        JSON.stringify(eventEnvelope(tenantOf(job), jobEventType(options.via ?? to), id, now)),
+        options.via ? JSON.stringify(eventEnvelope(tenantOf(job), jobEventType(to), id, now)) : '',
+        streamMinId(this.eventRetentionMs),
       ],
     )
     if (ok !== 1)

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import { JobService } from '../domain/job-service.js'
 import { StatusService } from '../domain/status-service.js'
 import { TrainingResults } from '../domain/training-results.js'
+import { durationMs } from '../schemas/common.js'
 import { ModelRegistry } from '../training/model-registry.js'
 import { TrainingStager } from '../training/training.js'
 import { BullJobQueue, connectionFrom } from '../workers/queues.js'
@@ -47,7 +48,12 @@ export const jobsPlugin = fp(
       }),
     })
     const training = new TrainingStager(app.staging, app.hdfs)
-    const models = new ModelRegistry(app.redis, prefix, training)
+    const models = new ModelRegistry(
+      app.redis,
+      prefix,
+      training,
+      durationMs(config.SPARKGATE_EVENTS_RETENTION),
+    )
     const results = new TrainingResults(store, models, training)
     app.decorate('jobService', service)
     app.decorate('models', models)

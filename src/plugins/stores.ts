@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin'
 import { DatasetStore } from '../datasets/dataset-store.js'
 import { JobStore } from '../domain/job-store.js'
+import { durationMs } from '../schemas/common.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,9 +20,17 @@ export const storesPlugin = fp(
         app.redis,
         config.SPARKGATE_REDIS_PREFIX,
         config.SPARKGATE_IDEMPOTENCY_TTL_SECONDS,
+        durationMs(config.SPARKGATE_EVENTS_RETENTION),
       ),
     )
-    app.decorate('datasetStore', new DatasetStore(app.redis, config.SPARKGATE_REDIS_PREFIX))
+    app.decorate(
+      'datasetStore',
+      new DatasetStore(
+        app.redis,
+        config.SPARKGATE_REDIS_PREFIX,
+        durationMs(config.SPARKGATE_EVENTS_RETENTION),
+      ),
+    )
   },
   { name: 'sparkgate-stores', dependencies: ['sparkgate-config', 'sparkgate-redis'] },
 )

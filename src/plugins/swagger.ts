@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
 import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
 import { ProblemSchema } from '../schemas/common.js'
+import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../training/model-registry.js'
 
@@ -21,6 +22,8 @@ export const swaggerPlugin = fp(
       DatasetSchema,
       ModelVersionSchema,
       TenantSchema,
+      JobEventDataSchema,
+      CloudEventSchema,
     ])
       app.addSchema(schema)
     await app.register(swagger, {

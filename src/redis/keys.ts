@@ -24,6 +24,7 @@
  *   P:t:<t>:datasets         sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
  *   P:t:<t>:dataset-bytes    bytes of the tenant's datasets (the storage quota)
  *   P:t:<t>:models           sorted set (lex) of the tenant's model names
+ *   P:t:<t>:events           stream of the tenant's CloudEvents (field `ce`), trimmed by age
  *   P:t:<t>:model:<name>     list of version JSON records, version n at index n-1
  *   P:bull:…                 BullMQ's own keys (submit and tracker queues)
  *   P:rate:…                 @fastify/rate-limit's counters
@@ -66,6 +67,7 @@ export class RedisKeys {
       datasetBytes: () => t('dataset-bytes'),
       models: () => t('models'),
       model: (name: string) => t('model', name),
+      events: () => t('events'),
     }
   }
 

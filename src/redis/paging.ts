@@ -35,3 +35,11 @@ export function member(createdAt: Date | string, id: string): string {
   const ms = typeof createdAt === 'string' ? Date.parse(createdAt) : createdAt.getTime()
   return `${String(ms).padStart(15, '0')}|${id}`
 }
+
+/**
+ * The oldest stream id an event stream keeps when events live `retentionMs` (XADD MINID
+ * trims what is older); '' keeps everything.
+ */
+export function streamMinId(retentionMs: number, now = Date.now()): string {
+  return retentionMs > 0 ? `${Math.max(0, now - retentionMs)}-0` : ''
+}

@@ -4,6 +4,9 @@
  * header documenting KEYS, ARGV and the result; every key a script touches comes in KEYS
  * (so the scripts run on Redis Cluster when the keys share a hash tag).
  *
+ * Shared pieces live in lua/includes/ (bullmq's habit), pulled in by a line
+ * `--@include <name>`.
+ *
  * Scripts are sent once per connection and then run by SHA (ioredis `defineCommand`).
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -29,12 +32,22 @@ interface Script {
   lua: string
 }
 
+/** A script's text with each `--@include <name>` line replaced by lua/includes/<name>.lua. */
+function withIncludes(lua: string): string {
+  return lua.replace(/^--@include ([a-z-]+)$/gm, (_, name: string) =>
+    readFileSync(`${LUA_DIR}includes/${name}.lua`, 'utf8'),
+  )
+}
+
 function loadAll(): Map<string, Script> {
   const scripts = new Map<string, Script>()
   for (const file of readdirSync(LUA_DIR)) {
     const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file)
     if (!m) continue
-    scripts.set(m[1]!, { keys: Number(m[2]), lua: readFileSync(LUA_DIR + file, 'utf8') })
+    scripts.set(m[1]!, {
+      keys: Number(m[2]),
+      lua: withIncludes(readFileSync(LUA_DIR + file, 'utf8')),
+    })
   }
   return scripts
 }

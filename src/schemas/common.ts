@@ -77,3 +77,11 @@ export const Page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
     items: Type.Array(item),
     nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page.' })),
   })
+
+/** Milliseconds of a duration written as a number and s, m, h or d (`7d`, `90m`). */
+export function durationMs(text: string): number {
+  const m = /^(\d+)([smhd])$/.exec(text)
+  if (!m) throw new Error(`not a duration: ${text}`)
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+  return Number(m[1]) * unit
+}

@@ -6,7 +6,9 @@
  */
 import type { Redis } from 'ioredis'
 import { Type, type Static } from 'typebox'
+import { streamMinId } from '../redis/paging.js'
 import { RedisKeys } from '../redis/keys.js'
+import { eventEnvelope } from '../schemas/events.js'
 import { RedisScripts } from '../redis/scripts.js'
 import type { TrainingStager } from './training.js'
 import type { TrainingSpec } from './training-spec.js'
@@ -47,6 +49,8 @@ export class ModelRegistry {
     private readonly redis: Redis,
     prefix: string,
     private readonly training: TrainingStager,
+    /** how long the tenant's event stream keeps an event (0: forever) */
+    private readonly eventRetentionMs = 7 * 86_400_000,
   ) {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
@@ -75,8 +79,13 @@ export class ModelRegistry {
     const tenant = this.keys.of(run.tenant)
     return this.scripts.run(
       'register-model',
-      [tenant.models(), tenant.model(name), this.keys.modelOfJob(run.jobId)],
-      [name, JSON.stringify(record)],
+      [tenant.models(), tenant.model(name), this.keys.modelOfJob(run.jobId), tenant.events()],
+      [
+        name,
+        JSON.stringify(record),
+        JSON.stringify(eventEnvelope(run.tenant, 'dev.sparkgate.model.version.registered', name)),
+        streamMinId(this.eventRetentionMs),
+      ],
     )
   }
 

@@ -2,27 +2,8 @@
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import { postJob } from '../helpers/jobs.js'
+import { parseSse as parse } from '../helpers/sse.js'
 import { bearer, build, tenantOf } from '../helpers/stack.js'
-
-interface Sse {
-  id?: string
-  event?: string
-  data?: string
-}
-
-function parse(text: string): Sse[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim() && !block.startsWith(':'))
-    .map((block) => {
-      const e: Sse = {}
-      for (const line of block.split('\n')) {
-        const [k, ...rest] = line.split(': ')
-        if (k === 'id' || k === 'event' || k === 'data') e[k] = rest.join(': ')
-      }
-      return e
-    })
-}
 
 t.test('a job streams its transitions as they happen, then ends', async (t) => {
   const app = await build(t, { SPARKGATE_ROLES: 'api' })

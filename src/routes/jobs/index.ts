@@ -2,10 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Job } from '../../domain/job-schema.js'
 import { JobSpecRef } from '../../domain/job-schema.js'
-import { errors } from '../../errors.js'
 import { redactConf } from '../../tenancy/policy.js'
 import { auditActor, principalOf, scopeOf, tenantOf } from '../caller.js'
-import { endAllStreams, streamEvents, type OpenStreams } from './event-stream.js'
+import { streamJobEvents } from '../../events/sse.js'
+import { isTerminal } from '../../domain/job-state.js'
 import {
   EventList,
   IdempotencyHeaders,
@@ -21,13 +21,6 @@ import {
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.jobService
-  // event streams end when the gateway stops taking requests
-  const streams: OpenStreams = new Set()
-  app.addHook('preClose', async () => endAllStreams(streams))
-  // open event streams per tenant on this gateway (SPARKGATE_MAX_EVENT_STREAMS)
-  const streamsOf = new Map<string, number>()
-  const maxStreams = app.config.SPARKGATE_MAX_EVENT_STREAMS
-
   // conf values of secret keys (SPARKGATE_SECRET_CONF_KEYS) never leave in a reply
   const secrets = app.config.SPARKGATE_SECRET_CONF_KEYS.split(',').filter(Boolean)
   const show = (job: Job): Job => {
@@ -169,24 +162,28 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const scope = scopeOf(request, true)
       if (request.headers.accept?.includes('text/event-stream')) {
-        await service.mustGet(scope, request.params.id)
-        const tenant = principalOf(request).tenant
-        const open = streamsOf.get(tenant) ?? 0
-        if (open >= maxStreams) throw errors.tooManyStreams(maxStreams)
-        streamsOf.set(tenant, open + 1)
+        const job = await service.mustGet(scope, request.params.id)
+        // the cap counts the caller's streams (an admin reading another tenant's job too)
+        const give = app.sseStreams.take(principalOf(request).tenant)
         const last = request.headers['last-event-id']
+        reply.hijack()
         try {
-          return await streamEvents(
-            { history: (id) => service.history(id), find: (id) => service.find(scope, id) },
-            request.params.id,
-            typeof last === 'string' ? last : undefined,
-            reply,
-            streams,
-          )
+          return await streamJobEvents({
+            streams: app.sseStreams,
+            hub: app.eventHub,
+            streamKey: app.eventLog.streamKey(job.tenant),
+            jobId: job.id,
+            job: {
+              history: () => service.history(job.id),
+              state: async () => (await service.find(scope, job.id))?.state,
+              isTerminal: (state) => isTerminal(state as Job['state']),
+            },
+            lastEventId: typeof last === 'string' ? last : undefined,
+            res: reply.raw,
+            requestId: String(request.id),
+          })
         } finally {
-          const left = (streamsOf.get(tenant) ?? 1) - 1
-          if (left > 0) streamsOf.set(tenant, left)
-          else streamsOf.delete(tenant)
+          give()
         }
       }
       return { items: await service.events(scope, request.params.id) }

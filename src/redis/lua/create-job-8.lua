@@ -9,6 +9,7 @@
   KEYS[5] P:idem:<sha256>           the idempotency record (only when ARGV[4] > 0)
   KEYS[6] P:t:<t>:jobs              index of the tenant's jobs
   KEYS[7] P:t:<t>:active            the tenant's jobs that have not ended
+  KEYS[8] P:t:<t>:events            the tenant's event stream
 
   ARGV[1] the job's fields: a JSON object of string values
   ARGV[2] its index member, "<createdAt ms, 15 digits>|<id>"
@@ -17,11 +18,15 @@
   ARGV[5] the idempotency record (JSON {jobId, bodyHash})
   ARGV[6] the tenant's quota of jobs that have not ended
   ARGV[7] the job id
+  ARGV[8] its `dev.sparkgate.job.queued` CloudEvent envelope (JSON, no data)
+  ARGV[9] the event's data (JSON)
+  ARGV[10] the oldest stream id the tenant's stream keeps ("<ms>-0"), or ''
 
   Returns {1, count} when the job was created (count: the tenant's jobs that had not ended
   before it), {0, record} with the record that the key already names, or {-1, count}
   when the tenant is at its quota.
 ]]
+--@include emit-event
 local ttl = tonumber(ARGV[4])
 if ttl > 0 then
   local existing = redis.call('GET', KEYS[5])
@@ -37,5 +42,6 @@ redis.call('ZADD', KEYS[4], 0, ARGV[2])
 redis.call('ZADD', KEYS[6], 0, ARGV[2])
 redis.call('SADD', KEYS[7], ARGV[7])
 redis.call('RPUSH', KEYS[2], ARGV[3])
+emit_event(KEYS[8], ARGV[8], ARGV[9], ARGV[10])
 if ttl > 0 then redis.call('SET', KEYS[5], ARGV[5], 'EX', ttl) end
 return {1, tostring(active)}

@@ -7,16 +7,23 @@
   KEYS[2] P:t:<t>:dataset:<sha256>:jobs   the jobs that read it
   KEYS[3] P:t:<t>:datasets                index of the tenant's datasets
   KEYS[4] P:t:<t>:dataset-bytes           bytes of the tenant's datasets
+  KEYS[5] P:t:<t>:events                  the tenant's event stream
 
   ARGV[1] its index member
   ARGV[2] how many jobs the caller checked
   ARGV[3] its size in bytes
+  ARGV[4] its `dev.sparkgate.dataset.deleted` CloudEvent envelope (data: the record)
+  ARGV[5] the oldest stream id the tenant's stream keeps, or ''
 
   Returns 1 deleted, 0 no such record, -1 the job set changed (check again).
 ]]
+--@include emit-event
 if redis.call('SCARD', KEYS[2]) ~= tonumber(ARGV[2]) then return -1 end
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+local record = redis.call('GET', KEYS[1])
+if not record then return 0 end
+redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DECRBY', KEYS[4], ARGV[3])
+emit_event(KEYS[5], ARGV[4], record, ARGV[5])
 return 1
