@@ -23,6 +23,7 @@ import { tenantRoutes } from './routes/tenants/index.js'
 import { backendRoutes } from './routes/backends/index.js'
 import { datasetRoutes } from './routes/datasets/index.js'
 import { eventRoutes } from './routes/events/index.js'
+import { webhookRoutes } from './routes/webhooks/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
 import { modelRoutes } from './routes/models/index.js'
 import { serverOptions } from './server-options.js'
@@ -59,6 +60,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
     await app.register(meRoutes, { prefix: '/v1/me' })
     await app.register(auditRoutes, { prefix: '/v1/audit' })
     await app.register(eventRoutes, { prefix: '/v1/events' })
+    await app.register(webhookRoutes, { prefix: '/v1/webhooks' })
   }
 
   return app

@@ -147,6 +147,19 @@ export const errors = {
   unknownDatasetReference: (field: string, id: string) =>
     validation(field, 'dataset', `names dataset ${id}, which does not exist`),
 
+  // webhooks
+  webhookUrl: (rule: string, message: string) => validation('body.url', rule, message),
+  webhookNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_WEBHOOK_NOT_FOUND', 404, `webhook '${id}' does not exist`),
+  deliveryNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_DELIVERY_NOT_FOUND', 404, `delivery '${id}' does not exist`),
+  deliveryPending: (id: string) =>
+    new SparkgateError(
+      'SPARKGATE_DELIVERY_PENDING',
+      409,
+      `delivery '${id}' is still pending: only a dead or delivered one can be replayed`,
+    ),
+
   // identity, tenants, quotas
   unauthenticated: (reason: 'missing' | 'malformed' | 'unknown' | 'expired') =>
     new SparkgateError(

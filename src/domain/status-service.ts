@@ -12,6 +12,9 @@ export interface Probe {
   /** where it is looked for (no credentials) */
   url: string
   check: () => Promise<unknown>
+  /** reported, but its being down does not make the gateway unready (Kafka: the event
+   * log holds what it has not taken) */
+  optional?: boolean
 }
 
 export interface DependencyState {
@@ -50,6 +53,11 @@ export class StatusService {
     private readonly jobs: { store: JobStore; queue: JobQueue },
   ) {}
 
+  /** Adds a dependency wired after this service (the Kafka sink). */
+  addDependency(name: string, probe: Probe) {
+    this.dependencies[name] = probe
+  }
+
   private async probe(probe: Probe, name: string): Promise<DependencyState> {
     try {
       await withTimeout(probe.check(), this.timeoutMs, name)
@@ -78,7 +86,9 @@ export class StatusService {
     )
     return {
       dependencies: Object.fromEntries(results),
-      down: results.filter(([, r]) => !r.up).map(([name]) => name),
+      down: results
+        .filter(([name, r]) => !r.up && !this.dependencies[name]?.optional)
+        .map(([name]) => name),
     }
   }
 

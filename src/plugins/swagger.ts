@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
 import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
 import { ProblemSchema } from '../schemas/common.js'
+import { WebhookSchema } from '../events/webhook-store.js'
 import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../training/model-registry.js'
@@ -24,6 +25,7 @@ export const swaggerPlugin = fp(
       TenantSchema,
       JobEventDataSchema,
       CloudEventSchema,
+      WebhookSchema,
     ])
       app.addSchema(schema)
     await app.register(swagger, {

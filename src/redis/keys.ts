@@ -26,7 +26,14 @@
  *   P:t:<t>:models           sorted set (lex) of the tenant's model names
  *   P:t:<t>:events           stream of the tenant's CloudEvents (field `ce`), trimmed by age
  *   P:t:<t>:model:<name>     list of version JSON records, version n at index n-1
- *   P:bull:…                 BullMQ's own keys (submit and tracker queues)
+ *   P:webhook:<id>           JSON record of a webhook (url, types, status, secrets)
+ *   P:webhook:<id>:pending   sorted set (lex) "<subject>|<stream id>|<event id>" of deliveries
+ *                            not yet delivered or dead: a job's next event waits for its head
+ *   P:webhooks               sorted set (lex) of every webhook id
+ *   P:t:<t>:webhooks         sorted set (lex) of the tenant's webhook ids
+ *   P:relay:<sink>           hash: tenant → the stream id the sink (webhooks, kafka) has taken
+ *   P:relay:<sink>:lock      which process relays to that sink (a lease, renewed)
+ *   P:bull:…                 BullMQ's own keys (submit, tracker and webhook-<id> queues)
  *   P:rate:…                 @fastify/rate-limit's counters
  *
  * With Redis Cluster, a prefix in braces (`{sparkgate}`) puts every key in one slot.
@@ -54,6 +61,12 @@ export class RedisKeys {
   adminKey = () => this.k('admin-key')
   audit = () => this.k('audit')
 
+  webhook = (id: string) => this.k('webhook', id)
+  webhookPending = (id: string) => this.k('webhook', id, 'pending')
+  webhooks = () => this.k('webhooks')
+  relay = (sink: string) => this.k('relay', sink)
+  relayLock = (sink: string) => this.k('relay', sink, 'lock')
+
   /** The keys of one tenant's jobs, datasets and models. */
   of(tenant: string) {
     const t = (...parts: string[]) => this.k('t', tenant, ...parts)
@@ -68,6 +81,7 @@ export class RedisKeys {
       models: () => t('models'),
       model: (name: string) => t('model', name),
       events: () => t('events'),
+      webhooks: () => t('webhooks'),
     }
   }
 
