@@ -69,7 +69,9 @@ export class EventLog {
    */
   async read(tenant: string, q: EventQuery): Promise<{ items: StoredEvent[]; next?: string }> {
     const key = this.streamKey(tenant)
-    let start = q.after ? `(${q.after}` : q.since ? `${Date.parse(q.since)}-0` : '-'
+    // a time before 1970 starts at the beginning (stream ids count milliseconds from there)
+    const since = q.since ? Math.max(0, Date.parse(q.since)) : undefined
+    let start = q.after ? `(${q.after}` : since !== undefined ? `${since}-0` : '-'
     let next = q.after
     const items: StoredEvent[] = []
     const batch = Math.max(q.limit * 2, 100)

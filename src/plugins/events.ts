@@ -87,6 +87,7 @@ export const eventsPlugin = fp(
           allowPrivate: config.SPARKGATE_WEBHOOK_ALLOW_PRIVATE,
         }),
         app.log.child({ component: 'webhook-worker' }),
+        { lockMs: config.SPARKGATE_WORKER_LOCK_MS },
       )
     }
     app.addHook('onReady', async () => {

@@ -301,7 +301,7 @@ export class WebhookWorkers {
     private readonly deliveries: WebhookDeliveries,
     private readonly deliverer: Deliverer,
     private readonly log: WorkerLogger,
-    private readonly options: { refreshMs?: number; concurrency?: number } = {},
+    private readonly options: { refreshMs?: number; concurrency?: number; lockMs?: number } = {},
   ) {}
 
   async start() {
@@ -330,6 +330,9 @@ export class WebhookWorkers {
       connection: s.connection,
       prefix: bullPrefix(s.prefix),
       concurrency: this.options.concurrency ?? 4,
+      // a delivery held by a process that died is taken over after this (SPARKGATE_WORKER_LOCK_MS)
+      lockDuration: this.options.lockMs ?? 30_000,
+      stalledInterval: this.options.lockMs ?? 30_000,
       // the delay chosen (with its jitter) when the try failed, kept in the job's progress
       settings: {
         backoffStrategy: (_made, _type, _err, job) => {

@@ -9,12 +9,13 @@ export interface RouteCase {
   url: string
   access: 'read' | 'write' | 'admin'
   /** names one tenant's record (a job or dataset): another tenant gets a 404 */
-  target?: 'job' | 'dataset'
+  target?: 'job' | 'dataset' | 'webhook'
   /** a body for routes that take one (invalid on purpose: nothing is made) */
   payload?: Record<string, unknown>
 }
 
 const job = { method: 'GET' as const, access: 'read' as const, target: 'job' as const }
+const webhook = { method: 'GET' as const, access: 'read' as const, target: 'webhook' as const }
 
 export const ROUTES: RouteCase[] = [
   { method: 'POST', url: '/v1/jobs', access: 'write', payload: { nope: 1 } },
@@ -51,13 +52,40 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/v1/tenants/:tenant/keys', access: 'admin' },
   { method: 'DELETE', url: '/v1/tenants/:tenant/keys/key_none', access: 'admin' },
   { method: 'GET', url: '/v1/audit', access: 'admin' },
+  { method: 'GET', url: '/v1/events', access: 'read' },
+  { method: 'POST', url: '/v1/webhooks', access: 'write', payload: { url: 'ftp://x' } },
+  { method: 'GET', url: '/v1/webhooks', access: 'read' },
+  { ...webhook, url: '/v1/webhooks/:webhook' },
+  {
+    method: 'PATCH',
+    url: '/v1/webhooks/:webhook',
+    access: 'write',
+    target: 'webhook',
+    payload: { url: 'ftp://x' },
+  },
+  {
+    method: 'POST',
+    url: '/v1/webhooks/:webhook/rotate-secret',
+    access: 'write',
+    target: 'webhook',
+  },
+  { ...webhook, url: '/v1/webhooks/:webhook/deliveries' },
+  {
+    method: 'POST',
+    url: '/v1/webhooks/:webhook/deliveries/none/replay',
+    access: 'write',
+  },
+  { method: 'POST', url: '/v1/webhooks/:webhook/replay', access: 'write', target: 'webhook' },
+  // last: it deletes the seeded webhook
+  { method: 'DELETE', url: '/v1/webhooks/:webhook', access: 'write', target: 'webhook' },
 ]
 
 export function fillRoute(
   url: string,
-  ids: { jobId: string; datasetId: string; tenant?: string },
+  ids: { jobId: string; datasetId: string; webhookId?: string; tenant?: string },
 ): string {
   return url
+    .replace(':webhook', ids.webhookId ?? 'wh_none')
     .replace(':job', ids.jobId)
     .replace(':dataset', ids.datasetId)
     .replace(':tenant', ids.tenant ?? 'platform')

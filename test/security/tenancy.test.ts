@@ -40,7 +40,18 @@ async function seed(app: App, key: string) {
     payload: { name: 'seeded', batch: { file: `dataset://${ds.json().id}` } },
   })
   if (job.statusCode !== 202) throw new Error(job.body)
-  return { jobId: job.json().id as string, datasetId: ds.json().id as string }
+  const hook = await app.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: bearer(key),
+    payload: { url: 'https://example.com/hooks/seeded' },
+  })
+  if (hook.statusCode !== 201) throw new Error(hook.body)
+  return {
+    jobId: job.json().id as string,
+    datasetId: ds.json().id as string,
+    webhookId: hook.json().webhook.id as string,
+  }
 }
 
 t.test('no key, a malformed, unknown or revoked key: 401 problem+json', async (t) => {
@@ -350,17 +361,17 @@ t.test('admin API: tenants, keys, /v1/me, audit', async (t) => {
   const seeded = await seed(app, key)
   await app.inject({ method: 'DELETE', url: `/v1/jobs/${seeded.jobId}` })
   await app.inject({ method: 'DELETE', url: `/v1/datasets/${seeded.datasetId}` })
-  const audit = await app.inject({ url: '/v1/audit?limit=3', headers: admin })
+  const audit = await app.inject({ url: '/v1/audit?limit=4', headers: admin })
   t.equal(audit.statusCode, 200)
   const entries = audit.json().items as { action: string; actor: { tenant: string }; ip: string }[]
   t.same(
     entries.map((e) => e.action),
-    ['dataset.delete', 'job.cancel', 'tenant.update'],
+    ['dataset.delete', 'job.cancel', 'webhook.create', 'tenant.update'],
   )
   t.equal(entries[0]!.actor.tenant, id)
   t.ok(entries[0]!.ip)
   const page2 = await app.inject({
-    url: `/v1/audit?limit=3&cursor=${audit.json().nextCursor}`,
+    url: `/v1/audit?limit=4&cursor=${audit.json().nextCursor}`,
     headers: admin,
   })
   t.same(
@@ -431,6 +442,8 @@ t.test('the security tests cover every /v1 route of the OpenAPI document', async
       .replace(/\/v1\/datasets\/\{job\}/, '/v1/datasets/{dataset}')
       .replace('/v1/models/{name}', '/v1/models/nothing-here')
       .replace('/keys/{keyId}', '/keys/key_none')
+      .replace(/\/v1\/webhooks\/\{job\}/, '/v1/webhooks/{webhook}')
+      .replace('/deliveries/{deliveryId}', '/deliveries/none')
   for (const [path, ops] of Object.entries(doc.paths)) {
     if (!path.startsWith('/v1')) continue
     for (const method of Object.keys(ops)) {
