@@ -104,6 +104,10 @@ echo "demo: GET $BASE/v1/jobs/$job_id/result"
 curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" |
   json 'JSON.stringify({metrics:o.metrics,rows:o.rows,coefficients:o.coefficients,modelUri:o.modelUri,model:o.modelName+" v"+o.modelVersion},null,2)'
 
+echo "demo: GET $BASE/v1/events?subject=$job_id  (the job's CloudEvents, also on Kafka topic sparkgate.events)"
+curl -sS "${auth[@]}" "$BASE/v1/events?subject=$job_id&limit=200" |
+  json 'o.items.map((e) => e.time + "  " + e.type).join("\n")'
+
 cat <<TXT
 
 Sparkgate is up.
@@ -115,5 +119,7 @@ Sparkgate is up.
   Livy          http://127.0.0.1:$LIVY_PORT/batches
   WebHDFS       http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/webhdfs/v1/?op=LISTSTATUS
   Redis         redis://127.0.0.1:$REDIS_PORT
+  Kafka         127.0.0.1:$KAFKA_PORT  (topic sparkgate.events)
+  events        curl -N -H 'accept: text/event-stream' -H 'authorization: Bearer $API_KEY' $BASE/v1/events
 Stop everything: npm run stack:down
 TXT

@@ -260,10 +260,13 @@ export class WebhookDeliveries {
     )
     const own = pendingMember(subject, payload.position, payload.event.id)
     if (head[0] === undefined || head[0] >= own) return false
-    // a member whose delivery is gone (a crash between the two writes of enqueue) holds
-    // nothing up
+    // Only a delivery still under way holds the job's next ones up. A member whose delivery
+    // is gone (a crash between the two writes of enqueue), has ended (the relay handed
+    // the same events over twice and re-added it) or died without leaving (a crash on its
+    // last try) is dropped.
     const headId = head[0].slice(head[0].lastIndexOf('|') + 1)
-    if (await this.queue(payload.webhookId).getJob(headId)) return true
+    const state = await this.queue(payload.webhookId).getJobState(headId)
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true
     await this.redis.zrem(this.keys.webhookPending(payload.webhookId), head[0])
     return this.waiting(payload)
   }

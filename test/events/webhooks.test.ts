@@ -334,3 +334,25 @@ t.test('the webhook API: secrets once, refusals, rotation, delete', async (t) =>
   t.equal((await app.inject({ url: `/v1/webhooks/${webhook.id}` })).statusCode, 404)
   t.equal((await app.inject({ url: '/v1/webhooks/wh_nope' })).statusCode, 404)
 })
+
+t.test(
+  'events handed over twice by the relay are delivered once and hold nothing up',
+  async (t) => {
+    const app = await build(t, { ...FAST, SPARKGATE_ROLES: 'api,worker' })
+    const hook = await receiver(t)
+    await createWebhook(app, { url: hook.url })
+    const job = await bareJob(app)
+    await until('the first event', () => hook.delivered().length === 1)
+    // as after a crash between handing a batch over and saving the relay's position
+    const tenant = tenantOf(app).id
+    const { items } = await app.eventLog.read(tenant, { limit: 10 })
+    await app.webhookDeliveries.enqueue(await app.webhooks.list(tenant), items)
+    await app.jobStore.transition(job, ['queued'], 'cancelled')
+    await until('the next event of the job', () => hook.delivered().length === 2)
+    t.same(
+      hook.delivered().map((e) => e.data.state),
+      ['queued', 'cancelled'],
+    )
+    t.equal(hook.got.length, 2, 'the repeated event was not sent again')
+  },
+)
