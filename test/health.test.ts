@@ -16,9 +16,10 @@ t.test('GET /readyz is 200 when Redis, WebHDFS and Livy answer', async (t) => {
   const body = r.json()
   t.equal(body.status, 'ready')
   // every configured backend (livy, and local when SPARK_HOME is known) plus redis, webhdfs
+  // and the Kafka the events go to
   t.same(
     Object.keys(body.dependencies).sort(),
-    [...app.backends.byName.keys(), 'redis', 'webhdfs'].sort(),
+    [...app.backends.byName.keys(), 'kafka', 'redis', 'webhdfs'].sort(),
   )
   t.ok(body.dependencies.livy)
   const deps: Record<string, { up: boolean }> = body.dependencies

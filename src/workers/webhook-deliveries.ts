@@ -239,12 +239,27 @@ export class WebhookDeliveries {
     this.queues.clear()
   }
 
-  /** Leaves the webhook's pending set: the job's next deliveries may go. */
-  done(payload: Payload) {
-    return this.redis.zrem(
-      this.keys.webhookPending(payload.webhookId),
-      pendingMember(payload.event.subject, payload.position, payload.event.id),
+  /**
+   * Leaves the webhook's pending set, and wakes the job's next delivery if it was put off
+   * behind this one (it would otherwise wait out its delay).
+   */
+  async done(payload: Payload) {
+    const key = this.keys.webhookPending(payload.webhookId)
+    const subject = payload.event.subject
+    await this.redis.zrem(key, pendingMember(subject, payload.position, payload.event.id))
+    const next = await this.redis.zrangebylex(
+      key,
+      `[${subject}|`,
+      `[${subject}|\xff`,
+      'LIMIT',
+      0,
+      1,
     )
+    if (!next[0]) return
+    const job = await this.queue(payload.webhookId).getJob(
+      next[0].slice(next[0].lastIndexOf('|') + 1),
+    )
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined)
   }
 
   /** Whether an older delivery of the same subject is still pending. */
@@ -307,11 +322,12 @@ export class WebhookWorkers {
     private readonly options: { refreshMs?: number; concurrency?: number; lockMs?: number } = {},
   ) {}
 
+  /** Starts following the webhook list (Redis down: it tries again at the next refresh). */
   async start() {
-    await this.refresh()
-    this.timer = setInterval(() => {
+    const refresh = () =>
       this.refresh().catch((err: unknown) => this.log.warn({ err }, 'webhook list not read'))
-    }, this.options.refreshMs ?? 2000)
+    await refresh()
+    this.timer = setInterval(() => void refresh(), this.options.refreshMs ?? 2000)
     this.timer.unref()
   }
 
@@ -362,7 +378,8 @@ export class WebhookWorkers {
       )
     }
     if (await this.deliveries.waiting(payload)) {
-      // an older event of the same job is still being retried: this one goes after it
+      // an older event of the same job is still under way: this one goes after it (that
+      // one's done() wakes it; the delay is only the fallback)
       await job.moveToDelayed(Date.now() + 1000, token)
       throw new DelayedError()
     }

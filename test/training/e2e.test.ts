@@ -211,6 +211,19 @@ t.test('train four models through Livy and read their results', async (t) => {
       ['price', 1],
     ],
   )
+  // each registered version is an event of the tenant's log too
+  const registered = (
+    await app.inject({
+      url: '/v1/events?type=dev.sparkgate.model.version.registered&subject=churn',
+    })
+  ).json<{ items: { subject: string; data: { version: number; jobId: string } }[] }>()
+  t.same(
+    registered.items.map((e) => [e.subject, e.data.version, e.data.jobId]),
+    [
+      ['churn', 1, jobs['binary']!.id],
+      ['churn', 2, second.id],
+    ],
+  )
 })
 
 t.test('training specs are checked before anything is queued', async (t) => {
