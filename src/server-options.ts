@@ -23,6 +23,7 @@ export function serverOptions(
           'config.SPARKGATE_SYNAPSE_TOKEN',
           'config.SPARKGATE_ADMIN_KEY',
           'config.SPARKGATE_API_KEY',
+          'config.SPARKGATE_KAFKA_SASL_PASSWORD',
           'req.headers["idempotency-key"]',
           '*.password',
           '*.token',

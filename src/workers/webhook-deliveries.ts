@@ -381,6 +381,8 @@ export class WebhookWorkers {
       // an older event of the same job is still under way: this one goes after it (that
       // one's done() wakes it; the delay is only the fallback)
       await job.moveToDelayed(Date.now() + 1000, token)
+      // the older one may have ended in between, its done() finding nothing to wake
+      if (!(await this.deliveries.waiting(payload))) await job.promote().catch(() => undefined)
       throw new DelayedError()
     }
     const body = JSON.stringify(payload.event)

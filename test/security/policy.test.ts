@@ -183,12 +183,29 @@ t.test('secret conf values: *** in every reply and never in a log line', async (
   // the job record keeps the real value: it is what Spark runs with
   const record = await app.jobStore.get(ok.json().id)
   t.equal(record?.spec.batch?.conf?.['spark.hadoop.fs.s3a.secret.key'], secret)
+  // webhook signing secrets: in the replies that make them, never in the log
+  const hook = await app.inject({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: bearer(tenant.key),
+    payload: { url: 'https://example.com/hooks' },
+  })
+  const whsec = hook.json<{ secret: string }>().secret
+  const rotated = await app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/${hook.json().webhook.id}/rotate-secret`,
+    headers: bearer(tenant.key),
+  })
+  const whsec2 = rotated.json<{ secret: string }>().secret
+  t.match(whsec2, /^whsec_/)
   await app.close()
   const log = lines.join('')
   t.ok(log.length > 0, 'the gateway logged')
   t.notMatch(log, secret, 'no conf secret in the log')
   t.notMatch(log, tenant.key, 'no API key in the log')
   t.notMatch(log, ADMIN_KEY, 'no admin key in the log')
+  t.notMatch(log, whsec, 'no webhook secret in the log')
+  t.notMatch(log, whsec2, 'nor the rotated one')
 })
 
 t.test('no SPARKGATE_ADMIN_KEY: one is made, printed once to stderr and a file', async (t) => {
