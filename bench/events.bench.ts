@@ -348,7 +348,7 @@ async function webhooks(redis: Redis): Promise<SinkResult> {
     const relayed: Throughput = {
       eventsPerS: n / seconds,
       seconds,
-      note: `all written after ${fmt(written, 1)} s; ${hook.arrivals.outOfOrder} out of order within a job, ${hook.arrivals.duplicates} duplicates; ${fmt(putOff0)} deliveries put off (1 s) behind an older one of their job`,
+      note: `all written after ${fmt(written, 1)} s; ${hook.arrivals.outOfOrder} out of order within a job, ${hook.arrivals.duplicates} duplicates; ${fmt(putOff0)} deliveries parked behind an older one of their job (woken when it ends)`,
     }
     await sleep(500)
     hook.arrivals.reset()
