@@ -192,7 +192,7 @@ t.test(
         `${job}: sequence 0…${STATES.length - 1}`,
       )
     }
-    t.ok(new Set(received.map((m) => m.partition)).size > 1, 'the subjects span partitions')
+    // (which partitions the four subjects hash to is Kafka's choice: all in one happens)
     t.notOk(
       log.lines.some((l) => l.level === 'warn'),
       'no warnings on the happy path',
