@@ -12,12 +12,14 @@ import { hdfsPlugin } from './plugins/hdfs.js'
 import { backendsPlugin } from './plugins/backends.js'
 import { datasetsPlugin } from './plugins/datasets.js'
 import { eventsPlugin } from './plugins/events.js'
+import { metricsPlugin } from './plugins/metrics.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { auditRoutes } from './routes/audit/index.js'
 import { healthRoutes } from './routes/health/index.js'
+import { metricsRoutes } from './routes/metrics/index.js'
 import { meRoutes } from './routes/me/index.js'
 import { tenantRoutes } from './routes/tenants/index.js'
 import { backendRoutes } from './routes/backends/index.js'
@@ -48,9 +50,11 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
   await app.register(datasetsPlugin)
   await app.register(jobsPlugin)
   await app.register(eventsPlugin)
+  await app.register(metricsPlugin)
 
   // routes
   await app.register(healthRoutes)
+  await app.register(metricsRoutes)
   if (config.SPARKGATE_ROLES.split(',').includes('api')) {
     await app.register(jobRoutes, { prefix: '/v1/jobs' })
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })

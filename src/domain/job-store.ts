@@ -97,6 +97,8 @@ export type JobKey = Pick<Job, 'id' | 'backend' | 'tenant'>
 export class JobStore {
   private readonly keys: RedisKeys
   private readonly scripts: RedisScripts
+  /** told of each state a job enters through this process (the metrics count them) */
+  onTransition?: (backend: string, to: JobState) => void
 
   constructor(
     private readonly redis: Redis,
@@ -194,6 +196,7 @@ export class JobStore {
       ],
     )
     // the record is what was written: no read back
+    if (created === 1) this.onTransition?.(spec.backend ?? defaults.backend, 'queued')
     if (created === 1)
       return { job: decodeJob(encodeAll(fields)), created: true, active: Number(existing) }
     if (created === -1) return { overQuota: Number(existing) }
@@ -291,6 +294,8 @@ export class JobStore {
     )
     if (ok !== 1)
       throw new StaleTransitionError(id, from, (previous || undefined) as JobState | undefined)
+    if (options.via) this.onTransition?.(job.backend, options.via)
+    this.onTransition?.(job.backend, to)
     return { previous: previous as JobState }
   }
 

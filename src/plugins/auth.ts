@@ -93,7 +93,12 @@ export const authPlugin = fp(
 
     app.addHook('onRequest', async (request, reply) => {
       const path = request.url
-      if (path !== '/v1' && !path.startsWith('/v1/')) return
+      // every /v1 call, and the few routes outside it that declare an access (/metrics)
+      const guarded =
+        path === '/v1' ||
+        path.startsWith('/v1/') ||
+        request.routeOptions.config?.access !== undefined
+      if (!guarded) return
       const header = request.headers.authorization
       if (!header) return unauthenticated(reply, 'missing')
       const m = BEARER.exec(header)

@@ -25,6 +25,8 @@ declare module 'fastify' {
     webhookDeliveries: WebhookDeliveries
     /** the relays running on this process (worker role), by sink */
     eventRelays: Map<string, EventRelay>
+    /** the webhook delivery workers of this process (worker role) */
+    webhookWorkers: WebhookWorkers | undefined
   }
 }
 
@@ -90,6 +92,7 @@ export const eventsPlugin = fp(
         { lockMs: config.SPARKGATE_WORKER_LOCK_MS },
       )
     }
+    app.decorate('webhookWorkers', workers)
     app.addHook('onReady', async () => {
       for (const relay of relays.values()) relay.start()
       await workers?.start()

@@ -17,6 +17,8 @@ import { Tracker } from '../workers/tracker.js'
 declare module 'fastify' {
   interface FastifyInstance {
     jobService: JobService
+    /** the submit queues (BullMQ), one per backend */
+    jobQueues: BullJobQueue
     tracker?: Tracker
     models: ModelRegistry
     trainingResults: TrainingResults
@@ -56,6 +58,7 @@ export const jobsPlugin = fp(
     )
     const results = new TrainingResults(store, models, training)
     app.decorate('jobService', service)
+    app.decorate('jobQueues', queues)
     app.decorate('models', models)
     app.decorate('trainingResults', results)
     app.decorate(

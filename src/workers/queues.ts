@@ -111,6 +111,11 @@ export class BullJobQueue implements JobQueue {
     return (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0)
   }
 
+  /** The backend's submissions by BullMQ state (the metrics' queue gauge). */
+  async counts(backend: string): Promise<Record<string, number>> {
+    return this.get(backend).getJobCounts('waiting', 'prioritized', 'delayed', 'active')
+  }
+
   async close() {
     await Promise.all([...this.queues.values()].map((q) => q.close()))
   }

@@ -132,12 +132,17 @@ export class Tracker {
     const report: TickReport = { backend: backendName, tracked: 0, backendCalls: 0, transitions: 0 }
     if (!configured || this.ticking.has(backendName)) return report
     this.ticking.add(backendName)
+    const started = performance.now()
     try {
       return await this.tickOnce(backendName, configured, report)
     } finally {
       this.ticking.delete(backendName)
+      this.onTick?.(backendName, (performance.now() - started) / 1000)
     }
   }
+
+  /** told how long each tick took, in seconds (the metrics' histogram) */
+  onTick?: (backend: string, seconds: number) => void
 
   private async tickOnce(
     backendName: string,

@@ -311,6 +311,8 @@ export interface WorkerLogger {
 /** Runs one BullMQ worker per webhook on this process, following the webhook list. */
 export class WebhookWorkers {
   private readonly workers = new Map<string, Worker<Payload>>()
+  /** told of each try's outcome: delivered, retry, dead, gone (410), dropped */
+  onOutcome?: (outcome: 'delivered' | 'retry' | 'dead' | 'gone' | 'dropped') => void
   private timer?: NodeJS.Timeout
   private closed = false
 
@@ -369,6 +371,7 @@ export class WebhookWorkers {
     const hook = await this.store.get(payload.webhookId)
     if (!hook) {
       await this.deliveries.done(payload)
+      this.onOutcome?.('dropped')
       return { dropped: 'the webhook was deleted' }
     }
     if (hook.status !== 'enabled') {
@@ -406,6 +409,7 @@ export class WebhookWorkers {
     if (outcome.ok) {
       await job.updateProgress(progress)
       await this.deliveries.done(payload)
+      this.onOutcome?.('delivered')
       return { status: outcome.status, durationMs: progress.durationMs }
     }
     if (outcome.gone) {
@@ -415,6 +419,7 @@ export class WebhookWorkers {
         disabledReason: 'the receiver answered 410 Gone',
       })
       await this.deliveries.done(payload)
+      this.onOutcome?.('gone')
       throw new UnrecoverableError('HTTP 410: the webhook is now disabled')
     }
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
@@ -424,6 +429,7 @@ export class WebhookWorkers {
       progress.nextTryAt = new Date(Date.now() + delay).toISOString()
     }
     await job.updateProgress(progress)
+    this.onOutcome?.(last ? 'dead' : 'retry')
     throw new Error(progress.lastError ?? 'failed')
   }
 
