@@ -43,7 +43,12 @@ export const swaggerPlugin = fp(
           { name: 'models', description: 'Models from training jobs, versioned per name' },
           { name: 'backends', description: 'The Spark backends: Livy, Synapse, local' },
           { name: 'tenants', description: 'Identity: tenants, API keys, the caller, audit' },
-          { name: 'health', description: 'Liveness and readiness' },
+          { name: 'events', description: 'CloudEvents of the tenant: the log, live streams' },
+          {
+            name: 'webhooks',
+            description: 'Signed deliveries of the events (Standard Webhooks), DLQ, replay',
+          },
+          { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
         ],
         components: {
           securitySchemes: {

@@ -63,6 +63,8 @@ t.test('30 jobs at once with a cap of 2: never more than 2 live Livy batches', a
   const order = all.sort((a, b) => Date.parse(a.submittedAt!) - Date.parse(b.submittedAt!))
   const urgentIds = new Set(urgent.map((j) => j.id))
   const firstThree = order.slice(0, 3).filter((j) => urgentIds.has(j.id)).length
+  // the whole order, for a failure to be read (tap cuts long assertion names)
+  t.comment(order.map((j) => `${j.name} ${j.submittedAt} attempts=${j.attempts}`).join('; '))
   t.equal(firstThree, 3, `priority 1 jobs go first: ${order.map((j) => j.name).join(' ')}`)
   const names = (await livy.list(0, 1000)).sessions
     .map((b) => b.name)
