@@ -13,6 +13,7 @@ import { backendsPlugin } from './plugins/backends.js'
 import { datasetsPlugin } from './plugins/datasets.js'
 import { eventsPlugin } from './plugins/events.js'
 import { metricsPlugin } from './plugins/metrics.js'
+import { queueBoardPlugin } from './plugins/queue-board.js'
 import { jobsPlugin } from './plugins/jobs.js'
 import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
     await app.register(auditRoutes, { prefix: '/v1/audit' })
     await app.register(eventRoutes, { prefix: '/v1/events' })
     await app.register(webhookRoutes, { prefix: '/v1/webhooks' })
+    await app.register(queueBoardPlugin)
   }
 
   return app

@@ -256,6 +256,11 @@ export const ConfigSchema = Type.Object(
       description:
         'SASL password (secret; for Azure Event Hubs the namespace connection string). Never logged.',
     }),
+    SPARKGATE_QUEUE_BOARD_READ_ONLY: Type.Boolean({
+      default: true,
+      description:
+        'Bull Board at /admin/queues only shows the queues (false: the platform admin may also retry, promote and remove jobs there).',
+    }),
     SPARKGATE_URL: Type.String({
       default: 'http://127.0.0.1:8080',
       description: 'Client side only (CLI, notebook): where the gateway is. Ignored by the server.',

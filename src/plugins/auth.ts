@@ -11,11 +11,11 @@
  * rate of each tenant is limited (@fastify/rate-limit on the shared Redis).
  */
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { errors } from '../errors.js'
+import { errors, sendProblem, toProblem } from '../errors.js'
 import { RedisKeys } from '../redis/keys.js'
 import { allows, PLATFORM_TENANT, type Access, type Principal } from '../tenancy/access.js'
 import { AuditLog } from '../tenancy/audit.js'
@@ -39,6 +39,13 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/
+const BASIC = /^Basic ([A-Za-z0-9+/=]{1,400})$/
+
+/** The password of HTTP Basic credentials (any user name): the key. */
+function basicPassword(encoded: string): string {
+  const text = Buffer.from(encoded, 'base64').toString('utf8')
+  return text.slice(text.indexOf(':') + 1)
+}
 
 export const authPlugin = fp(
   async (app) => {
@@ -92,18 +99,36 @@ export const authPlugin = fp(
     }
 
     app.addHook('onRequest', async (request, reply) => {
+      try {
+        await authenticate(request, reply)
+      } catch (error) {
+        // the board's routes have their own error handler (Bull Board's): answer here
+        if (!isBoard(request.url)) throw error
+        return sendProblem(reply, toProblem(error, request))
+      }
+    })
+
+    const isBoard = (path: string) => path === '/admin' || path.startsWith('/admin/')
+
+    async function authenticate(request: FastifyRequest, reply: FastifyReply) {
       const path = request.url
-      // every /v1 call, and the few routes outside it that declare an access (/metrics)
+      // the queue board (a browser page): the key as HTTP Basic auth's password, which a
+      // browser asks for and then sends with each of the page's own requests
+      const board = isBoard(path)
+      // every /v1 call, the board, and the few routes that declare an access (/metrics)
       const guarded =
+        board ||
         path === '/v1' ||
         path.startsWith('/v1/') ||
         request.routeOptions.config?.access !== undefined
       if (!guarded) return
       const header = request.headers.authorization
-      if (!header) return unauthenticated(reply, 'missing')
-      const m = BEARER.exec(header)
-      if (!m) return unauthenticated(reply, 'malformed')
-      const key = m[1]!
+      const scheme = board ? 'Basic realm="sparkgate admin", charset="UTF-8"' : undefined
+      if (!header) return unauthenticated(reply, 'missing', scheme)
+      const basic = board ? BASIC.exec(header) : null
+      const m = basic ? null : BEARER.exec(header)
+      if (!basic && !m) return unauthenticated(reply, 'malformed', scheme)
+      const key = basic ? basicPassword(basic[1]!) : m![1]!
       // keys live in Redis: while it is down this fails, and the error mapper says 503
       const admin = await adminReady()
       if (sameHash(admin, hashKey(key))) {
@@ -121,13 +146,14 @@ export const authPlugin = fp(
       if (request.routeOptions.url === undefined) return
       const access = request.routeOptions.config.access ?? 'admin'
       if (!allows(role, access)) throw errors.forbidden(role, access)
-    })
+    }
 
     function unauthenticated(
       reply: FastifyReply,
       reason: Parameters<typeof errors.unauthenticated>[0],
+      scheme = 'Bearer realm="sparkgate"',
     ) {
-      reply.header('www-authenticate', 'Bearer realm="sparkgate"')
+      reply.header('www-authenticate', scheme)
       throw errors.unauthenticated(reason)
     }
 

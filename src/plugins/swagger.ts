@@ -63,6 +63,11 @@ export const swaggerPlugin = fp(
         },
         security: [{ apiKey: [] }],
       },
+      // the queue board's own routes (a browser page and its JSON) are not the API
+      transform: ({ schema, url }) => ({
+        schema: url.startsWith('/admin') ? { ...schema, hide: true } : schema,
+        url,
+      }),
       // a route that reads its body as a stream documents it under x-request-body
       transformObject: (document) => {
         const openapiObject =
