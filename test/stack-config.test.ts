@@ -93,3 +93,60 @@ t.test('the local stack binds nothing beyond loopback', async (t) => {
   )
   t.match(script, /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT$/m)
 })
+
+t.test('compose: every service is health-checked, waited for, and pinned', async (t) => {
+  const services = (
+    parse(readFileSync('docker/compose.yaml', 'utf8')) as {
+      services: Record<
+        string,
+        {
+          image?: string
+          build?: unknown
+          healthcheck?: { test?: unknown }
+          depends_on?: unknown
+        }
+      >
+    }
+  ).services
+  // one-shot services (they run to completion): waited for as completed, not healthy
+  const oneShot = new Set(
+    Object.values(services).flatMap((s) =>
+      Object.entries((s.depends_on as Record<string, { condition?: string }>) ?? {})
+        .filter(([, d]) => d.condition === 'service_completed_successfully')
+        .map(([name]) => name),
+    ),
+  )
+  for (const [name, s] of Object.entries(services)) {
+    if (s.image) {
+      const tag = s.image.split(':')[1] ?? ''
+      t.match(tag, /^\d+(\.\d+)*/, `${name}: image ${s.image} is pinned to a version`)
+    } else t.ok(s.build, `${name}: built from this repository`)
+    if (!oneShot.has(name)) t.ok(s.healthcheck?.test, `${name} has a health check`)
+    if (s.depends_on === undefined) continue
+    t.notOk(Array.isArray(s.depends_on), `${name}: depends_on names a condition for each`)
+    for (const [dep, d] of Object.entries(s.depends_on as Record<string, { condition?: string }>))
+      t.ok(
+        ['service_healthy', 'service_completed_successfully'].includes(d.condition ?? ''),
+        `${name} waits for ${dep} to be ${d.condition}`,
+      )
+  }
+  t.same(
+    Object.entries(services)
+      .filter(([, s]) => (s.depends_on as Record<string, unknown> | undefined)?.['hdfs-volumes'])
+      .map(([name]) => name)
+      .sort(),
+    ['datanode', 'namenode'],
+    'the HDFS data folders are given to the Hadoop user before either starts',
+  )
+})
+
+t.test('the gateway image runs on a current Node LTS', async (t) => {
+  const dockerfile = readFileSync('docker/Dockerfile', 'utf8')
+  const froms = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]))
+  t.ok(froms.length >= 1, 'built on the official node image')
+  for (const major of froms) {
+    t.equal(major % 2, 0, `node ${major}: an LTS line (even)`)
+    t.ok(major >= 24, `node ${major}: not past its end of life`)
+  }
+  t.match(dockerfile, /^USER node$/m, 'runs as the unprivileged node user')
+})
