@@ -148,7 +148,6 @@ export const errors = {
     validation(field, 'dataset', `names dataset ${id}, which does not exist`),
 
   // webhooks
-  webhookUrl: (rule: string, message: string) => validation('body.url', rule, message),
   webhookNotFound: (id: string) =>
     new SparkgateError('SPARKGATE_WEBHOOK_NOT_FOUND', 404, `webhook '${id}' does not exist`),
   deliveryNotFound: (id: string) =>

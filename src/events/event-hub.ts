@@ -26,6 +26,7 @@ export interface HubLogger {
 
 export class EventHub {
   private readonly followed = new Map<string, Followed>()
+  private readonly joining = new Map<string, { listeners: Set<Listener>; ready: Promise<void> }>()
   private reader?: Redis
   private readerId?: number
   private running?: Promise<void>
@@ -45,23 +46,40 @@ export class EventHub {
    * Returns the function that stops following.
    */
   async subscribe(streamKey: string, listener: Listener): Promise<() => void> {
-    let entry = this.followed.get(streamKey)
-    if (!entry) {
-      const last = (await this.redis.xrevrange(streamKey, '+', '-', 'COUNT', 1)) as RawEntry[]
-      entry = this.followed.get(streamKey) ?? {
-        position: last[0]?.[0] ?? '0-0',
-        listeners: new Set(),
-      }
-      this.followed.set(streamKey, entry)
-      entry.listeners.add(listener)
-      await this.restartRead()
-    } else entry.listeners.add(listener)
+    const entry = this.followed.get(streamKey)
+    if (entry) entry.listeners.add(listener)
+    else await this.follow(streamKey, listener)
     return () => {
       const e = this.followed.get(streamKey)
       if (!e) return
       e.listeners.delete(listener)
       if (e.listeners.size === 0) this.followed.delete(streamKey)
     }
+  }
+
+  /**
+   * Starts following a stream from its newest position: once, however many first
+   * subscribers arrive together (they share the one look-up, and each is a listener
+   * before the first read).
+   */
+  private async follow(streamKey: string, listener: Listener) {
+    let joining = this.joining.get(streamKey)
+    if (!joining) {
+      const listeners = new Set<Listener>()
+      const ready = (async () => {
+        try {
+          const last = (await this.redis.xrevrange(streamKey, '+', '-', 'COUNT', 1)) as RawEntry[]
+          this.followed.set(streamKey, { position: last[0]?.[0] ?? '0-0', listeners })
+          await this.restartRead()
+        } finally {
+          this.joining.delete(streamKey)
+        }
+      })()
+      joining = { listeners, ready }
+      this.joining.set(streamKey, joining)
+    }
+    joining.listeners.add(listener)
+    await joining.ready
   }
 
   /** Streams followed and listeners (for tests and the benchmark). */

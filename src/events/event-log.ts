@@ -90,28 +90,4 @@ export class EventLog {
     }
     return { items, ...(next ? { next } : {}) }
   }
-
-  /** The newest position of a tenant's log ('0-0' when it is empty). */
-  async head(tenant: string): Promise<string> {
-    const last = (await this.redis.xrevrange(
-      this.streamKey(tenant),
-      '+',
-      '-',
-      'COUNT',
-      1,
-    )) as RawEntry[]
-    return last[0]?.[0] ?? '0-0'
-  }
-
-  /** Events after `after`, up to `count`, unfiltered (the relays' read). */
-  async after(tenant: string, after: string, count: number): Promise<StoredEvent[]> {
-    const raw = (await this.redis.xrange(
-      this.streamKey(tenant),
-      `(${after}`,
-      '+',
-      'COUNT',
-      count,
-    )) as RawEntry[]
-    return raw.map(decodeEntry).filter((e): e is StoredEvent => e !== undefined)
-  }
 }

@@ -66,8 +66,6 @@ export function wants(r: Webhook, type: string): boolean {
 
 export class WebhookStore {
   private readonly keys: RedisKeys
-  /** tenant → [read at, its webhooks]: the fan-out reads them once a second at most */
-  private readonly cache = new Map<string, [number, WebhookRecord[]]>()
 
   constructor(
     private readonly redis: Redis,
@@ -94,7 +92,6 @@ export class WebhookStore {
       .zadd(this.keys.of(tenant).webhooks(), 0, record.id)
       .zadd(this.keys.webhooks(), 0, record.id)
       .exec()
-    this.cache.delete(tenant)
     return record
   }
 
@@ -117,15 +114,6 @@ export class WebhookStore {
     return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as WebhookRecord)
   }
 
-  /** A tenant's webhooks, read at most once a second per process (the fan-out's read). */
-  async current(tenant: string): Promise<WebhookRecord[]> {
-    const hit = this.cache.get(tenant)
-    if (hit && Date.now() - hit[0] < 1000) return hit[1]
-    const list = await this.list(tenant)
-    this.cache.set(tenant, [Date.now(), list])
-    return list
-  }
-
   /** Every webhook id (the delivery workers run one queue each). */
   async allIds(): Promise<string[]> {
     return this.redis.zrange(this.keys.webhooks(), 0, -1)
@@ -138,7 +126,6 @@ export class WebhookStore {
     const next: WebhookRecord = { ...r, ...change, updatedAt: new Date().toISOString() }
     if (next.status === 'enabled') delete next.disabledReason
     await this.redis.set(this.keys.webhook(r.id), JSON.stringify(next))
-    this.cache.delete(r.tenant)
     return next
   }
 
@@ -153,7 +140,6 @@ export class WebhookStore {
       updatedAt: new Date(now).toISOString(),
     }
     await this.redis.set(this.keys.webhook(r.id), JSON.stringify(next))
-    this.cache.delete(r.tenant)
     return next
   }
 
@@ -165,6 +151,5 @@ export class WebhookStore {
       .zrem(this.keys.webhooks(), r.id)
       .del(this.keys.webhookPending(r.id))
       .exec()
-    this.cache.delete(r.tenant)
   }
 }

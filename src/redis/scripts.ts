@@ -24,6 +24,8 @@ export interface ScriptResults {
   'create-dataset': [created: number, record: string]
   'delete-dataset': number
   'register-model': number
+  'renew-lease': number
+  'release-lease': number
 }
 export type ScriptName = keyof ScriptResults
 

@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis'
 import type { EventSink } from '../events/event-sink.js'
 import { decodeEntry, type StoredEvent } from '../events/event-log.js'
 import { RedisKeys } from '../redis/keys.js'
+import { RedisScripts } from '../redis/scripts.js'
 import { PLATFORM_TENANT } from '../tenancy/access.js'
 
 export interface RelayLogger {
@@ -33,10 +34,9 @@ export interface RelayOptions {
   retryMs?: number
 }
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
-
 export class EventRelay {
   private readonly keys: RedisKeys
+  private readonly scripts: RedisScripts
   private readonly owner = randomUUID()
   private reader?: Redis
   private running?: Promise<void>
@@ -56,6 +56,7 @@ export class EventRelay {
     options: RelayOptions = {},
   ) {
     this.keys = new RedisKeys(prefix)
+    this.scripts = new RedisScripts(redis)
     this.blockMs = options.blockMs ?? 1000
     this.leaseMs = options.leaseMs ?? 10_000
     this.retryMs = options.retryMs ?? 1000
@@ -70,7 +71,7 @@ export class EventRelay {
   private async lease(): Promise<boolean> {
     const key = this.keys.relayLock(this.sink.name)
     if (this.leased) {
-      const renewed = await this.redis.eval(RENEW, 1, key, this.owner, this.leaseMs)
+      const renewed = await this.scripts.run('renew-lease', [key], [this.owner, this.leaseMs])
       this.leased = renewed === 1
     } else {
       const taken = await this.redis.set(key, this.owner, 'PX', this.leaseMs, 'NX')
@@ -151,13 +152,8 @@ export class EventRelay {
     this.reader?.disconnect()
     await this.running?.catch(() => {})
     if (this.leased)
-      await this.redis
-        .eval(
-          `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-          1,
-          this.keys.relayLock(this.sink.name),
-          this.owner,
-        )
+      await this.scripts
+        .run('release-lease', [this.keys.relayLock(this.sink.name)], [this.owner])
         .catch(() => 0)
     await this.sink.close()
   }

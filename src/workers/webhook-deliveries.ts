@@ -96,6 +96,11 @@ function pendingMember(subject: string, position: string, eventId: string) {
   return `${subject}|${ms!.padStart(15, '0')}-${n!.padStart(10, '0')}|${eventId}`
 }
 
+/** The event id (the delivery's BullMQ job id) at the end of a pending member. */
+function eventIdOf(member: string) {
+  return member.slice(member.lastIndexOf('|') + 1)
+}
+
 /** Delay before try n+1 after n failed tries: doubling from the first, ±50 % jitter, ≤ 1 h. */
 export function backoffDelay(firstMs: number, failedTries: number, random = Math.random()) {
   const base = Math.min(firstMs * 2 ** Math.max(0, failedTries - 1), 3_600_000)
@@ -247,42 +252,38 @@ export class WebhookDeliveries {
     const key = this.keys.webhookPending(payload.webhookId)
     const subject = payload.event.subject
     await this.redis.zrem(key, pendingMember(subject, payload.position, payload.event.id))
-    const next = await this.redis.zrangebylex(
-      key,
+    const next = await this.headOf(payload.webhookId, subject)
+    if (!next) return
+    const job = await this.queue(payload.webhookId).getJob(eventIdOf(next))
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined)
+  }
+
+  /** The oldest pending member of a subject (a job) at a webhook, if any. */
+  private async headOf(webhookId: string, subject: string): Promise<string | undefined> {
+    const [head] = await this.redis.zrangebylex(
+      this.keys.webhookPending(webhookId),
       `[${subject}|`,
       `[${subject}|\xff`,
       'LIMIT',
       0,
       1,
     )
-    if (!next[0]) return
-    const job = await this.queue(payload.webhookId).getJob(
-      next[0].slice(next[0].lastIndexOf('|') + 1),
-    )
-    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined)
+    return head
   }
 
   /** Whether an older delivery of the same subject is still pending. */
   async waiting(payload: Payload): Promise<boolean> {
     const subject = payload.event.subject
-    const head = await this.redis.zrangebylex(
-      this.keys.webhookPending(payload.webhookId),
-      `[${subject}|`,
-      `[${subject}|\xff`,
-      'LIMIT',
-      0,
-      1,
-    )
+    const head = await this.headOf(payload.webhookId, subject)
     const own = pendingMember(subject, payload.position, payload.event.id)
-    if (head[0] === undefined || head[0] >= own) return false
+    if (head === undefined || head >= own) return false
     // Only a delivery still under way holds the job's next ones up. A member whose delivery
     // is gone (a crash between the two writes of enqueue), has ended (the relay handed
     // the same events over twice and re-added it) or died without leaving (a crash on its
     // last try) is dropped.
-    const headId = head[0].slice(head[0].lastIndexOf('|') + 1)
-    const state = await this.queue(payload.webhookId).getJobState(headId)
+    const state = await this.queue(payload.webhookId).getJobState(eventIdOf(head))
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true
-    await this.redis.zrem(this.keys.webhookPending(payload.webhookId), head[0])
+    await this.redis.zrem(this.keys.webhookPending(payload.webhookId), head)
     return this.waiting(payload)
   }
 }

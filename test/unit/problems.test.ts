@@ -298,7 +298,6 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   datasetInUse: ['d', 'j'],
   previewUnsupported: ['parquet'],
   unknownDatasetReference: ['body.batch.file', 'd'],
-  webhookUrl: ['scheme', 'must use http or https'],
   webhookNotFound: ['wh_1'],
   deliveryNotFound: ['e'],
   deliveryPending: ['e'],

@@ -92,7 +92,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const checkedUrl = (url: string) => {
     const check = checkWebhookUrl(url, { allowPrivate })
-    if (!check.ok) throw errors.webhookUrl(check.rule, check.message)
+    if (!check.ok) throw errors.validation('body.url', check.rule, check.message)
     return check.url.href
   }
   const audit = (request: FastifyRequest, action: string, hook: WebhookRecord) =>
