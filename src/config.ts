@@ -10,6 +10,7 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
+import { DEFAULT_URL } from './client/client.js'
 import { DEFAULT_SECRET_PATTERNS } from './tenancy/policy.js'
 
 const Url = (defaultValue: string, description: string) =>
@@ -262,7 +263,7 @@ export const ConfigSchema = Type.Object(
         'Bull Board at /admin/queues only shows the queues (false: the platform admin may also retry, promote and remove jobs there).',
     }),
     SPARKGATE_URL: Type.String({
-      default: 'http://127.0.0.1:8080',
+      default: DEFAULT_URL,
       description: 'Client side only (CLI, notebook): where the gateway is. Ignored by the server.',
     }),
     SPARKGATE_API_KEY: Type.String({

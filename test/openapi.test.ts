@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
-import { OPENAPI_FILE, openApiDocument } from '../src/tools/openapi.js'
+import {
+  CLIENT_TYPES_FILE,
+  OPENAPI_FILE,
+  clientTypes,
+  openApiDocument,
+} from '../src/tools/openapi.js'
 
 t.test('openapi/openapi.json is what the gateway serves (run `npm run openapi`)', async (t) => {
   const committed = await readFile(OPENAPI_FILE, 'utf8')
@@ -11,4 +16,9 @@ t.test('openapi/openapi.json is what the gateway serves (run `npm run openapi`)'
   for (const path of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/logs', '/readyz']) {
     t.ok(doc.paths[path], `documents ${path}`)
   }
+})
+
+t.test('src/client/api.ts is generated from that document (run `npm run openapi`)', async (t) => {
+  const committed = await readFile(CLIENT_TYPES_FILE, 'utf8')
+  t.equal(committed, await clientTypes(await openApiDocument()), 'the client types have drifted')
 })

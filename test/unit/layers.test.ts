@@ -2,7 +2,8 @@
  * Imports point down: each part of src/ may import only from the parts below it, or from
  * its own folder. The layers, lowest first (the README's layout section draws them):
  *
- *   0 schemas/                     shared TypeBox schemas
+ *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
+ *                                  from the OpenAPI document)
  *   1 errors.ts                    the error catalogue and problem+json mapper
  *   2 redis/ storage/              key names, Lua scripts, paging; the WebHDFS client
  *   3 datasets/ tenancy/ events/   dataset records, staging, sniffing; tenants, keys, policy, audit;
@@ -13,7 +14,7 @@
  *   7 config.ts                    the one config schema (with each backend kind's variables)
  *   8 plugins/ routes/ server-options.ts
  *   9 app.ts
- *  10 server.ts tools/
+ *  10 server.ts tools/ cli/        the entry points: the gateway, npm run openapi, sparkgate
  *
  * Two parts on the same layer do not import each other (backends/ ↔ workers/,
  * plugins/ ↔ routes/). A backend kind imports no other kind's folder.
@@ -26,6 +27,7 @@ const SRC = 'src'
 
 const LAYERS: [string, number][] = [
   ['schemas/', 0],
+  ['client/', 0],
   ['errors.ts', 1],
   ['redis/', 2],
   ['storage/', 2],
@@ -43,6 +45,7 @@ const LAYERS: [string, number][] = [
   ['app.ts', 9],
   ['server.ts', 10],
   ['tools/', 10],
+  ['cli/', 10],
 ]
 
 /** The part of src/ a file belongs to (its layer entry) and its layer. */

@@ -50,7 +50,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'uploadDataset',
         summary: 'Upload a dataset (streamed to HDFS)',
         description:
-          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s HDFS area while their SHA-256 is computed, then move to <root>/tenants/<tenant>/datasets/<sha256>/<name>. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.',
+          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s HDFS area while their SHA-256 is computed, then move to `<root>/tenants/<tenant>/datasets/<sha256>/<name>`. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.',
         querystring: UploadQuery,
         'x-request-body': UploadBodyDoc,
         response: {
