@@ -217,6 +217,10 @@ prereqs() {
   command -v curl >/dev/null || apt_install curl
   command -v redis-server >/dev/null || apt_install redis-server
   command -v mvn >/dev/null || apt_install maven
+  # the curl notebook's cells (notebooks/) pipe through jq; the Swagger UI test drives
+  # Debian's Chromium (no browser download)
+  command -v jq >/dev/null || apt_install jq
+  command -v chromium >/dev/null || apt_install chromium
 }
 apt_install() {
   [ "$(id -u)" = 0 ] || die "$1 is missing and only root can install it: sudo apt-get install -y $1"
@@ -245,6 +249,11 @@ install_spark() {
     if ! env -u PYSPARK_HADOOP_VERSION -u PYSPARK_HIVE_VERSION "$VENV/bin/pip" install --disable-pip-version-check -q $PYTHON_PACKAGES >"$STATE/logs/pip.log" 2>&1; then
       rm -rf "$VENV"
       die "pip could not install $PYTHON_PACKAGES (is the Python package index reachable?); see $STATE/logs/pip.log"
+    fi
+    # the notebook's bash kernel, registered inside the venv (jupyter lab / nbclient find it)
+    if ! "$VENV/bin/python" -m bash_kernel.install --sys-prefix >>"$STATE/logs/pip.log" 2>&1; then
+      rm -rf "$VENV"
+      die "could not register the bash kernel for the notebook; see $STATE/logs/pip.log"
     fi
     touch "$VENV/.complete"
   fi

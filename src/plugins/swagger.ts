@@ -13,6 +13,18 @@ import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../training/model-registry.js'
 
+// Swagger UI's page is Sparkgate's: a spark in an orange tile (the favicon), and that tile
+// with the name in white (the wordmark on Swagger UI's dark top bar, shown 40 px high)
+const SPARK_TILE =
+  '<rect width="32" height="32" rx="7" fill="#e8590c"/><path d="M18 4 9 18h6l-2 10 10-15h-6.5z" fill="#fff"/>'
+const SVG = 'xmlns="http://www.w3.org/2000/svg"'
+const SPARKGATE_ICON = `<svg ${SVG} viewBox="0 0 32 32">${SPARK_TILE}</svg>`
+const SPARKGATE_WORDMARK =
+  `<svg ${SVG} viewBox="0 0 200 40" width="200" height="40">` +
+  `<g transform="translate(2 4)">${SPARK_TILE}</g>` +
+  '<text x="44" y="29" textLength="150" lengthAdjust="spacingAndGlyphs" fill="#fff" ' +
+  'font-family="Helvetica, Arial, sans-serif" font-size="26" font-weight="700">Sparkgate</text></svg>'
+
 export const swaggerPlugin = fp(
   async (app) => {
     // shared objects, registered once: routes name them by $ref, OpenAPI under components
@@ -65,7 +77,9 @@ export const swaggerPlugin = fp(
       },
       // the queue board's own routes (a browser page and its JSON) are not the API
       transform: ({ schema, url }) => ({
-        schema: url.startsWith('/admin') ? { ...schema, hide: true } : schema,
+        schema: url.startsWith('/admin')
+          ? { ...schema, hide: true }
+          : { ...schema, querystring: optionalDefaults(schema.querystring) },
         url,
       }),
       // a route that reads its body as a stream documents it under x-request-body
@@ -89,11 +103,39 @@ export const swaggerPlugin = fp(
           typeof json.$id === 'string' ? json.$id : `def-${i}`,
       },
     })
-    // "Authorize" in Swagger UI takes the key and keeps it across reloads of the page
+    // "Authorize" in Swagger UI takes the key and keeps it across reloads of the page.
+    // Sparkgate's tab title, top-bar wordmark and favicon instead of the generic ones (no
+    // logo `href`: @fastify/swagger-ui 6.1 sets it on the <img>, where it does nothing).
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       uiConfig: { persistAuthorization: true },
+      logo: { type: 'image/svg+xml', content: SPARKGATE_WORDMARK },
+      theme: {
+        title: 'Sparkgate API',
+        favicon: [
+          {
+            filename: 'favicon.svg',
+            rel: 'icon',
+            sizes: 'any',
+            type: 'image/svg+xml',
+            content: SPARKGATE_ICON,
+          },
+        ],
+      },
     })
   },
   { name: 'sparkgate-swagger' },
 )
+
+/**
+ * A query parameter with a default may be left out (validation fills it in), so the
+ * document must not call it required: Swagger UI would insist on it, and generated clients
+ * (src/client/api.ts) would make every caller pass `limit`.
+ */
+function optionalDefaults(querystring: unknown): unknown {
+  const q = querystring as
+    { properties?: Record<string, { default?: unknown }>; required?: string[] } | undefined
+  if (!q?.properties || !Array.isArray(q.required)) return querystring
+  const required = q.required.filter((name) => q.properties?.[name]?.default === undefined)
+  return { ...q, required }
+}
