@@ -108,6 +108,10 @@ echo "demo: GET $BASE/v1/events?subject=$job_id  (the job's CloudEvents, also on
 curl -sS "${auth[@]}" "$BASE/v1/events?subject=$job_id&limit=200" |
   json 'o.items.map((e) => e.time + "  " + e.type).join("\n")'
 
+# The same training from the command line (test/cli/cli.test.ts runs exactly this line)
+cli_train="npx sparkgate train --dataset $dataset_id --label churned --features tenure_months,monthly_charges,contract,support_calls --algorithm logistic_regression --param maxIter=100 --test 0.25 --seed 7 --name churn-demo --driver-memory 512m --wait"
+venv=$(cat "$STATE/run/venv")
+
 cat <<TXT
 
 Sparkgate is up.
@@ -121,5 +125,14 @@ Sparkgate is up.
   Redis         redis://127.0.0.1:$REDIS_PORT
   Kafka         127.0.0.1:$KAFKA_PORT  (topic sparkgate.events)
   events        curl -N -H 'accept: text/event-stream' -H 'authorization: Bearer $API_KEY' $BASE/v1/events
+
+The same training from the CLI (a second run: version 2 of model churn-demo):
+  export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
+  $cli_train
+  npx sparkgate models show churn-demo
+
+The curl notebook (bash kernel; every step of this demo and more, cell by cell):
+  export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
+  $venv/bin/jupyter lab notebooks/sparkgate-tour.ipynb
 Stop everything: npm run stack:down
 TXT

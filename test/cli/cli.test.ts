@@ -4,7 +4,7 @@
  * typed client the CLI itself is built on. No mocks: uploads go to HDFS, jobs to Livy.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -178,80 +178,67 @@ t.test('datasets: upload with progress, ls, show, preview, rm', async (t) => {
   t.ok(gone instanceof ApiError && gone.status === 404, 'gone: the typed client gets a 404')
 })
 
-t.test('train --wait on Livy, then result, logs, jobs and models', async (t) => {
-  const { env, client } = await gateway(t)
-  const { dataset } = await client.uploadDataset(CHURN)
-  const model = uniqueId('churn')
-  const train = await cli(
-    [
-      'train',
-      '--dataset',
-      dataset.id,
-      '--label',
-      'churned',
-      '--algorithm',
-      'logistic_regression',
-      '--features',
-      'tenure_months,monthly_charges,contract,support_calls',
-      '--param',
-      'maxIter=50',
-      '--test',
-      '0.25',
-      '--seed',
-      '7',
-      '--model-name',
-      model,
-      '--driver-memory',
-      '512m',
-      '--wait',
-    ],
-    env,
-  )
-  t.equal(train.code, 0, `train --wait exits 0 on success: ${train.stderr}`)
-  // the live state line: one line per state the stream reported, with the elapsed time
-  t.match(train.stderr, /^job [0-9a-f-]{36}: queued \(accepted\) {2}[\d.]+ s$/m)
-  t.match(train.stderr, /^job [0-9a-f-]{36}: submitted \(livy batch \d+\) {2}[\d.]+ s$/m)
-  t.match(train.stderr, /^job [0-9a-f-]{36}: running \(livy: running\) {2}[\d.]+ s$/m)
-  t.match(train.stderr, /^job [0-9a-f-]{36}: succeeded after [\d.]+ (s|min)/m)
-  const jobId = /job ([0-9a-f-]{36})/.exec(train.stderr)![1]!
-  const job = await client.getJob(jobId)
-  t.equal(job.state, 'succeeded', 'the typed client agrees')
-  t.same(job.spec.training?.params, { maxIter: 50 }, '--param k=v parsed as JSON')
-  t.same(job.spec.training?.split, { test: 0.25, seed: 7 })
-  t.match(train.stdout, `result: sparkgate result ${jobId}`)
+/** The CLI line `npm run demo` prints to reproduce its training, with the dataset id in. */
+async function demoTrainArgs(datasetId: string): Promise<string[]> {
+  const demo = await readFile(join(import.meta.dirname, '../../docker/local/demo.sh'), 'utf8')
+  const line = /^cli_train="npx sparkgate (train .*)"$/m.exec(demo)?.[1]
+  if (!line) throw new Error('docker/local/demo.sh has no cli_train="npx sparkgate train …" line')
+  return line.replaceAll('$dataset_id', datasetId).split(' ')
+}
 
-  const result = await cli(['result', jobId], env)
-  t.equal(result.code, 0)
-  t.match(result.stdout, new RegExp(`^model: ${model} v1 `, 'm'))
-  t.match(result.stdout, /^accuracy\s+0\.\d+$/m)
-  const resultJson = JSON.parse((await cli(['--json', 'result', jobId], env)).stdout)
-  t.equal(resultJson.modelName, model)
-  t.type(resultJson.metrics.accuracy, 'number')
+t.test(
+  "train --wait on Livy (the demo's command line), then result, logs, jobs and models",
+  async (t) => {
+    const { env, client } = await gateway(t)
+    const { dataset } = await client.uploadDataset(CHURN)
+    const model = 'churn-demo'
+    const train = await cli(await demoTrainArgs(dataset.id), env)
+    t.equal(train.code, 0, `train --wait exits 0 on success: ${train.stderr}`)
+    // the live state line: one line per state the stream reported, with the elapsed time
+    t.match(train.stderr, /^job [0-9a-f-]{36}: queued \(accepted\) {2}[\d.]+ s$/m)
+    t.match(train.stderr, /^job [0-9a-f-]{36}: submitted \(livy batch \d+\) {2}[\d.]+ s$/m)
+    t.match(train.stderr, /^job [0-9a-f-]{36}: running \(livy: running\) {2}[\d.]+ s$/m)
+    t.match(train.stderr, /^job [0-9a-f-]{36}: succeeded after [\d.]+ (s|min)/m)
+    const jobId = /job ([0-9a-f-]{36})/.exec(train.stderr)![1]!
+    const job = await client.getJob(jobId)
+    t.equal(job.state, 'succeeded', 'the typed client agrees')
+    t.same(job.spec.training?.params, { maxIter: 100 }, '--param k=v parsed as JSON')
+    t.same(job.spec.training?.split, { test: 0.25, seed: 7 })
+    t.match(train.stdout, `result: sparkgate result ${jobId}`)
 
-  const logs = await cli(['logs', jobId], env)
-  t.equal(logs.code, 0)
-  t.ok(logs.stdout.split('\n').length > 5, 'the driver log')
-  const follow = await cli(['logs', jobId, '-f'], env)
-  t.equal(follow.code, 0, 'logs -f of a finished job prints and exits')
-  t.equal(follow.stdout, logs.stdout, 'the same lines')
+    const result = await cli(['result', jobId], env)
+    t.equal(result.code, 0)
+    t.match(result.stdout, new RegExp(`^model: ${model} v1 `, 'm'))
+    t.match(result.stdout, /^accuracy\s+0\.\d+$/m)
+    const resultJson = JSON.parse((await cli(['--json', 'result', jobId], env)).stdout)
+    t.equal(resultJson.modelName, model)
+    t.type(resultJson.metrics.accuracy, 'number')
 
-  const jobs = await cli(['jobs', 'ls', '--state', 'succeeded'], env)
-  t.match(jobs.stdout, new RegExp(`^${jobId}\\s+\\S+\\s+training\\s+succeeded\\s+livy`, 'm'))
-  const show = await cli(['jobs', 'show', jobId], env)
-  t.match(show.stdout, /^state:\s+succeeded$/m)
+    const logs = await cli(['logs', jobId], env)
+    t.equal(logs.code, 0)
+    t.ok(logs.stdout.split('\n').length > 5, 'the driver log')
+    const follow = await cli(['logs', jobId, '-f'], env)
+    t.equal(follow.code, 0, 'logs -f of a finished job prints and exits')
+    t.equal(follow.stdout, logs.stdout, 'the same lines')
 
-  const models = await cli(['models', 'ls'], env)
-  t.match(
-    models.stdout,
-    new RegExp(`^${model}\\s+1\\s+1\\s+logistic_regression\\s+.*accuracy=`, 'm'),
-  )
-  const versions = await cli(['models', 'show', model], env)
-  t.match(versions.stdout, new RegExp(`^1\\s+logistic_regression\\s+.*${jobId}`, 'm'))
+    const jobs = await cli(['jobs', 'ls', '--state', 'succeeded'], env)
+    t.match(jobs.stdout, new RegExp(`^${jobId}\\s+\\S+\\s+training\\s+succeeded\\s+livy`, 'm'))
+    const show = await cli(['jobs', 'show', jobId], env)
+    t.match(show.stdout, /^state:\s+succeeded$/m)
 
-  const waitJson = await cli(['--json', 'jobs', 'wait', jobId], env)
-  t.equal(waitJson.code, 0, 'jobs wait on a finished job')
-  t.equal(JSON.parse(waitJson.stdout).state, 'succeeded')
-})
+    const models = await cli(['models', 'ls'], env)
+    t.match(
+      models.stdout,
+      new RegExp(`^${model}\\s+1\\s+1\\s+logistic_regression\\s+.*accuracy=`, 'm'),
+    )
+    const versions = await cli(['models', 'show', model], env)
+    t.match(versions.stdout, new RegExp(`^1\\s+logistic_regression\\s+.*${jobId}`, 'm'))
+
+    const waitJson = await cli(['--json', 'jobs', 'wait', jobId], env)
+    t.equal(waitJson.code, 0, 'jobs wait on a finished job')
+    t.equal(JSON.parse(waitJson.stdout).state, 'succeeded')
+  },
+)
 
 t.test('submit --wait: a failed job exits 1 with its error; a cancelled one too', async (t) => {
   const { app, env } = await gateway(t)
