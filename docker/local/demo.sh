@@ -133,6 +133,6 @@ The same training from the CLI (a second run: version 2 of model churn-demo):
 
 The curl notebook (bash kernel; every step of this demo and more, cell by cell):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
-  $venv/bin/jupyter lab notebooks/sparkgate-tour.ipynb
+  $venv/bin/jupyter lab notebooks/sparkgate-tour.ipynb   (as root: add --allow-root)
 Stop everything: npm run stack:down
 TXT
