@@ -131,6 +131,12 @@ export const errors = {
     new SparkgateError('SPARKGATE_REDIS_UNAVAILABLE', 503, `Redis is unavailable: ${message}`),
   hdfsUnavailable: (message: string) =>
     new SparkgateError('SPARKGATE_HDFS_UNAVAILABLE', 503, `HDFS is unavailable: ${message}`),
+  datasetDeleting: (id: string) =>
+    new SparkgateError(
+      'SPARKGATE_DATASET_DELETING',
+      409,
+      `dataset ${id} (these bytes) is being deleted; upload it again once the delete is done`,
+    ),
   datasetInUse: (id: string, jobId: string) =>
     new SparkgateError(
       'SPARKGATE_DATASET_IN_USE',
@@ -264,14 +270,26 @@ function validationEntries(error: FastifyError): Problem['errors'] {
   })
 }
 
-/** ioredis failing fast while Redis is down (maxRetriesPerRequest, a closed connection). */
-function redisDown(error: unknown): boolean {
-  const e = error as { name?: string; message?: string }
+/**
+ * Redis not there or not serving: ioredis failing fast (maxRetriesPerRequest, a closed or
+ * refused connection, a command timeout) or Redis refusing for a while (loading its data
+ * after a restart, a replica, a busy script, a failing disk). A 503, never a 500: the
+ * client's request was fine and may be repeated.
+ */
+export function redisDown(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; code?: string } | undefined
+  if (!e) return false
+  if (e.name === 'MaxRetriesPerRequestError') return true
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(e.code ?? ''))
+    return /redis|connect|write|read/i.test(e.message ?? '') || e.name === 'ReplyError'
   return (
-    e?.name === 'MaxRetriesPerRequestError' ||
-    /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/.test(
-      e?.message ?? '',
-    )
+    /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit|Command timed out|connect ECONNREFUSED)/.test(
+      e.message ?? '',
+    ) ||
+    (e.name === 'ReplyError' &&
+      /^(LOADING|READONLY|MASTERDOWN|BUSY|MISCONF|NOREPLICAS|TRYAGAIN|CLUSTERDOWN)\b/.test(
+        e.message ?? '',
+      ))
   )
 }
 

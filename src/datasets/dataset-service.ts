@@ -99,6 +99,7 @@ export class DatasetService {
         createdAt: new Date().toISOString(),
       }
       const result = await this.store.createIfAbsent(owner.tenant, dataset, owner.quotaBytes)
+      if ('deleting' in result) throw errors.datasetDeleting(dataset.id)
       if ('overQuota' in result) {
         // concurrent uploads of this tenant took the room meanwhile
         await this.staging.discard(this.staging.datasetDir(owner.tenant, dataset.id))
@@ -171,15 +172,26 @@ export class DatasetService {
     }
   }
 
-  /** Deletes the record, then the bytes; 409 while a job that has not ended uses it. */
+  /**
+   * Deletes a dataset; 409 while a job that has not ended uses it. The record is marked
+   * first (no job can name it from then on), then the bytes go, then the record: a crash
+   * in between leaves it invisible, and a repeated DELETE finishes the job.
+   */
   async delete(tenant: string, id: string): Promise<void> {
-    const dataset = await this.mustGet(tenant, id)
+    const dataset = await this.store.get(tenant, id, { deleting: true })
+    if (!dataset) throw errors.datasetNotFound(id)
     const result = await this.store.delete(tenant, dataset, this.inUse)
     if (!result.deleted) {
       if (result.liveJob) throw errors.datasetInUse(id, result.liveJob)
       throw errors.datasetNotFound(id)
     }
-    await this.staging.discard(this.staging.datasetDir(tenant, dataset.id))
+    try {
+      await this.staging.remove(this.staging.datasetDir(tenant, dataset.id))
+    } catch (error) {
+      if (error instanceof WebHdfsError) throw hdfsFault(error)
+      throw error
+    }
+    await this.store.forget(tenant, dataset.id)
   }
 
   /**
@@ -190,20 +202,18 @@ export class DatasetService {
   async resolve(
     tenant: string,
     fields: [string, string][],
-  ): Promise<{ ids: string[]; inputs: Record<string, string> }> {
+  ): Promise<{ ids: string[]; inputs: Record<string, string>; fields: Record<string, string> }> {
     const inputs: Record<string, string> = {}
+    const named: Record<string, string> = {}
     for (const [field, value] of fields) {
       const id = DATASET_REF.exec(value)?.[1]
       if (!id || inputs[value]) continue
       const dataset = await this.store.get(tenant, id)
       if (!dataset) throw errors.unknownDatasetReference(field, id)
       inputs[value] = dataset.uri
+      named[id] = field
     }
-    return { ids: Object.keys(inputs).map((ref) => DATASET_REF.exec(ref)![1]!), inputs }
-  }
-
-  addUsers(tenant: string, ids: string[], jobId: string) {
-    return this.store.addUsers(tenant, ids, jobId)
+    return { ids: Object.keys(named), inputs, fields: named }
   }
 }
 

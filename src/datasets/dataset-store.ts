@@ -39,7 +39,7 @@ export class DatasetStore {
     tenant: string,
     dataset: Dataset,
     quotaBytes: number,
-  ): Promise<{ dataset: Dataset; created: boolean } | { overQuota: number }> {
+  ): Promise<{ dataset: Dataset; created: boolean } | { overQuota: number } | { deleting: true }> {
     const k = this.keys.of(tenant)
     const [created, json] = await this.scripts.run(
       'create-dataset',
@@ -54,6 +54,7 @@ export class DatasetStore {
       ],
     )
     if (created === -1) return { overQuota: Number(json) }
+    if (created === -2) return { deleting: true }
     return { dataset: JSON.parse(json) as Dataset, created: created === 1 }
   }
 
@@ -62,10 +63,19 @@ export class DatasetStore {
     return Number((await this.redis.get(this.keys.of(tenant).datasetBytes())) ?? 0)
   }
 
-  async get(tenant: string, id: string): Promise<Dataset | undefined> {
+  /** The dataset; none while it is being deleted (unless `deleting` is asked for). */
+  async get(
+    tenant: string,
+    id: string,
+    options: { deleting?: boolean } = {},
+  ): Promise<Dataset | undefined> {
     if (!DATASET_ID.test(id)) return undefined
     const json = await this.redis.get(this.keys.of(tenant).dataset(id))
-    return json ? (JSON.parse(json) as Dataset) : undefined
+    if (!json) return undefined
+    const record = JSON.parse(json) as Dataset & { deleting?: boolean }
+    if (record.deleting && !options.deleting) return undefined
+    delete record.deleting
+    return record
   }
 
   /** Newest first, with an opaque cursor. */
@@ -86,23 +96,19 @@ export class DatasetStore {
     const page = members.slice(0, limit)
     const ids = page.map(memberId)
     const values = ids.length ? await this.redis.mget(ids.map((id) => k.dataset(id))) : []
-    const items = values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Dataset)
+    const items = values
+      .filter((v): v is string => v !== null)
+      .map((v) => JSON.parse(v) as Dataset & { deleting?: boolean })
+      .filter((d) => !d.deleting)
     const more = members.length > limit
     return { items, ...(more ? { nextCursor: encodeCursor(page.at(-1)!) } : {}) }
   }
 
-  /** Notes that job `jobId` reads these datasets (a DELETE waits for it to end). */
-  async addUsers(tenant: string, ids: string[], jobId: string) {
-    if (ids.length === 0) return
-    const multi = this.redis.multi()
-    for (const id of ids) multi.sadd(this.keys.of(tenant).datasetJobs(id), jobId)
-    await multi.exec()
-  }
-
   /**
-   * Removes the record unless `inUse` names one of its jobs: deleted, missing, or the id
-   * of a job that has not ended. The check and the delete are tied by the size of the
-   * job set: a job added in between makes it check again.
+   * Marks the record `deleting` unless `inUse` names one of its jobs: marked (also when a
+   * delete cut short had marked it), missing, or the id of a job that has not ended. The
+   * check and the mark are tied by the size of the job set: a job added in between makes
+   * it check again. The caller then removes the files, then `forget()`s the record.
    */
   async delete(
     tenant: string,
@@ -131,8 +137,14 @@ export class DatasetStore {
           streamMinId(this.eventRetentionMs),
         ],
       )
-      if (code === 1) return { deleted: true }
+      if (code === 1 || code === 2) return { deleted: true }
       if (code === 0) return { deleted: false }
     }
+  }
+
+  /** The last step of a delete, once the files are gone: the record and its job set. */
+  async forget(tenant: string, id: string): Promise<void> {
+    const k = this.keys.of(tenant)
+    await this.redis.del(k.dataset(id), k.datasetJobs(id))
   }
 }

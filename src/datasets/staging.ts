@@ -197,10 +197,17 @@ export class Staging {
     const path = `${dir}/${name}`
     const hdfs = this.hdfs.as(owner.user)
     try {
-      await hdfs.mkdirs(dir)
-      if (!(await hdfs.rename(upload.tmpPath, path))) {
-        if (!(await hdfs.stat(path))) throw new Error(`could not move the upload to ${path}`)
-        await this.discard(upload.tmpPath)
+      // A refused rename means the file is there (kept: same bytes, same name), unless a
+      // concurrent upload that lost the race for the record removed its copy in between:
+      // then the move is tried again.
+      for (let attempt = 1; ; attempt++) {
+        await hdfs.mkdirs(dir)
+        if (await hdfs.rename(upload.tmpPath, path)) break
+        if (await hdfs.stat(path)) {
+          await this.discard(upload.tmpPath)
+          break
+        }
+        if (attempt === 5) throw new Error(`could not move the upload to ${path}`)
       }
     } catch (error) {
       await this.discard(upload.tmpPath)
@@ -212,6 +219,11 @@ export class Staging {
   /** Deletes a path, ignoring errors (best effort clean-up). */
   async discard(path: string) {
     await this.hdfs.delete(path, true).catch(() => undefined)
+  }
+
+  /** Deletes a tree for good: a failure throws (the caller's record says what is left). */
+  async remove(path: string) {
+    await this.hdfs.delete(path, true)
   }
 
   /**

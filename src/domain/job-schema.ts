@@ -163,6 +163,12 @@ export interface JobInternals {
   datasetFormat?: string
   /** the user Spark runs as (Livy proxyUser) and the job's files are staged as */
   clusterUser?: string
+  /**
+   * Why Sparkgate is killing the batch, recorded before the kill (a cancel records
+   * `cancelRequested`): a crash between the kill and the record then ends the job as
+   * intended — never BACKEND_LOST, never a second run.
+   */
+  killReason?: 'timeout'
 }
 
 /** A job as the store holds it: the public record plus its internals. */

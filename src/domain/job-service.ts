@@ -55,6 +55,8 @@ export function queueRank(priority: number, tenantActive: number) {
 interface References {
   /** the uploaded datasets the job reads */
   ids: string[]
+  /** where the request names each of them (for a 400 when one is gone) */
+  fields: Record<string, string>
   /** each dataset:// reference → the hdfs:// URI it runs with (public) */
   inputs: Record<string, string>
   internals: JobInternals
@@ -108,22 +110,25 @@ export class JobService {
     if (spec.batch) {
       const resolved = this.datasets
         ? await this.datasets.resolve(tenant.id, referenceFields(spec.batch))
-        : { ids: [], inputs: {} }
+        : { ids: [], inputs: {}, fields: {} }
       return { ...resolved, internals: {} }
     }
     const training = spec.training!
     const id = trainingDatasetId(training)
     if (id === undefined) {
       checkTraining(training)
-      return { ids: [], inputs: {}, internals: {} }
+      return { ids: [], inputs: {}, fields: {}, internals: {} }
     }
+    const field =
+      typeof training.dataset === 'string' ? 'body.training.dataset' : 'body.training.dataset.uri'
     const dataset = await this.datasets?.find(tenant.id, id)
-    if (!dataset) throw errors.unknownDatasetReference('body.training.dataset', id)
+    if (!dataset) throw errors.unknownDatasetReference(field, id)
     checkTraining(training, dataset)
     return {
       ids: [id],
       inputs: { [`dataset://${id}`]: dataset.uri },
-      internals: { datasetFormat: dataset.format },
+      fields: { [id]: field },
+      internals: typeof training.dataset === 'string' ? { datasetFormat: dataset.format } : {},
     }
   }
 
@@ -160,10 +165,10 @@ export class JobService {
         `names dataset ${refs.ids[0]}, staged on HDFS, which ${configured.backend.kind} backend ${backend} cannot read; give a URI it can read instead (e.g. abfss:// for Synapse)`,
       )
     }
-    // The job id is chosen first so that the datasets it reads name it before it exists:
-    // a dataset DELETE racing this create then sees the job (or a job that never came).
     const id = randomUUID()
-    if (refs.ids.length > 0) await this.datasets?.addUsers(tenant.id, refs.ids, id)
+    // One step records the job, names it among its datasets' users (a dataset deleted
+    // since the check above makes it a 400 here, never a job reading a deleted dataset)
+    // and puts it in the enqueue outbox.
     const result = await this.store.create(
       id,
       spec,
@@ -173,6 +178,7 @@ export class JobService {
         backend: this.backends.defaultName,
         inputs: refs.inputs,
         internals: { ...refs.internals, clusterUser: tenant.clusterUser },
+        datasets: refs.ids,
       },
       idempotencyKey,
     )
@@ -182,12 +188,25 @@ export class JobService {
         409,
         `tenant ${tenant.id} has ${result.overQuota} jobs that have not ended, its quota is ${tenant.quotas.maxQueuedJobs}; wait for some to end`,
       )
+    if ('missingDataset' in result)
+      throw errors.unknownDatasetReference(
+        refs.fields[result.missingDataset] ?? 'body',
+        result.missingDataset,
+      )
     if (result.conflict) throw errors.idempotencyConflict(idempotencyKey ?? '')
-    // Recorded first, enqueued second: a crash in between leaves a queued record that the
-    // tracker's reconciliation enqueues again (the queue entry's id makes that a no-op).
-    if (result.created)
-      await this.queue.enqueue(backend, id, 1, queueRank(result.job.priority, result.active ?? 0))
+    // Recorded (in the outbox) first, enqueued second. A crash in between: the tracker
+    // drains the outbox on its next tick; a retry with the same key does it at once.
+    const job = result.job
+    if (result.created) await this.enqueue(backend, id, queueRank(job.priority, result.active ?? 0))
+    else if (job.state === 'queued' && (await this.store.inOutbox(job.id)))
+      await this.enqueue(job.backend, job.id, queueRank(job.priority, 0), job.attempts + 1)
     return { job: result.job, created: result.created }
+  }
+
+  /** The queue entry of a job's attempt, then out of the outbox (both idempotent). */
+  private async enqueue(backend: string, id: string, rank: number, attempt = 1) {
+    await this.queue.enqueue(backend, id, attempt, rank)
+    await this.store.enqueued(id)
   }
 
   /** The jobs a scope sees: its tenant's, or every tenant's (optionally one) for an admin. */
@@ -228,14 +247,18 @@ export class JobService {
           const now = await this.mustGet(scope, id)
           if (now.state === 'submitted' || now.state === 'running') continue
         } else {
+          // The intent first, then the kill, then the record: a kill that fails, or a
+          // crash after it, leaves the flag, and the tracker kills (again) and ends the
+          // job cancelled — never lost, never retried.
+          await this.store.update(id, { cancelRequested: true })
           const ref = job.backendRef
           if (ref)
             await this.backendOf(job)
               .backend.cancel(ref)
               .catch((e: unknown) => this.rethrow(job, e))
           await this.store.transition(job, ['submitted', 'running'], 'cancelled', {
+            attempt: job.attempts,
             reason: 'cancelled by client',
-            set: { cancelRequested: true },
           })
         }
         return this.mustGet(scope, id)

@@ -1,9 +1,14 @@
 /**
  * The job store: the only writer of job state. A job is one Redis hash of one tenant;
- * every change of state is one Lua script (src/redis/lua/transition-13.lua) that checks
- * the current state, writes the new fields, moves the job between the per-state indexes
- * and the backend's and tenant's live sets, and appends an event to the job's history —
- * all or nothing.
+ * every change of state is one Lua script (src/redis/lua/transition-15.lua) that checks
+ * the current state (and, when asked, the attempt), writes the new fields, moves the job
+ * between the per-state indexes and the backend's and tenant's live sets, keeps the
+ * enqueue outbox, and appends an event to the job's history — all or nothing.
+ *
+ * Accepting a job is one script too (create-job-n.lua): the record, the dataset users and
+ * the outbox entry. The queue entry (BullMQ's own keys) is made right after; until then
+ * the job waits in the outbox (P:jobs:unqueued), which the tracker drains every tick — a
+ * crash between the two delays a job by a tick, never loses it.
  * Key names: src/redis/keys.ts.
  */
 import { createHash } from 'node:crypto'
@@ -52,6 +57,8 @@ export type CreateResult =
     }
   /** the tenant has `active` jobs that have not ended: its quota */
   | { overQuota: number }
+  /** a dataset the job reads is gone (deleted meanwhile) */
+  | { missingDataset: string }
 
 export interface ListQuery {
   /** one tenant's jobs; none: every tenant's (the platform admin) */
@@ -65,6 +72,11 @@ export interface ListQuery {
 
 export interface TransitionOptions {
   reason?: string
+  /**
+   * Move the job only while it is on this attempt (its `attempts`): an actor that read an
+   * earlier attempt (a slow tracker tick, a worker's late retry) then changes nothing.
+   */
+  attempt?: number
   /** record an intermediate state (failed → queued for a retry) in the same update */
   via?: JobState
   set?: Fields
@@ -126,6 +138,8 @@ export class JobStore {
       backend: string
       inputs?: Record<string, string>
       internals?: JobInternals
+      /** the uploaded datasets it reads: checked to exist and told of it, in the same step */
+      datasets?: string[]
     },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
@@ -181,6 +195,8 @@ export class JobStore {
         tenant.jobs(),
         tenant.active(),
         tenant.events(),
+        this.keys.jobsUnqueued(),
+        ...(defaults.datasets ?? []).flatMap((d) => [tenant.dataset(d), tenant.datasetJobs(d)]),
       ],
       [
         JSON.stringify(encodeAll(fields)),
@@ -193,6 +209,7 @@ export class JobStore {
         JSON.stringify(eventEnvelope(defaults.tenant, 'dev.sparkgate.job.queued', id, at)),
         JSON.stringify(data),
         streamMinId(this.eventRetentionMs),
+        now.getTime(),
       ],
     )
     // the record is what was written: no read back
@@ -200,10 +217,45 @@ export class JobStore {
     if (created === 1)
       return { job: decodeJob(encodeAll(fields)), created: true, active: Number(existing) }
     if (created === -1) return { overQuota: Number(existing) }
+    if (created === -2) return { missingDataset: defaults.datasets![Number(existing) - 1]! }
     const previous = JSON.parse(existing) as { jobId: string; bodyHash: string }
     const job = await this.get(previous.jobId)
     if (!job) throw new Error(`idempotency record points at missing job ${previous.jobId}`)
     return { job, created: false, conflict: previous.bodyHash !== hash }
+  }
+
+  /**
+   * One more tracker tick in a row that did not find the job's batch on its backend: the
+   * count, kept in Redis so that every replica's tick counts.
+   */
+  async countMissing(id: string): Promise<number> {
+    return this.redis.hincrby(this.keys.jobsMissing(), id, 1)
+  }
+
+  async clearMissing(id: string): Promise<void> {
+    await this.redis.hdel(this.keys.jobsMissing(), id)
+  }
+
+  /** The queue entry of a job's attempt exists: the job leaves the enqueue outbox. */
+  async enqueued(id: string): Promise<void> {
+    await this.redis.zrem(this.keys.jobsUnqueued(), id)
+  }
+
+  /** Whether a queued job still waits for its queue entry. */
+  async inOutbox(id: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.jobsUnqueued(), id)) !== null
+  }
+
+  /** Jobs queued more than `olderThanMs` ago whose queue entry was not made, oldest first. */
+  async outbox(olderThanMs: number, max = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(
+      this.keys.jobsUnqueued(),
+      '-inf',
+      Date.now() - olderThanMs,
+      'LIMIT',
+      0,
+      max,
+    )
   }
 
   /** The job, or undefined — also for a string that is not a job id at all. */
@@ -276,6 +328,7 @@ export class JobStore {
         this.keys.of(tenantOf(job)).active(),
         this.keys.of(tenantOf(job)).events(),
         ...JOB_STATES.map((s) => this.keys.jobsInState(s)),
+        this.keys.jobsUnqueued(),
       ],
       [
         to,
@@ -290,6 +343,8 @@ export class JobStore {
         JSON.stringify(eventEnvelope(tenantOf(job), jobEventType(options.via ?? to), id, now)),
         options.via ? JSON.stringify(eventEnvelope(tenantOf(job), jobEventType(to), id, now)) : '',
         streamMinId(this.eventRetentionMs),
+        Date.parse(now),
+        options.attempt === undefined ? '' : options.attempt,
       ],
     )
     if (ok !== 1)

@@ -37,6 +37,16 @@ export class TrainingResults {
   }
 
   /**
+   * What a job wrote tells its outcome when the backend forgot its batch (Livy's retention
+   * passed while no tracker ran, or Livy restarted without recovery): a training job that
+   * wrote metrics.json succeeded. undefined: nothing to tell by.
+   */
+  async outcome(job: Job): Promise<'succeeded' | undefined> {
+    if (!job.spec.training) return undefined
+    return (await this.training.metrics(job.tenant, job.id)) ? 'succeeded' : undefined
+  }
+
+  /**
    * Registers the succeeded training jobs that are not yet (a crash or an HDFS fault
    * between a job's end and its registration): the newest `max` succeeded jobs are checked.
    */

@@ -6,6 +6,9 @@
  *   P:job:<id>:events        list of JSON events {at, from, to, reason}
  *   P:jobs:all               sorted set (score 0) of "<createdAt ms, 15 digits>|<id>"
  *   P:jobs:state:<state>     the same members, one set per state
+ *   P:jobs:unqueued          sorted set: job id → ms it entered `queued`, until its queue
+ *                            entry exists (the enqueue outbox; the tracker drains it)
+ *   P:jobs:missing           hash: job id → tracker ticks in a row its batch was not found
  *   P:live:<backend>         set of job ids holding a live slot of that backend (the cap)
  *   P:idem:<sha256>          idempotency record {jobId, bodyHash}, with a TTL; the hash is
  *                            of tenant and key, so two tenants' keys never meet
@@ -19,7 +22,8 @@
  *   P:t:<t>:jobs             the tenant's jobs, members as in P:jobs:all
  *   P:t:<t>:active           ids of the tenant's jobs that have not ended (queued quota)
  *   P:t:<t>:live             ids of the tenant's jobs holding a live slot (live quota)
- *   P:t:<t>:dataset:<sha256> JSON record of a dataset of the tenant
+ *   P:t:<t>:dataset:<sha256> JSON record of a dataset of the tenant (`deleting: true` while
+ *                            its files are removed: no job may name it any more)
  *   P:t:<t>:dataset:<sha256>:jobs  ids of the jobs that read it (a DELETE waits for them)
  *   P:t:<t>:datasets         sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
  *   P:t:<t>:dataset-bytes    bytes of the tenant's datasets (the storage quota)
@@ -49,6 +53,8 @@ export class RedisKeys {
   jobEvents = (id: string) => this.k('job', id, 'events')
   jobsAll = () => this.k('jobs', 'all')
   jobsInState = (state: string) => this.k('jobs', 'state', state)
+  jobsUnqueued = () => this.k('jobs', 'unqueued')
+  jobsMissing = () => this.k('jobs', 'missing')
   live = (backend: string) => this.k('live', backend)
   idempotency = (keyHash: string) => this.k('idem', keyHash)
 

@@ -1,8 +1,9 @@
 /**
  * The one loader of the gateway's Lua scripts (src/redis/lua/). Like BullMQ's
- * `src/commands/`, each file is named `<name>-<number of keys>.lua` and opens with a
- * header documenting KEYS, ARGV and the result; every key a script touches comes in KEYS
- * (so the scripts run on Redis Cluster when the keys share a hash tag).
+ * `src/commands/`, each file is named `<name>-<number of keys>.lua` (`<name>-n.lua`: a
+ * fixed part and then as many keys as the call has, documented in its header) and opens
+ * with a header documenting KEYS, ARGV and the result; every key a script touches comes
+ * in KEYS (so the scripts run on Redis Cluster when the keys share a hash tag).
  *
  * Shared pieces live in lua/includes/ (bullmq's habit), pulled in by a line
  * `--@include <name>`.
@@ -30,7 +31,8 @@ export interface ScriptResults {
 export type ScriptName = keyof ScriptResults
 
 interface Script {
-  keys: number
+  /** undefined: variadic (the call says how many) */
+  keys: number | undefined
   lua: string
 }
 
@@ -44,10 +46,10 @@ function withIncludes(lua: string): string {
 function loadAll(): Map<string, Script> {
   const scripts = new Map<string, Script>()
   for (const file of readdirSync(LUA_DIR)) {
-    const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file)
+    const m = /^([a-z-]+)-(\d+|n)\.lua$/.exec(file)
     if (!m) continue
     scripts.set(m[1]!, {
-      keys: Number(m[2]),
+      keys: m[2] === 'n' ? undefined : Number(m[2]),
       lua: withIncludes(readFileSync(LUA_DIR + file, 'utf8')),
     })
   }
@@ -63,11 +65,16 @@ export class RedisScripts {
   constructor(private readonly redis: Redis) {
     if (defined.has(redis)) return
     for (const [name, script] of SCRIPTS)
-      redis.defineCommand(commandName(name), { numberOfKeys: script.keys, lua: script.lua })
+      redis.defineCommand(
+        commandName(name),
+        script.keys === undefined
+          ? { lua: script.lua } // the number of keys is the call's first argument
+          : { numberOfKeys: script.keys, lua: script.lua },
+      )
     defined.add(redis)
   }
 
-  /** Runs one script; `keys` must be exactly the keys its file name counts. */
+  /** Runs one script; `keys` must be exactly the keys its file name counts (any for -n). */
   async run<N extends ScriptName>(
     name: N,
     keys: string[],
@@ -75,10 +82,11 @@ export class RedisScripts {
   ): Promise<ScriptResults[N]> {
     const script = SCRIPTS.get(name)
     if (!script) throw new Error(`no Lua script ${name} in ${LUA_DIR}`)
-    if (keys.length !== script.keys)
+    if (script.keys !== undefined && keys.length !== script.keys)
       throw new Error(`script ${name} takes ${script.keys} keys, got ${keys.length}`)
     const command = (this.redis as unknown as Record<string, Runner>)[commandName(name)]!
-    return (await command.call(this.redis, ...keys, ...args)) as ScriptResults[N]
+    const head = script.keys === undefined ? [keys.length] : []
+    return (await command.call(this.redis, ...head, ...keys, ...args)) as ScriptResults[N]
   }
 }
 

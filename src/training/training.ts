@@ -79,8 +79,10 @@ export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
 }
 
 /** The dataset id a training spec names, if it names one. */
+/** The uploaded dataset a training reads: its id, or `{uri: "dataset://<id>"}`. */
 export function trainingDatasetId(t: TrainingSpec): string | undefined {
-  return typeof t.dataset === 'string' ? t.dataset : undefined
+  if (typeof t.dataset === 'string') return t.dataset
+  return /^dataset:\/\/([0-9a-f]{64})$/.exec(t.dataset.uri)?.[1]
 }
 
 export class TrainingStager {
@@ -106,7 +108,14 @@ export class TrainingStager {
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
   ): Promise<{ script: string; spec: string }> {
-    const input = typeof t.dataset === 'string' ? uploaded : t.dataset
+    // an uploaded dataset runs from the URI recorded at accept time (a `{uri: dataset://…}`
+    // keeps its own format and CSV options)
+    const input =
+      typeof t.dataset === 'string'
+        ? uploaded
+        : uploaded
+          ? { ...t.dataset, uri: uploaded.uri }
+          : t.dataset
     if (!input?.uri) throw new Error(`job ${jobId}: the dataset's URI was not recorded`)
     const dir = this.runDir(owner.tenant, jobId)
     const spec = {

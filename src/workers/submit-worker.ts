@@ -207,7 +207,8 @@ export class SubmitWorkers {
   /** train.py and the run's spec.json on HDFS, for a training job's id and spec. */
   private stage(job: JobRecord) {
     const t = job.spec.training!
-    const uri = typeof t.dataset === 'string' ? job.inputs?.[`dataset://${t.dataset}`] : undefined
+    const reference = typeof t.dataset === 'string' ? `dataset://${t.dataset}` : t.dataset.uri
+    const uri = job.inputs?.[reference]
     const format = job.internals?.datasetFormat ?? 'csv'
     const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
     return this.o.training!.stage(owner, job.id, t, uri ? { uri, format } : undefined)
@@ -217,8 +218,10 @@ export class SubmitWorkers {
     const { store, log } = this.o
     const attempt = Math.max(1, job.attempts)
     const submission = toSubmission(job, attempt)
-    if (job.cancelRequested) return this.cancelUnsubmitted(job)
 
+    // Re-entered (a crash, a timed-out submit): the batch may exist. It is looked up before
+    // the cancel flag is honoured — a batch found is adopted (and then killed, below), so a
+    // job never ends `cancelled` while its batch runs on.
     let ref: BackendRef | undefined
     if (reentered) {
       ref = await backend.findByName(submission.name)
@@ -229,6 +232,7 @@ export class SubmitWorkers {
         )
     }
     if (!ref) {
+      if (job.cancelRequested) return this.cancelUnsubmitted(job)
       try {
         ref = await backend.submit(submission)
       } catch (error) {
@@ -255,17 +259,29 @@ export class SubmitWorkers {
     }
 
     await store.transition(job, ['submitting'], 'submitted', {
+      attempt: job.attempts,
       reason: `${backend.name} batch ${ref.batchId}`,
       set: { backendRef: ref, backendState: 'submitted' },
     })
     log.info({ jobId: job.id, backend: backend.name, batchId: ref.batchId }, 'job submitted')
 
+    // A cancel that came while the batch was being submitted: the batch is recorded now,
+    // so the kill cannot be lost — if it fails here, the tracker repeats it every tick.
     const now = await store.get(job.id)
     if (now?.cancelRequested && now.state === 'submitted') {
-      await backend.cancel(ref)
-      await store.transition(job, ['submitted', 'running'], 'cancelled', {
-        reason: 'cancelled by client',
-      })
+      try {
+        await backend.cancel(ref)
+        await store.transition(job, ['submitted', 'running'], 'cancelled', {
+          attempt: job.attempts,
+          reason: 'cancelled by client',
+        })
+      } catch (error) {
+        if (!(error instanceof StaleTransitionError))
+          log.warn(
+            { jobId: job.id, err: error },
+            'cancel after submit failed; the tracker retries it',
+          )
+      }
     }
     return `batch ${ref.batchId}`
   }

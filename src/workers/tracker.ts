@@ -11,14 +11,21 @@
  * dead/error → failed with the last log lines, or back to the queue while attempts remain;
  * killed → cancelled when asked for, else failed; past `timeoutSeconds` → killed and
  * failed with code TIMEOUT; unknown to the backend for 3 ticks in a row → BACKEND_LOST.
- * Every few ticks it also re-enqueues queued jobs whose queue entry was lost (a crash
- * between recording and enqueueing).
+ * Every tick it also drains the enqueue outbox: queued jobs whose queue entry was not made
+ * (a crash between recording and enqueueing) get it. Its transitions name the attempt they
+ * read, so a tick that outlived the job's attempt changes nothing.
  */
 import { Queue, Worker } from 'bullmq'
-import type { Job, JobError } from '../domain/job-schema.js'
+import type { Job, JobError, JobRecord } from '../domain/job-schema.js'
+import type { TransitionOptions } from '../domain/job-store.js'
 import { rankOf } from '../domain/job-service.js'
 import { StaleTransitionError, TRACKED_STATES } from '../domain/job-state.js'
-import type { BatchStatus, ConfiguredBackend, SparkBackend } from '../domain/ports/spark-backend.js'
+import {
+  batchKey,
+  type BatchStatus,
+  type ConfiguredBackend,
+  type SparkBackend,
+} from '../domain/ports/spark-backend.js'
 import {
   bullPrefix,
   closeWorker,
@@ -33,14 +40,18 @@ export interface SuccessSteps {
   beforeSucceeded(job: Job): Promise<unknown>
   /** the repair pass for jobs whose step was lost (a crash in between) */
   repair(): Promise<unknown>
+  /** the outcome the job's own output shows, when its backend forgot the batch */
+  outcome?(job: Job): Promise<'succeeded' | undefined>
 }
 
 export interface TrackerOptions extends WorkerContext {
   intervalMs: number
   failureLogLines: number
   success?: SuccessSteps
-  /** ticks between two reconciliations of the queue */
+  /** ticks between two repair passes of success steps */
   reconcileEvery?: number
+  /** how long a job may sit in the enqueue outbox before a tick enqueues it */
+  outboxGraceMs?: number
 }
 
 export interface TickReport {
@@ -49,6 +60,8 @@ export interface TickReport {
   backendCalls: number
   transitions: number
 }
+
+type Fields = NonNullable<TransitionOptions['set']>
 
 const MISSING_TICKS_BEFORE_LOST = 3
 const REPORTED = 'SPARKGATE_ERROR: '
@@ -63,7 +76,6 @@ function findReported(lines: string[]): string | undefined {
 export class Tracker {
   private queue?: Queue<TickPayload>
   private worker?: Worker<TickPayload>
-  private readonly missing = new Map<string, number>()
   /** backends with a tick under way in this process */
   private readonly ticking = new Set<string>()
   private ticks = 0
@@ -106,6 +118,7 @@ export class Tracker {
         )
       }
       await this.repairPass()
+      await this.drainOutbox()
     })().catch((error: unknown) =>
       this.o.log.warn({ err: error }, 'tracker could not register its schedulers'),
     )
@@ -150,6 +163,7 @@ export class Tracker {
     report: TickReport,
   ): Promise<TickReport> {
     if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.repairPass()
+    await this.drainOutbox()
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
@@ -158,7 +172,7 @@ export class Tracker {
     report.backendCalls = 1
     for (const job of tracked) {
       try {
-        if (await this.reconcile(job, statuses.get(job.backendRef!.batchId), configured.backend))
+        if (await this.reconcile(job, statuses.get(batchKey(job.backendRef!)), configured.backend))
           report.transitions++
       } catch (error) {
         if (error instanceof StaleTransitionError) continue // the API got there first (a cancel)
@@ -175,11 +189,23 @@ export class Tracker {
   ): Promise<boolean> {
     const { store } = this.o
     const ref = job.backendRef!
+    const killReason = (job as JobRecord).internals?.killReason
     if (!status) {
-      const misses = (this.missing.get(job.id) ?? 0) + 1
-      this.missing.set(job.id, misses)
+      // counted in Redis: whichever replica ticks, three misses in a row are three
+      const misses = await store.countMissing(job.id)
       if (misses < MISSING_TICKS_BEFORE_LOST) return false
-      this.missing.delete(job.id)
+      await store.clearMissing(job.id)
+      // killed on purpose, then a crash before the record: the end it was killed for
+      if (job.cancelRequested) return this.endCancelled(job, 'its batch is gone after a cancel')
+      if (killReason === 'timeout') return this.endTimedOut(job, {}, [])
+      // forgotten, but the job's own output says how it ended
+      const outcome = await this.o.success?.outcome?.(job).catch(() => undefined)
+      if (outcome === 'succeeded')
+        return this.endSucceeded(
+          job,
+          `${backend.name} forgot batch ${ref.batchId}; its output shows it succeeded`,
+          {},
+        )
       await this.failOrRetry(job, {
         code: 'BACKEND_LOST',
         message: `${backend.name} no longer knows batch ${ref.batchId} (restarted, or its retention expired)`,
@@ -187,7 +213,7 @@ export class Tracker {
       })
       return true
     }
-    this.missing.delete(job.id)
+    await store.clearMissing(job.id)
 
     const refUpdate = {
       ...ref,
@@ -198,25 +224,34 @@ export class Tracker {
     const changedRef = JSON.stringify(refUpdate) !== JSON.stringify(ref)
     const set = { backendState: status.rawState, ...(changedRef ? { backendRef: refUpdate } : {}) }
 
+    const live = status.phase === 'pending' || status.phase === 'running'
+    // A cancel whose kill failed, or whose process died after it: kill (again) until the
+    // backend reports the batch ended; then it ends cancelled (below).
+    if (job.cancelRequested && live) {
+      await backend.cancel(ref)
+      if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
+      return false
+    }
     const started = Date.parse(job.startedAt ?? job.submittedAt ?? job.createdAt)
     if (
       job.timeoutSeconds &&
-      (status.phase === 'pending' || status.phase === 'running') &&
-      Date.now() - started > job.timeoutSeconds * 1000
+      live &&
+      (killReason === 'timeout' || Date.now() - started > job.timeoutSeconds * 1000)
     ) {
+      // the reason first, then the kill, then the record (a crash in between: see above)
+      if (killReason !== 'timeout')
+        await store.update(job.id, {
+          internals: { ...(job as JobRecord).internals, killReason: 'timeout' },
+        })
       await backend.cancel(ref)
-      await store.transition(job, ['submitted', 'running'], 'failed', {
-        reason: `timed out after ${job.timeoutSeconds}s`,
-        set: {
-          ...set,
-          error: {
-            code: 'TIMEOUT',
-            message: `the application ran longer than timeoutSeconds=${job.timeoutSeconds} and was killed`,
-            logLines: await this.logTail(backend, job, this.o.failureLogLines),
-          },
-        },
-      })
-      return true
+      return this.endTimedOut(job, set, await this.logTail(backend, job, this.o.failureLogLines))
+    }
+
+    // Killed by us (a kill can also end as a failure, Livy: dead): the end it was killed for
+    if (status.phase === 'killed' || status.phase === 'failed') {
+      if (job.cancelRequested) return this.endCancelled(job, 'killed on request', set)
+      if (killReason === 'timeout')
+        return this.endTimedOut(job, set, await this.logTail(backend, job, this.o.failureLogLines))
     }
 
     switch (status.phase) {
@@ -226,6 +261,7 @@ export class Tracker {
       case 'running':
         if (job.state === 'submitted') {
           await store.transition(job, ['submitted'], 'running', {
+            attempt: job.attempts,
             reason: `${backend.name}: ${status.rawState}`,
             set,
           })
@@ -233,28 +269,9 @@ export class Tracker {
         }
         if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
         return false
-      case 'succeeded': {
-        // the model is registered first: whoever sees the job succeeded sees its model
-        // (a failure here is logged; the repair pass registers it later)
-        await this.o.success
-          ?.beforeSucceeded(job)
-          .catch((error: unknown) =>
-            this.o.log.warn({ err: error, jobId: job.id }, 'success step failed; repaired later'),
-          )
-        await store.transition(job, ['submitted', 'running'], 'succeeded', {
-          reason: `${backend.name}: ${status.rawState}`,
-          set,
-        })
-        return true
-      }
+      case 'succeeded':
+        return this.endSucceeded(job, `${backend.name}: ${status.rawState}`, set)
       case 'killed':
-        if (job.cancelRequested) {
-          await store.transition(job, ['submitted', 'running'], 'cancelled', {
-            reason: 'killed on request',
-            set,
-          })
-          return true
-        }
         await this.failOrRetry(
           job,
           {
@@ -286,19 +303,63 @@ export class Tracker {
     }
   }
 
+  private async endSucceeded(job: Job, reason: string, set: Fields) {
+    // the model is registered first: whoever sees the job succeeded sees its model
+    // (a failure here is logged; the repair pass registers it later)
+    await this.o.success
+      ?.beforeSucceeded(job)
+      .catch((error: unknown) =>
+        this.o.log.warn({ err: error, jobId: job.id }, 'success step failed; repaired later'),
+      )
+    await this.o.store.transition(job, ['submitted', 'running'], 'succeeded', {
+      attempt: job.attempts,
+      reason,
+      set,
+    })
+    return true
+  }
+
+  private async endCancelled(job: Job, reason: string, set: Fields = {}) {
+    await this.o.store.transition(job, ['submitted', 'running'], 'cancelled', {
+      attempt: job.attempts,
+      reason,
+      set,
+    })
+    return true
+  }
+
+  private async endTimedOut(job: Job, set: Fields, logLines: string[]) {
+    await this.o.store.transition(job, ['submitted', 'running'], 'failed', {
+      attempt: job.attempts,
+      reason: `timed out after ${job.timeoutSeconds}s`,
+      set: {
+        ...set,
+        error: {
+          code: 'TIMEOUT',
+          message: `the application ran longer than timeoutSeconds=${job.timeoutSeconds} and was killed`,
+          logLines,
+        },
+      },
+    })
+    return true
+  }
+
   /** Fails the job, or (attempts left) sends it back to the queue in the same update. */
   private async failOrRetry(job: Job, error: JobError, set: Record<string, unknown> = {}) {
     const { store, queues } = this.o
     if (job.attempts < job.maxAttempts && !job.cancelRequested) {
       await store.transition(job, ['submitted', 'running'], 'queued', {
+        attempt: job.attempts,
         via: 'failed',
         reason: `attempt ${job.attempts} failed: ${error.code}`,
         set: { ...set, error, backendRef: undefined, backendState: undefined },
       })
       await queues.enqueue(job.backend, job.id, job.attempts + 1, rankOf(job))
+      await store.enqueued(job.id)
       return
     }
     await store.transition(job, ['submitted', 'running'], 'failed', {
+      attempt: job.attempts,
       reason: error.code,
       set: { ...set, error },
     })
@@ -314,25 +375,30 @@ export class Tracker {
     }
   }
 
-  /** The periodic repairs: lost queue entries, then lost success steps. */
+  /** The periodic repair: success steps that were lost (a crash in between). */
   private async repairPass() {
-    await this.reconcileQueue()
     await this.o.success
       ?.repair()
       .catch((error: unknown) => this.o.log.warn({ err: error }, 'success repair pass failed'))
   }
 
-  /** Queued jobs whose queue entry is missing (crash between record and enqueue) get one again. */
-  private async reconcileQueue() {
+  /**
+   * Queued jobs whose queue entry was not made (a crash between recording and enqueueing)
+   * get it; the entry's id makes a second one a no-op, so a race with the API is harmless.
+   * A job of a backend this process does not have waits for a process that has it.
+   */
+  private async drainOutbox() {
     const { store, queues, log } = this.o
-    for (const id of await store.idsInState('queued', 1000)) {
+    for (const id of await store.outbox(this.o.outboxGraceMs ?? 2000)) {
       const job = await store.get(id)
-      if (!job || job.state !== 'queued' || !this.o.backends.byName.has(job.backend)) continue
-      const attempt = job.attempts + 1
-      if (!(await queues.has(job.backend, id, attempt))) {
-        log.warn({ jobId: id }, 'queued job had no queue entry: enqueued again')
-        await queues.enqueue(job.backend, id, attempt, rankOf(job))
+      if (!job || job.state !== 'queued') {
+        await store.enqueued(id) // moved on meanwhile: nothing to enqueue
+        continue
       }
+      if (!this.o.backends.byName.has(job.backend)) continue
+      log.warn({ jobId: id }, 'queued job had no queue entry: enqueued')
+      await queues.enqueue(job.backend, id, job.attempts + 1, rankOf(job))
+      await store.enqueued(id)
     }
   }
 }

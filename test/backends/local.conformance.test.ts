@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { LocalBackend } from '../../src/backends/local/local-backend.js'
+import { batchKey } from '../../src/domain/ports/spark-backend.js'
 import { conformance } from '../helpers/conformance.js'
 
 conformance(t, async () => {
@@ -48,7 +49,7 @@ t.test('a batch outlives the backend object that started it (a gateway restart)'
   const deadline = Date.now() + 120_000
   let phase = ''
   while (Date.now() < deadline) {
-    phase = (await after.statusMany([ref])).get(ref.batchId)?.phase ?? 'unknown'
+    phase = (await after.statusMany([ref])).get(batchKey(ref))?.phase ?? 'unknown'
     if (phase === 'succeeded' || phase === 'failed') break
     await new Promise((resolve) => setTimeout(resolve, 300))
   }

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import {
+  batchKey,
   BackendError,
   type BatchStatus,
   type SparkBackend,
@@ -37,7 +38,7 @@ async function until(
 ): Promise<BatchStatus | undefined> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const status = (await backend.statusMany([ref])).get(ref.batchId)
+    const status = (await backend.statusMany([ref])).get(batchKey(ref))
     if (done(status)) return status
     if (Date.now() > deadline)
       throw new Error(`batch ${ref.batchId} still ${JSON.stringify(status)} after ${timeoutMs} ms`)

@@ -223,6 +223,36 @@ t.test("Fastify's client errors keep their status and get a SPARKGATE_ code", as
   })
 })
 
+t.test('Redis not serving is a 503 SPARKGATE_REDIS_UNAVAILABLE, never a 500', async (t) => {
+  const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' })
+  const down = [
+    Object.assign(new Error('Reached the max retries per request limit (which is 1)'), {
+      name: 'MaxRetriesPerRequestError',
+    }),
+    new Error('Connection is closed.'),
+    new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+    new Error('Command timed out'),
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6380'), { code: 'ECONNREFUSED' }),
+    Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    reply('LOADING Redis is loading the dataset in memory'),
+    reply("READONLY You can't write against a read only replica."),
+    reply('BUSY Redis is busy running a script.'),
+    reply(
+      'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.',
+    ),
+  ]
+  for (const error of down) {
+    const p = toProblem(error, request)
+    t.equal(p.status, 503, error.message)
+    t.equal(p.code, 'SPARKGATE_REDIS_UNAVAILABLE')
+  }
+  for (const error of [
+    reply('WRONGTYPE Operation against a key holding the wrong kind of value'),
+    reply('ERR unknown command'),
+  ])
+    t.equal(toProblem(error, request).status, 500, `${error.message}: a bug, not an outage`)
+})
+
 t.test('anything else is a masked 500 SPARKGATE_INTERNAL', async (t) => {
   const internal = {
     type: 'https://sparkgate.dev/problems/sparkgate-internal',
@@ -295,6 +325,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   uploadIdle: [1000],
   redisUnavailable: ['ECONNREFUSED'],
   hdfsUnavailable: ['ECONNREFUSED'],
+  datasetDeleting: ['d'],
   datasetInUse: ['d', 'j'],
   previewUnsupported: ['parquet'],
   unknownDatasetReference: ['body.batch.file', 'd'],

@@ -6,6 +6,7 @@
 import type { BackendRef } from '../../domain/job-schema.js'
 import {
   BackendError,
+  batchKey,
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
@@ -23,6 +24,11 @@ function toStatus(batch: LivyBatch): BatchStatus {
     ...(batch.appInfo?.['driverLogUrl'] ? { driverLogUrl: batch.appInfo['driverLogUrl'] } : {}),
     ...(batch.appInfo?.['sparkUiUrl'] ? { sparkUiUrl: batch.appInfo['sparkUiUrl'] } : {}),
   }
+}
+
+/** A batch is the ref's when it carries the ref's name (refs from before names: by id). */
+function isOurs(batch: LivyBatch, ref: BackendRef): boolean {
+  return ref.batchName === undefined || batch.name === ref.batchName
 }
 
 function toRef(batch: LivyBatch, name: string): BackendRef {
@@ -121,13 +127,12 @@ export class LivyBackend implements SparkBackend {
   async statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
     const result = new Map<string, BatchStatus>()
     if (refs.length === 0) return result
-    const wanted = new Map(refs.map((r) => [r.batchId, r]))
+    // several jobs can hold the same id (a Livy restart reused it): the name tells ours
+    const wanted = new Map<string, BackendRef[]>()
+    for (const r of refs) wanted.set(r.batchId, [...(wanted.get(r.batchId) ?? []), r])
     for (const batch of await this.listAll()) {
-      const id = String(batch.id)
-      const ref = wanted.get(id)
-      // a batch id is reused after a Livy restart; the name tells ours apart
-      if (ref && (batch.name === null || batch.name === ref.batchName))
-        result.set(id, toStatus(batch))
+      for (const ref of wanted.get(String(batch.id)) ?? [])
+        if (isOurs(batch, ref)) result.set(batchKey(ref), toStatus(batch))
     }
     return result
   }
@@ -137,17 +142,37 @@ export class LivyBackend implements SparkBackend {
     return batch ? toRef(batch, name) : undefined
   }
 
+  /**
+   * The batch a ref names, if it is still ours. Livy restarted without recovery numbers
+   * its batches from 0 again: the id alone may name another job's batch, the name does not.
+   */
+  private async ours(ref: BackendRef): Promise<LivyBatch | undefined> {
+    try {
+      const batch = await this.client.get(Number(ref.batchId))
+      return isOurs(batch, ref) ? batch : undefined
+    } catch (error) {
+      if (error instanceof LivyError && error.kind === 'not_found') return undefined
+      mapError(error)
+    }
+  }
+
   async cancel(ref: BackendRef): Promise<void> {
+    // gone from Livy, or the id now names another job's batch: nothing of ours to kill
+    if (!(await this.ours(ref))) return
     try {
       await this.client.kill(Number(ref.batchId))
     } catch (error) {
-      // already gone from Livy: nothing left to kill
       if (error instanceof LivyError && error.kind === 'not_found') return
       mapError(error)
     }
   }
 
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {
+    if (!(await this.ours(ref)))
+      throw new BackendError(
+        'not_found',
+        `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
+      )
     try {
       const page = await this.client.logs(Number(ref.batchId), from, size)
       return { from: page.from, total: page.total, lines: page.log }

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { BackendRef } from '../../domain/job-schema.js'
 import {
+  batchKey,
   BackendError,
   type BatchStatus,
   type BatchSubmission,
@@ -175,7 +176,7 @@ export class LocalBackend implements SparkBackend {
     await Promise.all(
       refs.map(async (ref) => {
         const status = await this.status(ref)
-        if (status) out.set(ref.batchId, status)
+        if (status) out.set(batchKey(ref), status)
       }),
     )
     return out

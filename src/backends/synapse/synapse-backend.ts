@@ -11,6 +11,7 @@ import { DefaultAzureCredential } from '@azure/identity'
 import { SparkClient, type SparkBatchJob } from '@azure/synapse-spark'
 import type { BackendRef } from '../../domain/job-schema.js'
 import {
+  batchKey,
   BackendError,
   type BatchStatus,
   type BatchSubmission,
@@ -147,11 +148,12 @@ export class SynapseBackend implements SparkBackend {
   async statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
     const out = new Map<string, BatchStatus>()
     if (refs.length === 0) return out
-    const wanted = new Map(refs.map((r) => [r.batchId, r]))
+    const wanted = new Map<string, BackendRef[]>()
+    for (const r of refs) wanted.set(r.batchId, [...(wanted.get(r.batchId) ?? []), r])
     for (const job of await this.listAll()) {
-      const ref = wanted.get(String(job.id))
-      if (ref && (job.name === ref.batchName || job.tags?.['sparkgateJob'] === ref.batchName))
-        out.set(ref.batchId, toStatus(job))
+      for (const ref of wanted.get(String(job.id)) ?? [])
+        if (job.name === ref.batchName || job.tags?.['sparkgateJob'] === ref.batchName)
+          out.set(batchKey(ref), toStatus(job))
     }
     return out
   }

@@ -26,6 +26,11 @@ export interface BatchSubmission {
   numExecutors?: number
 }
 
+/** The key of a batch in statusMany's answer: its id and its name (ids can be reused). */
+export function batchKey(ref: Pick<BackendRef, 'batchId' | 'batchName'>): string {
+  return `${ref.batchId}\n${ref.batchName ?? ''}`
+}
+
 /** Our reading of a backend state. */
 export type Phase = 'pending' | 'running' | 'succeeded' | 'failed' | 'killed'
 
@@ -71,7 +76,11 @@ export interface SparkBackend {
   readonly endpoint: string
   /** Submit one batch. Throws BackendError: transient (retry), rejected (fail), duplicate (adopt). */
   submit(batch: BatchSubmission): Promise<BackendRef>
-  /** Status of many batches with as few calls as the backend allows (Livy: one list call). */
+  /**
+   * Status of many batches with as few calls as the backend allows (Livy: one list call),
+   * by batchKey(ref). A batch counts only when it carries the ref's name too: a backend
+   * that restarted without its state hands the same ids to other jobs' batches.
+   */
   statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>>
   /** A batch submitted under `name`, if the backend still knows it (adoption after a crash). */
   findByName(name: string): Promise<BackendRef | undefined>

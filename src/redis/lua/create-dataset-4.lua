@@ -15,11 +15,15 @@
   ARGV[6] the oldest stream id the tenant's stream keeps, or ''
 
   Returns {1, record} when created, {0, existing record} when the bytes were known,
-  {-1, bytes in use} when the quota would be passed.
+  {-1, bytes in use} when the quota would be passed, {-2, ''} while a delete of these
+  bytes removes their files.
 ]]
 --@include emit-event
 local existing = redis.call('GET', KEYS[1])
-if existing then return {0, existing} end
+if existing then
+  if cjson.decode(existing).deleting then return {-2, ''} end
+  return {0, existing}
+end
 local used = tonumber(redis.call('GET', KEYS[3]) or '0')
 if used + tonumber(ARGV[3]) > tonumber(ARGV[4]) then return {-1, tostring(used)} end
 redis.call('SET', KEYS[1], ARGV[1])

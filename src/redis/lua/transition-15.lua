@@ -2,8 +2,10 @@
   Moves a job to a new state when it is in one of the allowed ones: writes the fields,
   moves its index member from the old state's set to the new one's, takes or gives back
   its backend's and its tenant's live slot, keeps the tenant's set of jobs that have not
-  ended, and appends the event(s) to the job's history and, as CloudEvents, to its
-  tenant's event stream — all or nothing.
+  ended, keeps the enqueue outbox (a job entering `queued` is in it until its queue entry
+  is made), and appends the event(s) to the job's history and, as CloudEvents, to its
+  tenant's event stream — all or nothing. With ARGV[14], only the job's attempt of that
+  number moves: a slow actor that read an earlier attempt changes nothing.
 
   KEYS[1]     P:job:<id>              the job hash
   KEYS[2]     P:job:<id>:events       its event list
@@ -12,6 +14,7 @@
   KEYS[5]     P:t:<t>:active          its tenant's jobs that have not ended
   KEYS[6]     P:t:<t>:events          its tenant's event stream
   KEYS[7..14] P:jobs:state:<state>    the index of every state, in the order of ARGV[6]
+  KEYS[15]    P:jobs:unqueued         the enqueue outbox: job id → ms it entered `queued`
 
   ARGV[1] the new state
   ARGV[2] allowed current states, comma-separated
@@ -25,9 +28,12 @@
   ARGV[10] the CloudEvent envelope (JSON, no data) of the event of ARGV[7]
   ARGV[11] the envelope of the event of ARGV[8], or ''
   ARGV[12] the oldest stream id the tenant's stream keeps ("<ms>-0"), or ''
+  ARGV[13] now, in ms (the outbox score)
+  ARGV[14] the attempt the caller acts on (the job's `attempts`), or '' for any
 
   Returns {1, previous state} on success, {0, current state or ''} when the job is in
-  none of the allowed states (or does not exist).
+  none of the allowed states (or does not exist), {0, 'attempt <n>'} when it is on
+  another attempt than ARGV[14].
 ]]
 --@include emit-event
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -39,6 +45,10 @@ local function member(list, value)
   return false
 end
 if not member(ARGV[2], state) then return {0, state} end
+if ARGV[14] ~= '' then
+  local attempt = redis.call('HGET', KEYS[1], 'attempts') or '0'
+  if attempt ~= ARGV[14] then return {0, 'attempt ' .. attempt} end
+end
 local index = {}
 local i = 7
 for s in string.gmatch(ARGV[6], '[^,]+') do
@@ -62,6 +72,11 @@ else
   redis.call('SREM', KEYS[4], id)
 end
 if member(ARGV[9], to) then redis.call('SREM', KEYS[5], id) else redis.call('SADD', KEYS[5], id) end
+if to == 'queued' then
+  redis.call('ZADD', KEYS[15], tonumber(ARGV[13]), id)
+else
+  redis.call('ZREM', KEYS[15], id)
+end
 local function json_field(name)
   local v = redis.call('HGET', KEYS[1], name)
   if v then return cjson.decode(v) end
