@@ -126,7 +126,7 @@ Sparkgate is up.
   Kafka         127.0.0.1:$KAFKA_PORT  (topic sparkgate.events)
   events        curl -N -H 'accept: text/event-stream' -H 'authorization: Bearer $API_KEY' $BASE/v1/events
 
-The same training from the CLI (a second run: version 2 of model churn-demo):
+The same training from the CLI (another version of model churn-demo):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
   $cli_train
   npx sparkgate models show churn-demo
