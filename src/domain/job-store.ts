@@ -23,6 +23,7 @@ import {
   streamMinId,
   upperBound,
 } from '../redis/paging.js'
+import { clockOf, type RedisClock } from '../redis/clock.js'
 import { RedisScripts } from '../redis/scripts.js'
 import { PLATFORM_TENANT } from '../tenancy/access.js'
 import type {
@@ -109,6 +110,8 @@ export type JobKey = Pick<Job, 'id' | 'backend' | 'tenant'>
 export class JobStore {
   private readonly keys: RedisKeys
   private readonly scripts: RedisScripts
+  /** Redis's time: every replica's timestamps on one clock */
+  readonly clock: RedisClock
   /** told of each state a job enters through this process (the metrics count them) */
   onTransition?: (backend: string, to: JobState) => void
 
@@ -121,6 +124,7 @@ export class JobStore {
   ) {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
+    this.clock = clockOf(redis)
   }
 
   /**
@@ -143,7 +147,7 @@ export class JobStore {
     },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
-    const now = new Date()
+    const now = new Date(await this.clock.fresh())
     const at = now.toISOString()
     const sortKey = indexMember(now, id)
     const hash = bodyHash(spec)
@@ -251,7 +255,7 @@ export class JobStore {
     return this.redis.zrangebyscore(
       this.keys.jobsUnqueued(),
       '-inf',
-      Date.now() - olderThanMs,
+      (await this.clock.fresh()) - olderThanMs,
       'LIMIT',
       0,
       max,
@@ -311,7 +315,7 @@ export class JobStore {
         }
       } else if (!canTransition(f, to)) throw new IllegalTransitionError(id, f, to)
     }
-    const now = new Date().toISOString()
+    const now = new Date(await this.clock.fresh()).toISOString()
     const set: Fields = { ...options.set }
     if (to === 'submitted') set['submittedAt'] ??= now
     if (to === 'running') set['startedAt'] ??= now

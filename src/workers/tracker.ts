@@ -236,7 +236,8 @@ export class Tracker {
     if (
       job.timeoutSeconds &&
       live &&
-      (killReason === 'timeout' || Date.now() - started > job.timeoutSeconds * 1000)
+      (killReason === 'timeout' ||
+        (await store.clock.fresh()) - started > job.timeoutSeconds * 1000)
     ) {
       // the reason first, then the kill, then the record (a crash in between: see above)
       if (killReason !== 'timeout')
