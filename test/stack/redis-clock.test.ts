@@ -42,11 +42,15 @@ t.test('a host clock ten minutes ahead: timestamps stay on Redis time', async (t
   const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
   const id = '00000000-0000-4000-8000-0000000000c1'
   const tenant = uniqueId('clock')
-  const created = await store.create(id, { batch: { file: 'hdfs://nn/app.py' } } as never, {
-    tenant,
-    maxActive: 10,
-    backend: 'livy',
-  })
+  const created = await store.create(
+    id,
+    { batch: { file: 'hdfs://nn/app.py' } },
+    {
+      tenant,
+      maxActive: 10,
+      backend: 'livy',
+    },
+  )
   if (!('job' in created)) throw new Error('not created')
   const redisTime = await redisNow(redis)
   const createdAt = Date.parse(created.job.createdAt)
