@@ -11,9 +11,16 @@
  *    served by a Livy-shaped responder in a child process (so CPU and RSS here are the
  *    gateway's alone).
  *
+ * 4. The cost of durability: POST /v1/jobs against a private Redis with its append-only
+ *    file fsynced once a second (`appendfsync everysec`: a power cut can lose the last
+ *    second of 202s) and before every reply (`always`, the shipped setting), same run.
+ *
  * Output: one table per part with ratios against the baseline measured in the same run.
  */
 import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
@@ -416,12 +423,83 @@ async function trackerCost(redis: Redis) {
   )
 }
 
+/** 4. POST /v1/jobs with the AOF fsynced every second vs before every reply. */
+async function durabilityCost() {
+  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-bench-redis-'))
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const server = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+    ],
+    { stdio: 'ignore' },
+  )
+  const url = `redis://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    const probe = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    probe.on('error', () => undefined) // refused until it listens
+    try {
+      await probe.connect()
+      probe.disconnect()
+      break
+    } catch {
+      probe.disconnect()
+      if (i > 50) throw new Error('the private redis-server did not start')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  const admin = new Redis(url)
+  const app = await buildApp(
+    configWith({
+      SPARKGATE_ROLES: 'api',
+      SPARKGATE_LOG_LEVEL: 'warn',
+      SPARKGATE_REDIS_URL: url,
+      SPARKGATE_PORT: 0,
+      SPARKGATE_ADMIN_KEY: ADMIN_KEY,
+    }),
+  )
+  const appUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+  const auth = { authorization: `Bearer ${await benchTenant(appUrl)}` }
+  const rows: (string | number)[][] = []
+  await hammer(`${appUrl}/v1/jobs`, auth) // warm-up
+  let everysec = 0
+  for (const mode of ['everysec', 'always']) {
+    await admin.config('SET', 'appendfsync', mode)
+    const r = await hammer(`${appUrl}/v1/jobs`, auth)
+    if (mode === 'everysec') everysec = r.rps
+    rows.push([`appendfsync ${mode}`, fmt(r.rps), r.p50, r.p99, fmt(r.rps / everysec, 2)])
+  }
+  await app.close()
+  admin.disconnect()
+  server.kill('SIGKILL')
+  await rm(dir, { recursive: true, force: true })
+  table(
+    `4. Durability: POST /v1/jobs, ${CONNECTIONS} connections, ${DURATION_S} s each, private Redis (AOF on)`,
+    ['Redis fsync', 'requests/s', 'p50 ms', 'p99 ms', 'vs everysec'],
+    rows,
+  )
+}
+
 const redis = new Redis(base.SPARKGATE_REDIS_URL)
 console.log(
   `sparkgate bench:jobs — node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}`,
 )
-const parts = (process.env['BENCH_PARTS'] ?? '1,2,3').split(',')
+const parts = (process.env['BENCH_PARTS'] ?? '1,2,3,4').split(',')
 if (parts.includes('1')) await acceptRate(redis)
 if (parts.includes('2')) await queueLatency(redis)
 if (parts.includes('3')) await trackerCost(redis)
+if (parts.includes('4')) await durabilityCost()
 redis.disconnect()

@@ -150,3 +150,11 @@ t.test('the gateway image runs on a current Node LTS', async (t) => {
   }
   t.match(dockerfile, /^USER node$/m, 'runs as the unprivileged node user')
 })
+
+t.test('Redis fsyncs its append-only file before every reply, in both stacks', async (t) => {
+  // a 202 for a job is on disk (issue 14, window 10; the cost: npm run bench:jobs, part 4)
+  const script = readFileSync('docker/local/stack.sh', 'utf8')
+  t.match(script, /--appendonly yes --appendfsync always/, 'docker/local/stack.sh')
+  const command = (compose.services['redis'] as { command?: string[] }).command ?? []
+  t.match(command.join(' '), /--appendonly yes --appendfsync always/, 'docker/compose.yaml')
+})

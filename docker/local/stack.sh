@@ -421,7 +421,7 @@ start_redis() {
   # In the foreground of its own session, like the JVMs: its pid is known the moment it
   # starts (a daemonizing redis writes its pid file only later).
   setsid nohup redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes --daemonize no \
-    --dir "$STATE/data/redis" --appendonly yes --appendfsync everysec --save "" \
+    --dir "$STATE/data/redis" --appendonly yes --appendfsync always --save "" \
     --maxmemory-policy noeviction --logfile "$STATE/logs/redis.log" >/dev/null 2>&1 </dev/null &
   launched redis $!
   wait_for redis 20 up_or_dead redis redis_up

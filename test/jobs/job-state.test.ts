@@ -111,3 +111,52 @@ t.test('a tenant at its own cap gets no slot; other tenants still do', async (t)
   t.equal(await store.reserveSlot(a(3), 10, 2), 'ok', 'a released slot is free again')
   t.same(await store.tenantCounts('a'), { active: 0, live: 2 })
 })
+
+t.test('a transition naming an attempt moves only that attempt (a slow tick)', async (t) => {
+  const config = testConfig()
+  const redis = new Redis(config.SPARKGATE_REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const store = new JobStore(redis, config.SPARKGATE_REDIS_PREFIX)
+  const created = await store.create(
+    randomUUID(),
+    { batch: { file: 'hdfs://h/x.py' }, maxAttempts: 2 },
+    { backend: 'livy', tenant: 'acme', maxActive: 10 },
+  )
+  if (!('job' in created)) throw new Error('over quota')
+  const { job } = created
+  const step = (
+    from: 'queued' | 'staging' | 'submitting',
+    to: 'staging' | 'submitting' | 'submitted',
+    set = {},
+  ) => store.transition(job, [from], to, { reason: 'test', set })
+  // attempt 1 runs and fails; a tick re-queues it; attempt 2 is submitted
+  await step('queued', 'staging')
+  await step('staging', 'submitting', { attempts: 1 })
+  await step('submitting', 'submitted')
+  const tick1 = (await store.get(job.id))!
+  await store.transition(tick1, ['submitted', 'running'], 'queued', {
+    attempt: 1,
+    via: 'failed',
+    reason: 'attempt 1 failed',
+  })
+  t.ok(await store.inOutbox(job.id), 're-queued: in the enqueue outbox')
+  await step('queued', 'staging')
+  await step('staging', 'submitting', { attempts: 2 })
+  await step('submitting', 'submitted')
+  t.notOk(await store.inOutbox(job.id), 'out of it once picked')
+
+  // a slow tick that read attempt 1 now acts: it changes nothing
+  await t.rejects(
+    store.transition(tick1, ['submitted', 'running'], 'queued', {
+      attempt: 1,
+      via: 'failed',
+      reason: 'late',
+    }),
+    StaleTransitionError,
+  )
+  const now = (await store.get(job.id))!
+  t.equal(now.state, 'submitted')
+  t.equal(now.attempts, 2)
+  await store.transition(now, ['submitted'], 'running', { attempt: 2, reason: 'the right attempt' })
+  t.equal((await store.get(job.id))!.state, 'running')
+})

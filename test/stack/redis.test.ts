@@ -9,6 +9,8 @@ t.test('the stack Redis answers and keeps an append-only file', async (t) => {
   await redis.connect()
   t.equal(await redis.ping(), 'PONG')
   t.same(await redis.config('GET', 'appendonly'), ['appendonly', 'yes'], 'AOF is on')
+  // a 202 is on disk: Redis fsyncs the AOF before it replies (issue 14, window 10)
+  t.same(await redis.config('GET', 'appendfsync'), ['appendfsync', 'always'])
   // BullMQ needs keys never evicted
   t.same(await redis.config('GET', 'maxmemory-policy'), ['maxmemory-policy', 'noeviction'])
   const key = `${config.SPARKGATE_REDIS_PREFIX}:probe`
