@@ -103,6 +103,12 @@ export const ConfigSchema = Type.Object(
       maximum: 3600000,
       description: 'Longest retry delay after transient backend faults (they never fail a job).',
     }),
+    SPARKGATE_SUBMIT_DEADLINE: Type.String({
+      default: '30m',
+      pattern: '^[1-9][0-9]{0,6}[smhd]$',
+      description:
+        'How long a job may stay in staging or submitting (transient faults are retried meanwhile) before it fails with SUBMIT_TIMEOUT and frees its slot; and how long a backend may go unseen by every tracker before its jobs fail with BACKEND_REMOVED.',
+    }),
     SPARKGATE_WORKER_LOCK_MS: Type.Integer({
       default: 30000,
       minimum: 1000,

@@ -240,6 +240,21 @@ export class JobStore {
     await this.redis.hdel(this.keys.jobsMissing(), id)
   }
 
+  /** A tracker that has these backends is ticking: they are configured somewhere. */
+  async sawBackends(names: string[]): Promise<void> {
+    if (names.length === 0) return
+    const now = String(await this.clock.fresh())
+    await this.redis.hset(this.keys.backendsSeen(), ...names.flatMap((n) => [n, now]))
+  }
+
+  /** Backends no tracker has ticked for since `sinceMs` (Redis clock): removed everywhere. */
+  async backendsUnseenSince(sinceMs: number): Promise<string[]> {
+    const seen = await this.redis.hgetall(this.keys.backendsSeen())
+    return Object.entries(seen)
+      .filter(([, at]) => Number(at) < sinceMs)
+      .map(([name]) => name)
+  }
+
   /** The queue entry of a job's attempt exists: the job leaves the enqueue outbox. */
   async enqueued(id: string): Promise<void> {
     await this.redis.zrem(this.keys.jobsUnqueued(), id)

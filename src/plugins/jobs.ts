@@ -94,6 +94,7 @@ export const jobsPlugin = fp(
           intervalMs: config.SPARKGATE_TRACKER_INTERVAL_MS,
           failureLogLines: config.SPARKGATE_FAILURE_LOG_LINES,
           success: results,
+          submitDeadlineMs: durationMs(config.SPARKGATE_SUBMIT_DEADLINE),
         })
       : undefined
     if (tracker) app.decorate('tracker', tracker)

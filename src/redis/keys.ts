@@ -9,6 +9,7 @@
  *   P:jobs:unqueued          sorted set: job id → ms it entered `queued`, until its queue
  *                            entry exists (the enqueue outbox; the tracker drains it)
  *   P:jobs:missing           hash: job id → tracker ticks in a row its batch was not found
+ *   P:backends:seen          hash: backend name → ms a tracker that has it last ticked
  *   P:live:<backend>         set of job ids holding a live slot of that backend (the cap)
  *   P:idem:<sha256>          idempotency record {jobId, bodyHash}, with a TTL; the hash is
  *                            of tenant and key, so two tenants' keys never meet
@@ -55,6 +56,7 @@ export class RedisKeys {
   jobsInState = (state: string) => this.k('jobs', 'state', state)
   jobsUnqueued = () => this.k('jobs', 'unqueued')
   jobsMissing = () => this.k('jobs', 'missing')
+  backendsSeen = () => this.k('backends', 'seen')
   live = (backend: string) => this.k('live', backend)
   idempotency = (keyHash: string) => this.k('idem', keyHash)
 

@@ -24,6 +24,7 @@ import {
   type ConfiguredBackend,
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
+import { WebHdfsError } from '../storage/webhdfs-client.js'
 import type { TrainingStager } from '../training/training.js'
 import {
   bullPrefix,
@@ -174,7 +175,14 @@ export class SubmitWorkers {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
       // Batches name cluster URIs already (dataset:// resolved at accept time); a training
       // job gets train.py and its spec.json staged here (idempotent, so safe to redo).
-      const staged = job.spec.training && this.o.training ? await this.stage(job) : undefined
+      let staged: { script: string; spec: string } | undefined
+      try {
+        staged = job.spec.training && this.o.training ? await this.stage(job) : undefined
+      } catch (error) {
+        // HDFS refusing for good (permission denied, a bad path): retrying changes nothing
+        if (!(error instanceof WebHdfsError) || error.transient) throw error
+        return this.failSubmission(job, 'staging', 'STAGING_FAILED', error.message)
+      }
       await store.transition(job, ['staging'], 'submitting', {
         reason: `submitting attempt ${job.attempts + 1}`,
         set: {
@@ -217,7 +225,13 @@ export class SubmitWorkers {
   private async submit(job: JobRecord, backend: SparkBackend, reentered: boolean): Promise<string> {
     const { store, log } = this.o
     const attempt = Math.max(1, job.attempts)
-    const submission = toSubmission(job, attempt)
+    let submission: BatchSubmission
+    try {
+      submission = toSubmission(job, attempt)
+    } catch (error) {
+      // a training job without its staged files: no retry can submit it
+      return this.failSubmission(job, 'submitting', 'NOT_STAGED', (error as Error).message)
+    }
 
     // Re-entered (a crash, a timed-out submit): the batch may exist. It is looked up before
     // the cancel flag is honoured — a batch found is adopted (and then killed, below), so a
@@ -258,11 +272,23 @@ export class SubmitWorkers {
       await new Promise(() => undefined)
     }
 
-    await store.transition(job, ['submitting'], 'submitted', {
-      attempt: job.attempts,
-      reason: `${backend.name} batch ${ref.batchId}`,
-      set: { backendRef: ref, backendState: 'submitted' },
-    })
+    try {
+      await store.transition(job, ['submitting'], 'submitted', {
+        attempt: job.attempts,
+        reason: `${backend.name} batch ${ref.batchId}`,
+        set: { backendRef: ref, backendState: 'submitted' },
+      })
+    } catch (error) {
+      // the job moved on while this submission was under way (cancelled, or failed at the
+      // submit deadline): the batch just made belongs to nothing — kill it, never run it
+      if (!(error instanceof StaleTransitionError)) throw error
+      // (another worker that took the job over may have recorded this very batch: keep it)
+      const now = await store.get(job.id)
+      if (now?.backendRef?.batchId === ref.batchId) return 'recorded by another worker'
+      log.warn({ jobId: job.id, batchId: ref.batchId }, 'job moved on during submit: batch killed')
+      await backend.cancel(ref)
+      return 'orphan killed'
+    }
     log.info({ jobId: job.id, backend: backend.name, batchId: ref.batchId }, 'job submitted')
 
     // A cancel that came while the batch was being submitted: the batch is recorded now,
@@ -284,6 +310,25 @@ export class SubmitWorkers {
       }
     }
     return `batch ${ref.batchId}`
+  }
+
+  /** Fails a job that no retry can submit; its live slot is given back with the state. */
+  private async failSubmission(
+    job: JobRecord,
+    from: 'staging' | 'submitting',
+    code: string,
+    message: string,
+  ): Promise<string> {
+    try {
+      await this.o.store.transition(job, [from], 'failed', {
+        attempt: job.attempts,
+        reason: code,
+        set: { error: { code, message, logLines: [] } },
+      })
+    } catch (error) {
+      if (!(error instanceof StaleTransitionError)) throw error
+    }
+    return code
   }
 
   private async cancelUnsubmitted(job: JobRecord): Promise<string> {

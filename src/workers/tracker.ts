@@ -26,6 +26,7 @@ import {
   type ConfiguredBackend,
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
+import { batchName } from './submit-worker.js'
 import {
   bullPrefix,
   closeWorker,
@@ -52,6 +53,11 @@ export interface TrackerOptions extends WorkerContext {
   reconcileEvery?: number
   /** how long a job may sit in the enqueue outbox before a tick enqueues it */
   outboxGraceMs?: number
+  /**
+   * How long a job may stay in staging/submitting, and a backend unseen by every tracker,
+   * before the job fails (SUBMIT_TIMEOUT, BACKEND_REMOVED). Default 30 min.
+   */
+  submitDeadlineMs?: number
 }
 
 export interface TickReport {
@@ -164,6 +170,8 @@ export class Tracker {
   ): Promise<TickReport> {
     if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.repairPass()
     await this.drainOutbox()
+    await this.o.store.sawBackends([backendName])
+    await this.enforceDeadlines(backendName, configured.backend)
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
@@ -373,6 +381,77 @@ export class Tracker {
       return await backend.tail(job.backendRef, size)
     } catch {
       return []
+    }
+  }
+
+  /**
+   * Every state has an owner and a deadline. `staging`/`submitting` belong to a submit
+   * worker, which retries transient faults; past the submit deadline the job fails with
+   * SUBMIT_TIMEOUT (a batch found under its name is adopted instead), freeing its slot.
+   * Jobs of a backend no tracker has had for that long (removed from every config) fail
+   * with BACKEND_REMOVED instead of waiting forever.
+   */
+  private async enforceDeadlines(backendName: string, backend: SparkBackend) {
+    const { store, log } = this.o
+    const deadline = this.o.submitDeadlineMs ?? 30 * 60_000
+    const now = await store.clock.fresh()
+    for (const state of ['staging', 'submitting'] as const) {
+      const ids = await store.idsInState(state, 1000)
+      for (const job of await store.getMany(ids)) {
+        if (job.backend !== backendName || job.state !== state) continue
+        if (now - Date.parse(job.updatedAt) <= deadline) continue
+        try {
+          const ref =
+            state === 'submitting'
+              ? await backend.findByName(batchName(job.id, Math.max(1, job.attempts)))
+              : undefined
+          if (ref) {
+            await store.transition(job, ['submitting'], 'submitted', {
+              attempt: job.attempts,
+              reason: `${backend.name} batch ${ref.batchId} (adopted at the submit deadline)`,
+              set: { backendRef: ref, backendState: 'submitted' },
+            })
+            continue
+          }
+          await store.transition(job, [state], 'failed', {
+            attempt: job.attempts,
+            reason: 'SUBMIT_TIMEOUT',
+            set: {
+              error: {
+                code: 'SUBMIT_TIMEOUT',
+                message: `the job stayed ${state} longer than the submit deadline (${Math.round(deadline / 1000)} s): ${backend.name} kept failing or no worker took it`,
+                logLines: [],
+              },
+            },
+          })
+          log.warn({ jobId: job.id, state }, 'job failed at the submit deadline')
+        } catch (error) {
+          if (!(error instanceof StaleTransitionError)) throw error
+        }
+      }
+    }
+    for (const removed of await store.backendsUnseenSince(now - deadline)) {
+      if (this.o.backends.byName.has(removed)) continue
+      const live = await store.getMany(await store.liveIds(removed))
+      const queued = (await store.getMany(await store.idsInState('queued', 1000))).filter(
+        (j) => j.backend === removed,
+      )
+      for (const job of [...live, ...queued]) {
+        await store
+          .transition(job, [job.state], 'failed', {
+            reason: 'BACKEND_REMOVED',
+            set: {
+              error: {
+                code: 'BACKEND_REMOVED',
+                message: `backend ${removed} is configured in no running gateway (unseen for ${Math.round(deadline / 1000)} s)`,
+                logLines: [],
+              },
+            },
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof StaleTransitionError)) throw error
+          })
+      }
     }
   }
 
