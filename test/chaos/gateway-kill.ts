@@ -16,7 +16,8 @@ import { JobStore } from '../../src/domain/job-store.js'
 import type { JobRecord } from '../../src/domain/job-schema.js'
 import { configWith } from '../../src/config.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+// CHAOS_GATEWAY_ROOT: another checkout's gateway under the same faults (e.g. an older commit)
+const ROOT = process.env['CHAOS_GATEWAY_ROOT'] ?? fileURLToPath(new URL('../../', import.meta.url))
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled'])
 
 export interface KillScenario {
