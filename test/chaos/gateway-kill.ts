@@ -9,6 +9,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { openSync } from 'node:fs'
+import { mkdtemp, readdir, stat, truncate } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
@@ -33,6 +36,12 @@ export interface KillScenario {
   killEveryMs?: [number, number]
   /** share of restarts that carry the crash-after-submit failpoint */
   failpointShare?: number
+  /**
+   * What is killed: the gateways (default), or the scenario's own Redis (`redis`: kill -9
+   * and restart; `redis-cut`: the same, with the tail of its append-only file torn off
+   * first, as a power cut mid-write leaves it)
+   */
+  fault?: 'gateway' | 'redis' | 'redis-cut'
   /** how long the burst of posts is spread over (the killing goes on meanwhile) */
   burstMs?: number
   /** how long the killing goes on after the last post (jobs being submitted, tracked) */
@@ -57,6 +66,15 @@ export interface ScenarioRow {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo)
 
+async function removePrefix(redis: Redis, prefix: string) {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length) await redis.unlink(...keys)
+  } while (cursor !== '0')
+}
+
 function killGroup(child: ChildProcess) {
   try {
     if (child.pid) process.kill(-child.pid, 'SIGKILL')
@@ -65,12 +83,90 @@ function killGroup(child: ChildProcess) {
   }
 }
 
+/** A redis-server of the scenario's own (AOF always, like the shipped ones), restartable. */
+async function ownRedis(children: ChildProcess[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-chaos-redis-'))
+  const port = 41000 + Math.floor(Math.random() * 10000)
+  let child: ChildProcess | undefined
+  const url = `redis://127.0.0.1:${port}`
+  const ready = async () => {
+    for (let i = 0; i < 300; i++) {
+      const probe = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      })
+      probe.on('error', () => undefined)
+      try {
+        await probe.connect()
+        // loading the AOF answers LOADING until done
+        await probe.ping()
+        probe.disconnect()
+        return
+      } catch {
+        probe.disconnect()
+        await sleep(50)
+      }
+    }
+    throw new Error('the scenario redis-server did not start')
+  }
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore', detached: true },
+    )
+    children.push(child)
+    await ready()
+  }
+  await start()
+  return {
+    url,
+    /** kill -9; with `cut`, tear the last bytes off the newest AOF file; then start again */
+    async crash(cut: boolean) {
+      if (child) killGroup(child)
+      await sleep(300 + Math.random() * 700)
+      if (cut) {
+        const aofDir = join(dir, 'appendonlydir')
+        const incr = (await readdir(aofDir))
+          .filter((f) => f.includes('.incr.aof'))
+          .sort()
+          .pop()
+        if (incr) {
+          const file = join(aofDir, incr)
+          const size = (await stat(file)).size
+          if (size > 40) await truncate(file, size - 17)
+        }
+      }
+      await start()
+    },
+  }
+}
+
 export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow> {
   const started = Date.now()
   const base = configWith({})
+  const fault = o.fault ?? 'gateway'
   const prefix = `chaos-${randomUUID().slice(0, 8)}`
   const adminKey = `sgk_chaos-${randomUUID()}`
   const children: ChildProcess[] = []
+  const redisOwn = fault === 'gateway' ? undefined : await ownRedis(children)
+  const redisUrl = redisOwn?.url ?? base.SPARKGATE_REDIS_URL
   let livyUrl = o.livyUrl
   if (!livyUrl) {
     const double = spawn(
@@ -95,6 +191,7 @@ export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow>
     HOME: process.env['HOME'] ?? '/root',
     SPARKGATE_PORT: String(ports[i]),
     SPARKGATE_REDIS_PREFIX: prefix,
+    SPARKGATE_REDIS_URL: redisUrl,
     SPARKGATE_ADMIN_KEY: adminKey,
     SPARKGATE_LOG_LEVEL: 'warn',
     SPARKGATE_BACKENDS: JSON.stringify([
@@ -131,7 +228,7 @@ export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow>
     }
     throw new Error(`gateway ${i} did not start`)
   }
-  const redis = new Redis(base.SPARKGATE_REDIS_URL)
+  const redis = new Redis(redisUrl, { lazyConnect: true })
   try {
     for (let i = 0; i < o.replicas; i++) start(i)
     await Promise.all(ports.map((_, i) => up(i)))
@@ -166,9 +263,13 @@ export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow>
       while (killing) {
         await sleep(between(o.killEveryMs ?? [1000, 5000]))
         if (!killing) break
+        kills++
+        if (redisOwn) {
+          await redisOwn.crash(fault === 'redis-cut')
+          continue
+        }
         const i = Math.floor(Math.random() * o.replicas)
         killGroup(gateways[i]!)
-        kills++
         start(i, Math.random() < (o.failpointShare ?? 0.25))
       }
     })()
@@ -254,7 +355,9 @@ export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow>
     }
     const known = new Map(jobs.map((j) => [j.id, j]))
     const row: ScenarioRow = {
-      scenario: `${o.replicas} replica${o.replicas > 1 ? 's' : ''}, kill -9 every ${(o.killEveryMs ?? [1000, 5000]).map((x) => x / 1000).join('–')} s`,
+      scenario: `${o.replicas} replica${o.replicas > 1 ? 's' : ''}, kill -9 of ${
+        fault === 'gateway' ? 'a gateway' : fault === 'redis' ? 'Redis' : 'Redis, AOF tail torn'
+      } every ${(o.killEveryMs ?? [1000, 5000]).map((x) => x / 1000).join('–')} s`,
       accepted: ids.length,
       kills,
       lost: ids.length - jobs.length,
@@ -276,12 +379,8 @@ export async function gatewayKillScenario(o: KillScenario): Promise<ScenarioRow>
     return row
   } finally {
     for (const c of children) killGroup(c)
-    let cursor = '0'
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-      cursor = nextCursor
-      if (keys.length) await redis.unlink(...keys)
-    } while (cursor !== '0')
+    // the scenario's own Redis died with its children; in the stack's, our prefix goes
+    if (!redisOwn) await removePrefix(redis, prefix)
     redis.disconnect()
   }
 }

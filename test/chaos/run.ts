@@ -16,8 +16,14 @@ console.log(
   `sparkgate chaos — node ${process.version}, ${cpus().length} cores, ${new Date().toISOString()}, logs ${logDir}`,
 )
 const rows: ScenarioRow[] = []
-for (const replicas of [1, 2]) {
-  const row = await gatewayKillScenario({ jobs: N, replicas, logDir })
+const scenarios: Parameters<typeof gatewayKillScenario>[0][] = [
+  { jobs: N, replicas: 1, logDir },
+  { jobs: N, replicas: 2, logDir },
+  { jobs: N, replicas: 2, logDir, fault: 'redis', killEveryMs: [2000, 5000] },
+  { jobs: N, replicas: 2, logDir, fault: 'redis-cut', killEveryMs: [2000, 5000] },
+]
+for (const scenario of scenarios) {
+  const row = await gatewayKillScenario(scenario)
   console.log(JSON.stringify(row))
   rows.push(row)
 }

@@ -1,8 +1,9 @@
 /**
  * The fault suite's short version in `npm test` (the long one: `npm run chaos`): two
  * replicas killed with kill -9 every 1–2 s (some restarts with the crash failpoint) while
- * retrying clients post 40 jobs with idempotency keys; on the Livy-shaped double. Nothing
- * lost, nothing twice, nothing stuck, no orphan batch, no wrong outcome.
+ * retrying clients post 40 jobs with idempotency keys; then the same burst while their
+ * Redis is killed and restarted; on the Livy-shaped double. Nothing lost, nothing twice,
+ * nothing stuck, no orphan batch, no wrong outcome.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -24,6 +25,32 @@ t.test('kill -9 of gateways during a burst: nothing lost, nothing twice', async 
   t.comment(JSON.stringify(row))
   t.equal(row.accepted, 40, 'every job acknowledged once')
   t.ok(row.kills > 0, `gateways were killed (${row.kills})`)
+  t.same(
+    {
+      lost: row.lost,
+      duplicated: row.duplicated,
+      stuck: row.stuck,
+      orphaned: row.orphaned,
+      wrong: row.wrong,
+    },
+    { lost: 0, duplicated: 0, stuck: 0, orphaned: 0, wrong: 0 },
+  )
+})
+
+t.test('kill -9 of Redis during a burst: nothing lost, nothing twice', async (t) => {
+  const row = await gatewayKillScenario({
+    jobs: 40,
+    replicas: 2,
+    fault: 'redis',
+    burstMs: 8000,
+    killAfterMs: 5000,
+    killEveryMs: [2000, 3000],
+    settleMs: 90_000,
+    logDir: await mkdtemp(join(tmpdir(), 'sparkgate-chaos-')),
+  })
+  t.comment(JSON.stringify(row))
+  t.equal(row.accepted, 40, 'every job acknowledged once')
+  t.ok(row.kills > 0, `Redis was killed (${row.kills})`)
   t.same(
     {
       lost: row.lost,
