@@ -18,6 +18,7 @@ import { Redis } from 'ioredis'
 import { JobStore } from '../../src/domain/job-store.js'
 import type { JobRecord } from '../../src/domain/job-schema.js'
 import { configWith } from '../../src/config.js'
+import { removePrefix } from '../../bench/cleanup.js'
 
 // CHAOS_GATEWAY_ROOT: another checkout's gateway under the same faults (e.g. an older commit)
 const ROOT = process.env['CHAOS_GATEWAY_ROOT'] ?? fileURLToPath(new URL('../../', import.meta.url))
@@ -65,15 +66,6 @@ export interface ScenarioRow {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const between = ([lo, hi]: [number, number]) => lo + Math.random() * (hi - lo)
-
-async function removePrefix(redis: Redis, prefix: string) {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length) await redis.unlink(...keys)
-  } while (cursor !== '0')
-}
 
 function killGroup(child: ChildProcess) {
   try {

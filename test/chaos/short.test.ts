@@ -11,54 +11,33 @@ import { join } from 'node:path'
 import t from 'tap'
 import { gatewayKillScenario } from './gateway-kill.js'
 
-t.test('kill -9 of gateways during a burst: nothing lost, nothing twice', async (t) => {
-  const row = await gatewayKillScenario({
-    jobs: 40,
-    replicas: 2,
-    burstMs: 8000,
-    killAfterMs: 5000,
-    killEveryMs: [1000, 2000],
-    failpointShare: 0.3,
-    settleMs: 90_000,
-    logDir: await mkdtemp(join(tmpdir(), 'sparkgate-chaos-')),
-  })
-  t.comment(JSON.stringify(row))
-  t.equal(row.accepted, 40, 'every job acknowledged once')
-  t.ok(row.kills > 0, `gateways were killed (${row.kills})`)
-  t.same(
-    {
-      lost: row.lost,
-      duplicated: row.duplicated,
-      stuck: row.stuck,
-      orphaned: row.orphaned,
-      wrong: row.wrong,
-    },
-    { lost: 0, duplicated: 0, stuck: 0, orphaned: 0, wrong: 0 },
-  )
-})
+const scenarios = [
+  {
+    what: 'gateways',
+    options: { fault: 'gateway', killEveryMs: [1000, 2000], failpointShare: 0.3 },
+  },
+  { what: 'Redis', options: { fault: 'redis', killEveryMs: [2000, 3000] } },
+] as const
 
-t.test('kill -9 of Redis during a burst: nothing lost, nothing twice', async (t) => {
-  const row = await gatewayKillScenario({
-    jobs: 40,
-    replicas: 2,
-    fault: 'redis',
-    burstMs: 8000,
-    killAfterMs: 5000,
-    killEveryMs: [2000, 3000],
-    settleMs: 90_000,
-    logDir: await mkdtemp(join(tmpdir(), 'sparkgate-chaos-')),
+for (const { what, options } of scenarios) {
+  t.test(`kill -9 of ${what} during a burst: nothing lost, nothing twice`, async (t) => {
+    const row = await gatewayKillScenario({
+      jobs: 40,
+      replicas: 2,
+      burstMs: 8000,
+      killAfterMs: 5000,
+      settleMs: 90_000,
+      logDir: await mkdtemp(join(tmpdir(), 'sparkgate-chaos-')),
+      ...options,
+      killEveryMs: [...options.killEveryMs],
+    })
+    t.comment(JSON.stringify(row))
+    t.equal(row.accepted, 40, 'every job acknowledged once')
+    t.ok(row.kills > 0, `${what} killed ${row.kills} times`)
+    const { lost, duplicated, stuck, orphaned, wrong } = row
+    t.same(
+      { lost, duplicated, stuck, orphaned, wrong },
+      { lost: 0, duplicated: 0, stuck: 0, orphaned: 0, wrong: 0 },
+    )
   })
-  t.comment(JSON.stringify(row))
-  t.equal(row.accepted, 40, 'every job acknowledged once')
-  t.ok(row.kills > 0, `Redis was killed (${row.kills})`)
-  t.same(
-    {
-      lost: row.lost,
-      duplicated: row.duplicated,
-      stuck: row.stuck,
-      orphaned: row.orphaned,
-      wrong: row.wrong,
-    },
-    { lost: 0, duplicated: 0, stuck: 0, orphaned: 0, wrong: 0 },
-  )
-})
+}
