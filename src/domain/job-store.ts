@@ -236,6 +236,12 @@ export class JobStore {
     return this.redis.hincrby(this.keys.jobsMissing(), id, 1)
   }
 
+  /** Every job with a missing-batch count, and its count. */
+  async missingCounts(): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys.jobsMissing())
+    return new Map(Object.entries(all).map(([id, n]) => [id, Number(n)]))
+  }
+
   async clearMissing(id: string): Promise<void> {
     await this.redis.hdel(this.keys.jobsMissing(), id)
   }

@@ -168,20 +168,27 @@ export class Tracker {
     configured: ConfiguredBackend,
     report: TickReport,
   ): Promise<TickReport> {
-    if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) await this.repairPass()
+    // the slow sweeps (deadlines of 30 min, lost success steps) every few ticks; the
+    // outbox every tick, as its grace is seconds
+    if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) {
+      await this.repairPass()
+      await this.o.store.sawBackends([backendName])
+      await this.enforceDeadlines(backendName, configured.backend)
+    }
     await this.drainOutbox()
-    await this.o.store.sawBackends([backendName])
-    await this.enforceDeadlines(backendName, configured.backend)
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
     if (tracked.length === 0) return report
     const statuses = await configured.backend.statusMany(tracked.map((j) => j.backendRef!))
     report.backendCalls = 1
+    // one read of the missing counts per tick (nearly always empty), not a write per job
+    const missing = await this.o.store.missingCounts()
     for (const job of tracked) {
       try {
-        if (await this.reconcile(job, statuses.get(batchKey(job.backendRef!)), configured.backend))
-          report.transitions++
+        const status = statuses.get(batchKey(job.backendRef!))
+        if (status && missing.has(job.id)) await this.o.store.clearMissing(job.id)
+        if (await this.reconcile(job, status, configured.backend)) report.transitions++
       } catch (error) {
         if (error instanceof StaleTransitionError) continue // the API got there first (a cancel)
         this.o.log.error({ err: error, jobId: job.id }, 'tracker could not reconcile a job')
@@ -221,7 +228,6 @@ export class Tracker {
       })
       return true
     }
-    await store.clearMissing(job.id)
 
     const refUpdate = {
       ...ref,

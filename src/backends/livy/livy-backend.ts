@@ -168,21 +168,31 @@ export class LivyBackend implements SparkBackend {
   }
 
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {
+    await this.mustBeOurs(ref)
+    return this.page(ref, from, size)
+  }
+
+  async tail(ref: BackendRef, size: number): Promise<string[]> {
+    // the name is checked once, not once per page read
+    await this.mustBeOurs(ref)
+    return tailOf((r, from, n) => this.page(r, from, n), ref, size, livyLogLine)
+  }
+
+  private async mustBeOurs(ref: BackendRef) {
     if (!(await this.ours(ref)))
       throw new BackendError(
         'not_found',
         `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
       )
+  }
+
+  private async page(ref: BackendRef, from: number, size: number): Promise<LogPage> {
     try {
       const page = await this.client.logs(Number(ref.batchId), from, size)
       return { from: page.from, total: page.total, lines: page.log }
     } catch (error) {
       mapError(error)
     }
-  }
-
-  tail(ref: BackendRef, size: number): Promise<string[]> {
-    return tailOf((r, from, n) => this.logs(r, from, n), ref, size, livyLogLine)
   }
 
   async health(): Promise<void> {
