@@ -18,9 +18,6 @@
  * Output: one table per part with ratios against the baseline measured in the same run.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +36,7 @@ import { JobStore } from '../src/domain/job-store.js'
 import { connectionFrom, BullJobQueue } from '../src/workers/queues.js'
 import { Tracker } from '../src/workers/tracker.js'
 import { removePrefix } from './cleanup.js'
+import { startRedisServer } from './redis-server.js'
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10)
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16)
@@ -425,67 +423,38 @@ async function trackerCost(redis: Redis) {
 
 /** 4. POST /v1/jobs with the AOF fsynced every second vs before every reply. */
 async function durabilityCost() {
-  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-bench-redis-'))
-  const port = 20000 + Math.floor(Math.random() * 20000)
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--save',
-      '',
-    ],
-    { stdio: 'ignore' },
-  )
-  const url = `redis://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const probe = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    probe.on('error', () => undefined) // refused until it listens
-    try {
-      await probe.connect()
-      probe.disconnect()
-      break
-    } catch {
-      probe.disconnect()
-      if (i > 50) throw new Error('the private redis-server did not start')
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
+  const server = await startRedisServer({ appendfsync: 'everysec' })
+  const url = server.url
   const admin = new Redis(url)
-  const app = await buildApp(
-    configWith({
-      SPARKGATE_ROLES: 'api',
-      SPARKGATE_LOG_LEVEL: 'warn',
-      SPARKGATE_REDIS_URL: url,
-      SPARKGATE_PORT: 0,
-      SPARKGATE_ADMIN_KEY: ADMIN_KEY,
-    }),
-  )
-  const appUrl = await app.listen({ host: '127.0.0.1', port: 0 })
-  const auth = { authorization: `Bearer ${await benchTenant(appUrl)}` }
   const rows: (string | number)[][] = []
-  await hammer(`${appUrl}/v1/jobs`, auth) // warm-up
-  let everysec = 0
-  for (const mode of ['everysec', 'always']) {
-    await admin.config('SET', 'appendfsync', mode)
-    const r = await hammer(`${appUrl}/v1/jobs`, auth)
-    if (mode === 'everysec') everysec = r.rps
-    rows.push([`appendfsync ${mode}`, fmt(r.rps), r.p50, r.p99, fmt(r.rps / everysec, 2)])
+  try {
+    const app = await buildApp(
+      configWith({
+        SPARKGATE_ROLES: 'api',
+        SPARKGATE_LOG_LEVEL: 'warn',
+        SPARKGATE_REDIS_URL: url,
+        SPARKGATE_PORT: 0,
+        SPARKGATE_ADMIN_KEY: ADMIN_KEY,
+      }),
+    )
+    try {
+      const appUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+      const auth = { authorization: `Bearer ${await benchTenant(appUrl)}` }
+      await hammer(`${appUrl}/v1/jobs`, auth) // warm-up
+      let everysec = 0
+      for (const mode of ['everysec', 'always']) {
+        await admin.config('SET', 'appendfsync', mode)
+        const r = await hammer(`${appUrl}/v1/jobs`, auth)
+        if (mode === 'everysec') everysec = r.rps
+        rows.push([`appendfsync ${mode}`, fmt(r.rps), r.p50, r.p99, fmt(r.rps / everysec, 2)])
+      }
+    } finally {
+      await app.close()
+    }
+  } finally {
+    admin.disconnect()
+    await server.stop()
   }
-  await app.close()
-  admin.disconnect()
-  server.kill('SIGKILL')
-  await rm(dir, { recursive: true, force: true })
   table(
     `4. Durability: POST /v1/jobs, ${CONNECTIONS} connections, ${DURATION_S} s each, private Redis (AOF on)`,
     ['Redis fsync', 'requests/s', 'p50 ms', 'p99 ms', 'vs everysec'],

@@ -78,6 +78,19 @@ fi
 passed=$((${tap_pass:-0} + ${py_pass:-0}))
 failed=$((${tap_fail:-0} + ${py_fail:-0}))
 if [ "$tap_rc" -ne 0 ] || [ "$py_rc" -ne 0 ]; then [ "$failed" -gt 0 ] || failed=1; fi
+# Every failing assertion again at the end, with its file and tap's diagnostics, so the
+# tail of a long run (all a CI log may keep) says what failed.
+if [ "${tap_fail:-0}" -gt 0 ] || [ "$tap_rc" -ne 0 ]; then
+  echo "failures:"
+  awk '
+    /^# Subtest: / { file = substr($0, 12) }
+    /^[ ]+not ok / { print "  " file ": " $0; diag = 1; n = 0; next }
+    diag && /^[ ]+---$/ { inyaml = 1 }
+    diag && inyaml { if (n++ < 40) print "  " $0; if ($0 ~ /^[ ]+\.\.\.$/) { diag = 0; inyaml = 0 }; next }
+    diag { diag = 0 }
+    /^not ok / { print "  " $0 }
+  ' "$STATE/logs/tap.out"
+fi
 echo "tests run in $(($(date +%s) - t0)) s (tap exit $tap_rc, pytest exit $py_rc)"
 echo "tests: $passed passed, $failed failed"
 [ "$tap_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]
