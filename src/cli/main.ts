@@ -466,7 +466,7 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
           `model: ${r.modelName} v${r.modelVersion ?? '-'}  (${r.modelUri})`,
           rows
             ? `rows: ${Object.entries(rows)
-                .map(([k, v]) => `${k} ${String(v)}`)
+                .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
                 .join(', ')}`
             : '',
           table(

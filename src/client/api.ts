@@ -660,6 +660,31 @@ export interface components {
             | 'r2'
             | 'silhouette'
         }
+        /** @description Missing values (null, NaN). Default: impute the median for trees, drop for clustering, impute the mean otherwise; the result reports the policy applied. */
+        missing?: {
+          /**
+           * @description drop: rows missing a feature; impute: fill numeric features (string features keep nulls in their own slot); error: fail the job, naming the columns. Rows without a label are always dropped (error: refused) and counted.
+           * @enum {string}
+           */
+          strategy: 'drop' | 'impute' | 'error'
+          /**
+           * @description With strategy impute only; default mean.
+           * @enum {string}
+           */
+          impute?: 'mean' | 'median' | 'mode'
+        }
+        /** @description Scale features to unit variance: MLlib's own standardization param (default on) for logistic_regression, linear_svc, linear_regression; a StandardScaler stage (default off) for generalized_linear_regression and multilayer_perceptron. Not for other algorithms. */
+        standardize?: boolean
+        /**
+         * @description Weight each class n / (k · n_class) of the training split (weightCol); classifiers with a weightCol only (not multilayer_perceptron).
+         * @enum {string}
+         */
+        classWeights?: 'balanced'
+        /** @description k-fold metrics (mean ± std) without a grid, before the fit on the whole training split; not with crossValidation (which reports its folds). */
+        evaluation?: {
+          /** @description k: every metric on each of k folds of the training split. */
+          folds: number
+        }
         /** @description Registry name of the model; default: the job name. */
         modelName?: string
       }

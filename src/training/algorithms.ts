@@ -45,9 +45,24 @@ const boosted = {
 const k = { type: 'integer', min: 2, max: 10_000 } as const
 const linearModel = { maxIter, regParam, elasticNetParam, tol, fitIntercept, standardization }
 
-export const ALGORITHMS: Record<string, { task: Task; params: Record<string, ParamRule> }> = {
+/**
+ * An algorithm: its task, its params' allow-list, how `standardize` applies (MLlib's own
+ * `standardization` param, or a StandardScaler stage; absent: it does not) and whether
+ * `classWeights` can (MLlib has a weightCol). jobs/train.py's STANDARDIZE and WEIGHTED
+ * say the same (jobs/tests/test_train.py checks them against algorithms.json).
+ */
+export type Algorithm = {
+  task: Task
+  params: Record<string, ParamRule>
+  standardize?: 'param' | 'scaler'
+  classWeights?: true
+}
+
+export const ALGORITHMS: Record<string, Algorithm> = {
   logistic_regression: {
     task: 'classification',
+    standardize: 'param',
+    classWeights: true,
     params: {
       ...linearModel,
       threshold,
@@ -56,6 +71,8 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   linear_svc: {
     task: 'classification',
+    standardize: 'param',
+    classWeights: true,
     params: {
       maxIter,
       regParam,
@@ -67,6 +84,7 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   naive_bayes: {
     task: 'classification',
+    classWeights: true,
     params: {
       smoothing: { type: 'number', min: 0 },
       modelType: { type: 'string', enum: ['multinomial', 'gaussian', 'bernoulli', 'complement'] },
@@ -74,15 +92,18 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   decision_tree_classifier: {
     task: 'classification',
+    classWeights: true,
     params: { ...tree, impurity: { type: 'string', enum: ['gini', 'entropy'] } },
   },
   random_forest_classifier: {
     task: 'classification',
+    classWeights: true,
     params: { ...forest, impurity: { type: 'string', enum: ['gini', 'entropy'] } },
   },
-  gbt_classifier: { task: 'classification', params: { ...boosted } },
+  gbt_classifier: { task: 'classification', classWeights: true, params: { ...boosted } },
   multilayer_perceptron: {
     task: 'classification',
+    standardize: 'scaler',
     params: {
       layers: { type: 'integer[]', min: 1, minItems: 2 },
       maxIter,
@@ -95,6 +116,7 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   linear_regression: {
     task: 'regression',
+    standardize: 'param',
     params: {
       ...linearModel,
       solver: { type: 'string', enum: ['auto', 'normal', 'l-bfgs'] },
@@ -103,6 +125,7 @@ export const ALGORITHMS: Record<string, { task: Task; params: Record<string, Par
   },
   generalized_linear_regression: {
     task: 'regression',
+    standardize: 'scaler',
     params: {
       maxIter,
       regParam,

@@ -1,7 +1,8 @@
 /**
  * The declarative training spec (what a client sends as `training` in a job): the
  * dataset, label, features, one MLlib algorithm with params checked against its
- * allow-list, the split and optional cross-validation. jobs/train.py runs it.
+ * allow-list, the missing-value policy, standardization and class weights, the split and
+ * optional cross-validation or k-fold evaluation. jobs/train.py runs it.
  */
 import { Type, type Static } from 'typebox'
 import { ClusterUri } from '../schemas/common.js'
@@ -96,6 +97,68 @@ export const TrainingSpecSchema = Type.Object(
           ),
         },
         { additionalProperties: false },
+      ),
+    ),
+    missing: Type.Optional(
+      Type.Object(
+        {
+          strategy: Type.Unsafe<'drop' | 'impute' | 'error'>({
+            type: 'string',
+            enum: ['drop', 'impute', 'error'],
+            description:
+              'drop: rows missing a feature; impute: fill numeric features (string features keep ' +
+              'nulls in their own slot); error: fail the job, naming the columns. Rows without ' +
+              'a label are always dropped (error: refused) and counted.',
+          }),
+          impute: Type.Optional(
+            Type.Unsafe<'mean' | 'median' | 'mode'>({
+              type: 'string',
+              enum: ['mean', 'median', 'mode'],
+              description: 'With strategy impute only; default mean.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Missing values (null, NaN). Default: impute the median for trees, drop for ' +
+            'clustering, impute the mean otherwise; the result reports the policy applied.',
+        },
+      ),
+    ),
+    standardize: Type.Optional(
+      Type.Boolean({
+        description:
+          "Scale features to unit variance: MLlib's own standardization param (default on) " +
+          'for logistic_regression, linear_svc, linear_regression; a StandardScaler stage ' +
+          '(default off) for generalized_linear_regression and multilayer_perceptron. Not ' +
+          'for other algorithms.',
+      }),
+    ),
+    classWeights: Type.Optional(
+      Type.Unsafe<'balanced'>({
+        type: 'string',
+        enum: ['balanced'],
+        description:
+          'Weight each class n / (k · n_class) of the training split (weightCol); ' +
+          'classifiers with a weightCol only (not multilayer_perceptron).',
+      }),
+    ),
+    evaluation: Type.Optional(
+      Type.Object(
+        {
+          folds: Type.Integer({
+            minimum: 2,
+            maximum: 20,
+            description: 'k: every metric on each of k folds of the training split.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'k-fold metrics (mean ± std) without a grid, before the fit on the whole ' +
+            'training split; not with crossValidation (which reports its folds).',
+        },
       ),
     ),
     modelName: Type.Optional(

@@ -17,7 +17,9 @@ type Entry = { field: string; rule: string; message: string }
 
 /**
  * Checks what the schema cannot: params against the algorithm's allow-list, the task, the
- * label, and — when the dataset's columns are known — that every named column exists.
+ * label, the options that apply only to some algorithms (standardize, classWeights) or
+ * exclude each other (evaluation and crossValidation, missing.impute without imputing),
+ * and — when the dataset's columns are known — that every named column exists.
  */
 export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
   const errors: Entry[] = []
@@ -52,6 +54,29 @@ export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
     add('body.training.label', 'required', `is required for ${algorithm.task}`)
   if (t.algorithm === 'multilayer_perceptron' && !t.params?.['layers'])
     add('body.training.params.layers', 'required', 'is required for multilayer_perceptron')
+  if (t.missing?.impute && t.missing.strategy !== 'impute')
+    add('body.training.missing.impute', 'missing', 'applies only with strategy impute')
+  if (t.standardize !== undefined) {
+    if (!algorithm.standardize)
+      add('body.training.standardize', 'standardize', `does not apply to ${t.algorithm}`)
+    const own = t.params?.['standardization']
+    if (typeof own === 'boolean' && own !== t.standardize)
+      add('body.training.standardize', 'standardize', 'disagrees with params.standardization')
+  }
+  if (t.classWeights && !algorithm.classWeights)
+    add(
+      'body.training.classWeights',
+      'classWeights',
+      algorithm.task === 'classification'
+        ? `does not apply to ${t.algorithm} (MLlib has no weightCol for it)`
+        : `applies to classification, not ${algorithm.task}`,
+    )
+  if (t.evaluation && t.crossValidation)
+    add(
+      'body.training.evaluation',
+      'evaluation',
+      'excludes crossValidation (which reports its own folds)',
+    )
   if (t.label && t.features?.includes(t.label))
     add('body.training.features', 'label', `must not include the label ${t.label}`)
 
@@ -128,6 +153,10 @@ export class TrainingStager {
       params: t.params ?? {},
       split: { test: 0.2, seed: 42, ...t.split },
       crossValidation: t.crossValidation ?? null,
+      evaluation: t.evaluation ?? null,
+      missing: t.missing ?? null,
+      standardize: t.standardize ?? null,
+      classWeights: t.classWeights ?? null,
       output: this.staging.uri(dir),
     }
     const hdfs = this.hdfs.as(owner.user)

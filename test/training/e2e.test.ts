@@ -270,6 +270,16 @@ t.test('training specs are checked before anything is queued', async (t) => {
       /linear_svc does classification/,
     ],
     [
+      { dataset: ds.id, label: 'label', algorithm: 'linear_regression', classWeights: 'balanced' },
+      'body.training.classWeights',
+      /applies to classification, not regression/,
+    ],
+    [
+      { dataset: ds.id, label: 'label', algorithm: 'kmeans', missing: { strategy: 'zero' } },
+      'body.training.missing.strategy',
+      /must be equal to one of the allowed values/,
+    ],
+    [
       { dataset: '0'.repeat(64), label: 'label', algorithm: 'linear_svc' },
       'body.training.dataset',
       /does not exist/,

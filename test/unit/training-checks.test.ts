@@ -400,3 +400,77 @@ t.test('trainingDatasetId: an uploaded dataset id, or nothing for a cluster URI'
     undefined,
   )
 })
+
+t.test('missing, standardize, classWeights and evaluation: where each applies', async (t) => {
+  t.doesNotThrow(() =>
+    checkTraining(
+      spec({
+        missing: { strategy: 'impute', impute: 'median' },
+        standardize: false,
+        classWeights: 'balanced',
+        evaluation: { folds: 5 },
+      }),
+    ),
+  )
+  t.doesNotThrow(
+    () => checkTraining(spec({ standardize: true, params: { standardization: true } })),
+    'standardize may repeat params.standardization',
+  )
+  t.doesNotThrow(() =>
+    checkTraining(spec({ algorithm: 'multilayer_perceptron', params: { layers: [2, 2] } })),
+  )
+  t.strictSame(
+    refusal(
+      t,
+      spec({
+        algorithm: 'gbt_regressor',
+        missing: { strategy: 'drop', impute: 'mean' },
+        standardize: true,
+        classWeights: 'balanced',
+        evaluation: { folds: 3 },
+        crossValidation: { folds: 3, grid: { maxDepth: [2, 3] } },
+      }),
+    ),
+    [
+      {
+        field: 'body.training.missing.impute',
+        rule: 'missing',
+        message: 'body.training.missing.impute applies only with strategy impute',
+      },
+      {
+        field: 'body.training.standardize',
+        rule: 'standardize',
+        message: 'body.training.standardize does not apply to gbt_regressor',
+      },
+      {
+        field: 'body.training.classWeights',
+        rule: 'classWeights',
+        message: 'body.training.classWeights applies to classification, not regression',
+      },
+      {
+        field: 'body.training.evaluation',
+        rule: 'evaluation',
+        message: 'body.training.evaluation excludes crossValidation (which reports its own folds)',
+      },
+    ],
+  )
+  t.strictSame(
+    refusal(
+      t,
+      spec({
+        algorithm: 'multilayer_perceptron',
+        params: { layers: [2, 2] },
+        classWeights: 'balanced',
+      }),
+    ).map((e) => e.message),
+    [
+      'body.training.classWeights does not apply to multilayer_perceptron (MLlib has no weightCol for it)',
+    ],
+  )
+  t.strictSame(
+    refusal(t, spec({ standardize: true, params: { standardization: false } })).map(
+      (e) => e.message,
+    ),
+    ['body.training.standardize disagrees with params.standardization'],
+  )
+})
