@@ -50,6 +50,9 @@ const scenarios: Record<string, Plan> = {
     fault: 'backend',
     killEveryMs: [3000, 8000],
     mix: { fail: 0.2 },
+    // the shipped tick: a forgotten batch is noticed after 3 ticks, while new batches
+    // already take its id
+    trackerIntervalMs: 2000,
   },
   'double gateway races': { jobs: N, replicas: 2, backend: double, mix: races },
   'double redis races': {
@@ -91,10 +94,11 @@ const scenarios: Record<string, Plan> = {
     replicas: 2,
     backend: () => realLivy({ logDir, own: true }),
     fault: 'backend',
-    killEveryMs: [30_000, 45_000],
+    // one restart while the first batches run; the later ones then reuse their ids
+    killEveryMs: [20_000, 30_000],
     mix: { fail: 0.2 },
-    burstMs: 40_000,
-    killAfterMs: 30_000,
+    burstMs: 10_000,
+    killAfterMs: 25_000,
     settleMs: 600_000,
   },
   'real local gateway races': {

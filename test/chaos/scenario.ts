@@ -22,6 +22,8 @@
  * documented outcome of a Livy restart without recovery for a job with one attempt).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { JobStore } from '../../src/domain/job-store.js'
@@ -65,6 +67,8 @@ export interface Scenario {
   settleMs?: number
   /** concurrent clients */
   clients?: number
+  /** the gateways' tracker tick (default 300 ms; the shipped default is 2 s) */
+  trackerIntervalMs?: number
   logDir: string
 }
 
@@ -100,9 +104,11 @@ function planOf(i: number, mix: Scenario['mix'] = {}): Plan {
 const APP: Record<Plan, AppKind> = { ok: 'ok', fail: 'fail', timeout: 'long', cancel: 'long' }
 
 /**
- * Whether a job's end is right: the end its plan asks for (a cancel acknowledged → cancelled)
- * and one its batches show (succeeded: one succeeded; failed by the application: one
- * died; cancelled or timed out: none succeeded and none still runs).
+ * Whether a job's end is right: the end its plan asks for (a cancel acknowledged → cancelled;
+ * past its timeout → TIMEOUT, or succeeded when its application ended before any tracker
+ * lived long enough to kill it: gateways dying every second or two) and one its batches
+ * show (succeeded: one succeeded; failed by the application: one died; cancelled or
+ * timed out: none succeeded and none still runs).
  */
 export function judge(
   job: JobRecord,
@@ -129,7 +135,8 @@ export function judge(
       : plan === 'fail'
         ? code === 'SPARK_APP_FAILED'
         : plan === 'timeout'
-          ? code === 'TIMEOUT'
+          ? // its application may end before any tracker lived long enough to kill it
+            code === 'TIMEOUT' || job.state === 'succeeded'
           : // a cancel that came after the end (409): the end of its long application
             job.state !== 'cancelled'
   return shown && asked ? 'right' : 'wrong'
@@ -162,7 +169,7 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
     SPARKGATE_BACKENDS: JSON.stringify([o.backend.entry]),
     SPARKGATE_DEFAULT_BACKEND: 'chaos',
     SPARKGATE_KAFKA_BROKERS: 'none',
-    SPARKGATE_TRACKER_INTERVAL_MS: '300',
+    SPARKGATE_TRACKER_INTERVAL_MS: String(o.trackerIntervalMs ?? 300),
     SPARKGATE_WORKER_LOCK_MS: '2000',
     SPARKGATE_SUBMIT_BACKOFF_MS: '100',
     SPARKGATE_SUBMIT_BACKOFF_MAX_MS: '1000',
@@ -343,16 +350,33 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
       byJob.set(id, [...(byJob.get(id) ?? []), b])
     }
     const known = new Map(jobs.map((j) => [j.id, j]))
-    const verdicts = jobs
-      .filter((j) => TERMINAL.has(j.state))
-      .map((j) => judge(j, plans.get(j.id) ?? 'ok', cancelled.has(j.id), byJob.get(j.id) ?? []))
+    const ended = jobs.filter((j) => TERMINAL.has(j.state))
+    const verdicts = ended.map((j) =>
+      judge(j, plans.get(j.id) ?? 'ok', cancelled.has(j.id), byJob.get(j.id) ?? []),
+    )
+    // what went wrong, job by job, for the log
+    const wrongJobs = await Promise.all(
+      ended
+        .filter((_, i) => verdicts[i] === 'wrong')
+        .map(async (j) => ({
+          id: j.id,
+          plan: plans.get(j.id),
+          cancelAcknowledged: cancelled.has(j.id),
+          state: j.state,
+          error: j.error,
+          batches: byJob.get(j.id) ?? [],
+          events: await store.events(j.id),
+        })),
+    )
+    if (wrongJobs.length > 0)
+      await writeFile(join(o.logDir, `wrong-${prefix}.json`), JSON.stringify(wrongJobs, null, 2))
     const what =
       fault === 'gateway'
         ? 'a gateway'
         : fault === 'redis'
           ? 'Redis'
           : fault === 'redis-cut'
-            ? 'Redis, AOF tail torn'
+            ? 'Redis (AOF tail torn)'
             : 'Livy (restarted without recovery)'
     const shares = [
       [o.mix?.fail, 'fail'],
@@ -360,12 +384,13 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
       [o.mix?.cancel, 'cancelled'],
     ].flatMap(([share, what]) => (share ? [`${Math.round(Number(share) * 100)} % ${what}`] : []))
     const mixed = shares.length > 0 ? ` (${shares.join(', ')})` : ''
+    const tick = o.trackerIntervalMs ? `, tracker tick ${o.trackerIntervalMs / 1000} s` : ''
     return {
       scenario: `${o.replicas} replica${o.replicas > 1 ? 's' : ''}, kill -9 of ${what} every ${(
         o.killEveryMs ?? [1000, 5000]
       )
         .map((x) => x / 1000)
-        .join('–')} s${mixed}`,
+        .join('–')} s${mixed}${tick}`,
       backend: o.backend.label,
       accepted: ids.length,
       kills,

@@ -19,7 +19,15 @@ const scenarios: { what: string; options: Partial<Scenario> }[] = [
     options: { fault: 'gateway', killEveryMs: [1000, 2000], failpointShare: 0.3 },
   },
   { what: 'Redis', options: { fault: 'redis', killEveryMs: [2000, 3000] } },
-  { what: 'Livy', options: { fault: 'backend', killEveryMs: [2000, 4000], mix: { fail: 0.2 } } },
+  {
+    what: 'Livy',
+    options: {
+      fault: 'backend',
+      killEveryMs: [2000, 4000],
+      mix: { fail: 0.2 },
+      trackerIntervalMs: 2000,
+    },
+  },
   {
     what: 'gateways, with failures, timeouts and cancels,',
     options: {
