@@ -5,12 +5,14 @@
  *
  * With no SPARKGATE_* variable set, every default points at the local stack that
  * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal).
- * Each backend kind brings its own variables (src/backends/<kind>/index.ts).
+ * Each backend kind brings its own variables (src/backends/<kind>/index.ts), and MLflow
+ * tracking its SPARKGATE_MLFLOW_* ones (src/mlflow/mlflow-settings.ts).
  */
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
 import { DEFAULT_URL } from './client/client.js'
+import { MLFLOW_SETTINGS, mlflowProblems } from './mlflow/mlflow-settings.js'
 import { DEFAULT_SECRET_PATTERNS } from './tenancy/policy.js'
 
 const Url = (defaultValue: string, description: string) =>
@@ -20,6 +22,8 @@ export const ConfigSchema = Type.Object(
   {
     // each backend kind's own variables (SPARKGATE_LIVY_URL, SPARKGATE_SPARK_HOME, …)
     ...BACKEND_SETTINGS,
+    // MLflow tracking: URL (none: off), auth, token
+    ...MLFLOW_SETTINGS,
     SPARKGATE_HOST: Type.String({
       default: '127.0.0.1',
       minLength: 1,
@@ -313,7 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .map((key) => `${key}: unknown variable (known: ${known.join(', ')})`)
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
   if (problems.length === 0 && Value.Check(ConfigSchema, value)) {
-    problems.push(...backendProblems(value.SPARKGATE_BACKENDS))
+    problems.push(...backendProblems(value.SPARKGATE_BACKENDS), ...mlflowProblems(value))
     if (problems.length === 0) return value
     throw new ConfigError(problems)
   }

@@ -21,6 +21,7 @@ export function serverOptions(
           'req.headers["x-api-key"]',
           'config.SPARKGATE_REDIS_URL',
           'config.SPARKGATE_SYNAPSE_TOKEN',
+          'config.SPARKGATE_MLFLOW_TOKEN',
           'config.SPARKGATE_ADMIN_KEY',
           'config.SPARKGATE_API_KEY',
           'config.SPARKGATE_KAFKA_SASL_PASSWORD',

@@ -35,6 +35,7 @@ t.test('stack.env ports are the gateway defaults', async (t) => {
   t.equal(port(defaults.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
   t.equal(port(defaults.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
   t.equal(defaults.SPARKGATE_KAFKA_BROKERS, `127.0.0.1:${stackEnv['KAFKA_PORT']}`)
+  t.equal(port(defaults.SPARKGATE_MLFLOW_URL), Number(stackEnv['MLFLOW_PORT']))
   t.equal(defaults.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
   t.equal(defaults.SPARKGATE_HOST, '127.0.0.1')
 })
@@ -52,6 +53,7 @@ t.test('compose publishes the same ports, on 127.0.0.1 only', async (t) => {
   t.same(published('livy'), [Number(stackEnv['LIVY_PORT'])])
   // the broker's listener only; the KRaft controller listener stays inside the container
   t.same(published('kafka'), [Number(stackEnv['KAFKA_PORT'])])
+  t.same(published('mlflow'), [Number(stackEnv['MLFLOW_PORT'])])
   t.same(published('gateway'), [Number(stackEnv['GATEWAY_PORT'])])
 })
 
@@ -68,8 +70,10 @@ t.test(
     t.equal(port(config.SPARKGATE_HDFS_DEFAULT_FS), Number(stackEnv['HDFS_NAMENODE_RPC_PORT']))
     t.equal(port(config.SPARKGATE_LIVY_URL), Number(stackEnv['LIVY_PORT']))
     t.equal(config.SPARKGATE_KAFKA_BROKERS, `kafka:${stackEnv['KAFKA_PORT']}`)
+    t.equal(new URL(config.SPARKGATE_MLFLOW_URL).hostname, 'mlflow')
+    t.equal(port(config.SPARKGATE_MLFLOW_URL), Number(stackEnv['MLFLOW_PORT']))
     t.equal(config.SPARKGATE_PORT, Number(stackEnv['GATEWAY_PORT']))
-    for (const name of ['redis', 'namenode', 'datanode', 'livy', 'kafka'])
+    for (const name of ['redis', 'namenode', 'datanode', 'livy', 'kafka', 'mlflow'])
       t.ok(compose.services[name], `service ${name}`)
   },
 )
@@ -85,6 +89,7 @@ t.test('the gateway Dockerfile exposes the gateway port and sets known variables
 t.test('the local stack binds nothing beyond loopback', async (t) => {
   const script = readFileSync('docker/local/stack.sh', 'utf8')
   t.notMatch(script, /0\.0\.0\.0/, 'no wildcard address in stack.sh')
+  t.match(script, /mlflow" server --host 127\.0\.0\.1 --port "\$MLFLOW_PORT"/)
   t.match(script, /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
   t.match(script, /livy\.server\.host = 127\.0\.0\.1/)
   t.match(
@@ -157,4 +162,11 @@ t.test('Redis fsyncs its append-only file before every reply, in both stacks', a
   t.match(script, /--appendonly yes --appendfsync always/, 'docker/local/stack.sh')
   const command = (compose.services['redis'] as { command?: string[] }).command ?? []
   t.match(command.join(' '), /--appendonly yes --appendfsync always/, 'docker/compose.yaml')
+})
+
+t.test("compose's MLflow image installs the local stack's pinned MLflow", async (t) => {
+  const dockerfile = readFileSync('docker/mlflow/Dockerfile', 'utf8')
+  t.match(dockerfile, `pip install --no-cache-dir ${stackEnv['MLFLOW_PACKAGES']} `)
+  t.match(dockerfile, /"--port", "5005"/)
+  t.equal(stackEnv['MLFLOW_PORT'], '5005')
 })

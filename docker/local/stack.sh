@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The local stack without a container engine: Redis, Apache Kafka (one KRaft node), HDFS
-# (NameNode + DataNode, WebHDFS on), Spark (the pyspark wheel used as SPARK_HOME) and
-# Apache Livy, all on 127.0.0.1.
+# (NameNode + DataNode, WebHDFS on), Spark (the pyspark wheel used as SPARK_HOME), Apache
+# Livy and an MLflow tracking server, all on 127.0.0.1.
 #
-#   stack.sh up [--started-file F]
+#   stack.sh up [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central), start
-#                            what is not running; a second call is a no-op. With
-#                            --started-file, append "NAME PID" to F for each service
+#                            what is not running (the named services only: redis kafka
+#                            hdfs livy mlflow; default: all); a second call is a no-op.
+#                            With --started-file, append "NAME PID" to F for each service
 #                            this call launched (test.sh stops those, and only those)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
-#                            else; services: gateway livy hdfs kafka redis (default: all)
+#                            else; services: gateway mlflow livy hdfs kafka redis (default: all)
 #   stack.sh status [--json] what answers, and where
-#   stack.sh check [svc...]  exit 0 when each service (redis kafka hdfs livy) answers (quiet)
+#   stack.sh check [svc...]  exit 0 when each service (redis kafka hdfs livy mlflow) answers (quiet)
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
 #                            (`up` also writes them to $STACK_DIR/run/local-spark.json,
 #                            where the gateway's local backend finds the stack's Spark)
@@ -20,7 +21,7 @@
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
 # <repo>/.stack, git-ignored). Downloads are cached in the user's home: ~/.m2 (Maven),
-# the pip cache, and the Spark venv under $STACK_CACHE_DIR (~/.cache/sparkgate).
+# the pip cache, and the Spark and MLflow venvs under $STACK_CACHE_DIR (~/.cache/sparkgate).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +37,7 @@ WEBHDFS_URL="http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/webhdfs/v1"
 DEFAULT_FS="hdfs://127.0.0.1:$HDFS_NAMENODE_RPC_PORT"
 LIVY_URL="http://127.0.0.1:$LIVY_PORT"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+MLFLOW_URL="http://127.0.0.1:$MLFLOW_PORT"
 
 # Spark 3.5, Hadoop 3.3 and Livy need these on Java 17 (Spark's launcher adds its own).
 JDK17_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
@@ -75,6 +77,7 @@ marker() {
     hdfs) echo MiniDFSClusterManager ;;
     livy) echo LivyServer ;;
     kafka) echo ' kafka.Kafka ' ;; # the main class (kafka.tools.StorageTool is not the broker)
+    mlflow) echo 'mlflow server' ;;
     gateway) echo node ;;
   esac
 }
@@ -160,6 +163,11 @@ datanode_live() {
 }
 hdfs_up() { webhdfs_up && datanode_live; }
 livy_up() { curl -sf -m 3 "$LIVY_URL/batches?size=1" >/dev/null; }
+# /health answers OK once the app is loaded (the SQLite store migrated)
+mlflow_up() {
+  local out
+  out=$(curl -sf -m 3 "$MLFLOW_URL/health") && [ "$out" = OK ]
+}
 # An open port is not a ready broker: a Metadata request (v7, no topics) must list a broker
 # at 127.0.0.1:$KAFKA_PORT, and KRaft lists only a broker that has registered with the
 # controller, caught up with the metadata log and been unfenced.
@@ -262,6 +270,23 @@ install_spark() {
   chmod +x "$SPARK_HOME"/bin/* "$SPARK_HOME"/sbin/* 2>/dev/null || true
   echo "$SPARK_HOME" | put "$STATE/run/spark-home"
   echo "$VENV" | put "$STATE/run/venv"
+}
+# The MLflow server's own venv, keyed like the Spark one; the marker is written last.
+install_mlflow() {
+  local key venv
+  key=$(printf '%s|%s' "$MLFLOW_PACKAGES" "$(python3 -V 2>&1)" | sha256sum | cut -c1-12)
+  venv="$CACHE/mlflow-$key"
+  if [ ! -f "$venv/.complete" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # MLFLOW_PACKAGES is a list
+    if ! "$venv/bin/pip" install --disable-pip-version-check -q $MLFLOW_PACKAGES >"$STATE/logs/pip-mlflow.log" 2>&1; then
+      rm -rf "$venv"
+      die "pip could not install $MLFLOW_PACKAGES (is the Python package index reachable?); see $STATE/logs/pip-mlflow.log"
+    fi
+    touch "$venv/.complete"
+  fi
+  echo "$venv" | put "$STATE/run/mlflow-venv"
 }
 # classpath NAME POM PROPS...: Maven resolves the runtime classpath once per POM/version.
 classpath() {
@@ -496,6 +521,32 @@ start_kafka() {
   wait_for "kafka (a Metadata request listing the broker)" 90 up_or_dead kafka kafka_up
 }
 
+# MLflow: runs and the model registry in SQLite, artifacts under $STATE/mlflow/artifacts,
+# served through the server's own REST API (--serve-artifacts: clients never write there
+# themselves). Kept small: one uvicorn worker, no access log, and no job execution (its
+# seven huey consumers took ~1.2 GB for GenAI jobs the stack never runs); ~0.5 GB in all.
+start_mlflow() {
+  already_running mlflow 60 mlflow_up && return 0
+  claim_port "$MLFLOW_PORT" mlflow
+  local venv
+  venv=$(cat "$STATE/run/mlflow-venv")
+  mkdir -p "$STATE/mlflow/artifacts"
+  (
+    cd "$STATE/mlflow"
+    # no telemetry, no "git not found" warning, no Python warnings (a starlette deprecation)
+    export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true GIT_PYTHON_REFRESH=quiet
+    export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false PYTHONWARNINGS=ignore
+    # model versions name their source on HDFS (the Spark model Sparkgate's jobs wrote)
+    export MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES=hdfs
+    exec setsid nohup "$venv/bin/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
+      --backend-store-uri "sqlite:///$STATE/mlflow/mlflow.db" \
+      --serve-artifacts --artifacts-destination "$STATE/mlflow/artifacts" \
+      --workers 1 --uvicorn-opts --no-access-log >"$STATE/logs/mlflow.log" 2>&1 </dev/null
+  ) &
+  launched mlflow $!
+  wait_for "mlflow (GET /health)" 90 up_or_dead mlflow mlflow_up
+}
+
 # Stop one process group we started: TERM, then KILL after a grace period.
 stop_pid() {
   local name=$1 pid
@@ -522,29 +573,44 @@ cmd_install() {
   mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
   step "prerequisites (Java 17, Python, apt packages)" prereqs
   step "Spark: pyspark venv from PyPI (cached in $CACHE)" install_spark
+  step "MLflow: $MLFLOW_PACKAGES venv from PyPI (cached in $CACHE)" install_mlflow
   step "Hadoop $HADOOP_VERSION, Livy $LIVY_VERSION and Kafka $KAFKA_VERSION jars from Maven Central (cached in ~/.m2)" install_jars
   step "config files" write_configs
   step "local-spark.json (the stack's Spark, for the gateway's local backend)" write_local_spark
 }
 cmd_up() {
   STARTED_FILE=""
+  local services=()
   while [ $# -gt 0 ]; do
     case $1 in
       --started-file)
         STARTED_FILE=${2:?--started-file needs a file}
         shift 2
         ;;
-      *) die "unknown option for up: $1 (--started-file FILE)" ;;
+      -*) die "unknown option for up: $1 (--started-file FILE)" ;;
+      redis | kafka | hdfs | livy | mlflow)
+        services+=("$1")
+        shift
+        ;;
+      *) die "unknown service $1 (redis, kafka, hdfs, livy, mlflow)" ;;
     esac
   done
-  local t0
+  [ ${#services[@]} -gt 0 ] || services=(redis kafka hdfs livy mlflow)
+  local t0 s
   t0=$(now)
   cmd_install
   VENV=$(cat "$STATE/run/venv")
-  step "redis on 127.0.0.1:$REDIS_PORT" start_redis
-  step "kafka on 127.0.0.1:$KAFKA_PORT (KRaft controller on :$KAFKA_CONTROLLER_PORT)" start_kafka
-  step "hdfs on 127.0.0.1:$HDFS_NAMENODE_RPC_PORT, WebHDFS on :$HDFS_NAMENODE_HTTP_PORT" start_hdfs
-  step "livy on 127.0.0.1:$LIVY_PORT" start_livy
+  # in this order whatever was named: Livy needs HDFS's config, nothing needs MLflow
+  for s in redis kafka hdfs livy mlflow; do
+    [[ " ${services[*]} " == *" $s "* ]] || continue
+    case $s in
+      redis) step "redis on 127.0.0.1:$REDIS_PORT" start_redis ;;
+      kafka) step "kafka on 127.0.0.1:$KAFKA_PORT (KRaft controller on :$KAFKA_CONTROLLER_PORT)" start_kafka ;;
+      hdfs) step "hdfs on 127.0.0.1:$HDFS_NAMENODE_RPC_PORT, WebHDFS on :$HDFS_NAMENODE_HTTP_PORT" start_hdfs ;;
+      livy) step "livy on 127.0.0.1:$LIVY_PORT" start_livy ;;
+      mlflow) step "mlflow on 127.0.0.1:$MLFLOW_PORT" start_mlflow ;;
+    esac
+  done
   say "stack: up in $(secs "$t0") s"
   cmd_status
 }
@@ -552,13 +618,13 @@ cmd_up() {
 # By pid file only; configs, data and local-spark.json stay.
 cmd_down() {
   local services=("$@")
-  [ ${#services[@]} -gt 0 ] || services=(gateway livy hdfs kafka redis)
+  [ ${#services[@]} -gt 0 ] || services=(gateway mlflow livy hdfs kafka redis)
   local s
   for s in "${services[@]}"; do
     case $s in
-      gateway | livy | hdfs | kafka) stop_pid "$s" ;;
+      gateway | mlflow | livy | hdfs | kafka) stop_pid "$s" ;;
       redis) stop_redis ;;
-      *) die "unknown service $s (gateway, livy, hdfs, kafka, redis)" ;;
+      *) die "unknown service $s (gateway, mlflow, livy, hdfs, kafka, redis)" ;;
     esac
   done
 }
@@ -579,20 +645,22 @@ b() { if "$@" >/dev/null 2>&1; then echo true; else echo false; fi; }
 cmd_status() {
   local spark_home=""
   [ -f "$STATE/run/spark-home" ] && spark_home=$(cat "$STATE/run/spark-home")
-  local r k h l
+  local r k h l m
   r=$(b redis_up)
   k=$(b kafka_up)
   h=$(b hdfs_up)
   l=$(b livy_up)
+  m=$(b mlflow_up)
   if [ "${1:-}" = "--json" ]; then
-    printf '{"redis":{"url":"%s","up":%s},"kafka":{"bootstrap":"%s","up":%s},"hdfs":{"webhdfsUrl":"%s","defaultFS":"%s","up":%s},"livy":{"url":"%s","up":%s},"spark":{"home":"%s"},"stateDir":"%s"}\n' \
-      "$REDIS_URL" "$r" "$KAFKA_BOOTSTRAP" "$k" "$WEBHDFS_URL" "$DEFAULT_FS" "$h" "$LIVY_URL" "$l" "$spark_home" "$STATE"
+    printf '{"redis":{"url":"%s","up":%s},"kafka":{"bootstrap":"%s","up":%s},"hdfs":{"webhdfsUrl":"%s","defaultFS":"%s","up":%s},"livy":{"url":"%s","up":%s},"mlflow":{"url":"%s","up":%s},"spark":{"home":"%s"},"stateDir":"%s"}\n' \
+      "$REDIS_URL" "$r" "$KAFKA_BOOTSTRAP" "$k" "$WEBHDFS_URL" "$DEFAULT_FS" "$h" "$LIVY_URL" "$l" "$MLFLOW_URL" "$m" "$spark_home" "$STATE"
   else
     printf '%-7s %-5s %s\n' service up where
     printf '%-7s %-5s %s\n' redis "$r" "$REDIS_URL"
     printf '%-7s %-5s %s  (KRaft controller 127.0.0.1:%s)\n' kafka "$k" "$KAFKA_BOOTSTRAP" "$KAFKA_CONTROLLER_PORT"
     printf '%-7s %-5s %s  (fs.defaultFS %s)\n' hdfs "$h" "$WEBHDFS_URL" "$DEFAULT_FS"
     printf '%-7s %-5s %s\n' livy "$l" "$LIVY_URL"
+    printf '%-7s %-5s %s  (artifacts served, under %s/mlflow)\n' mlflow "$m" "$MLFLOW_URL" "$STATE"
     printf '%-7s %-5s %s\n' spark - "${spark_home:-(not installed)}"
     printf 'state and logs: %s\n' "$STATE"
   fi
@@ -600,11 +668,11 @@ cmd_status() {
 # check [service...]: exit 0 when each named service (default: all) answers.
 cmd_check() {
   local services=("$@") s
-  [ ${#services[@]} -gt 0 ] || services=(redis kafka hdfs livy)
+  [ ${#services[@]} -gt 0 ] || services=(redis kafka hdfs livy mlflow)
   for s in "${services[@]}"; do
     case $s in
-      redis | kafka | hdfs | livy) "${s}_up" || return 1 ;;
-      *) die "unknown service $s (redis, kafka, hdfs, livy)" ;;
+      redis | kafka | hdfs | livy | mlflow) "${s}_up" || return 1 ;;
+      *) die "unknown service $s (redis, kafka, hdfs, livy, mlflow)" ;;
     esac
   done
 }
@@ -640,5 +708,5 @@ case "${1:-up}" in
   check) cmd_check "${@:2}" ;;
   env) cmd_env ;;
   run-livy) cmd_run_livy "${2:?port}" "${3:?dir}" ;;
-  *) die "usage: stack.sh up [--started-file F]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
+  *) die "usage: stack.sh up [--started-file F] [svc...]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
 esac

@@ -24,8 +24,8 @@ mkdir -p "$STATE/logs"
 started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
 stop_started() {
   local s pid
-  # in stop order: Livy first, Redis last
-  for s in livy hdfs kafka redis; do
+  # in stop order: MLflow and Livy first, Redis last
+  for s in mlflow livy hdfs kafka redis; do
     pid=$(awk -v s="$s" '$1 == s { print $2 }' "$started_file")
     # only if its pid file still names that process (nobody restarted it meanwhile)
     if [ -n "$pid" ] && [ "$(cat "$STATE/run/$s.pid" 2>/dev/null)" = "$pid" ]; then
@@ -35,10 +35,15 @@ stop_started() {
   rm -f "$started_file"
 }
 trap stop_started EXIT
-# Everything answering (ours or not): nothing to start. Otherwise `up` starts what is not
-# running and waits for what is ours but slow to answer.
-if ! bash "$STACK" check redis kafka hdfs livy; then
-  bash "$STACK" up --started-file "$started_file" || exit 1
+# Everything answering (ours or not): nothing to start. Otherwise `up` starts those that
+# do not answer and waits for any of them that is ours but slow; one answering that another
+# checkout started is left alone (up would refuse its port as a stranger's).
+down=()
+for s in redis kafka hdfs livy mlflow; do
+  bash "$STACK" check "$s" || down+=("$s")
+done
+if [ ${#down[@]} -gt 0 ]; then
+  bash "$STACK" up --started-file "$started_file" "${down[@]}" || exit 1
 fi
 
 # Services answering that another checkout started: this one still needs its own Spark

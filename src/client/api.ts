@@ -1329,6 +1329,16 @@ export interface operations {
             modelUri: string
             modelName: string
             modelVersion: number | null
+            /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
+            mlflow: {
+              experimentId: string
+              /** @description The tenant's experiment (named after it). */
+              experimentName: string
+              runId: string
+              /** @description `<tenant>.<modelName>` */
+              registeredModel: string
+              modelVersion: number
+            } | null
           } & {
             [key: string]: unknown
           }

@@ -1,12 +1,13 @@
 /**
  * What the job core does with a training job's outcome: its model becomes a registry
- * version when the tracker sees it succeed (before the job is marked succeeded), a repair
- * pass registers what a crash left out, and its result is read back for the API. No
- * write happens on a read.
+ * version when the tracker sees it succeed (before the job is marked succeeded), then an
+ * MLflow run and model version when tracking is on; a repair pass does what a crash or a
+ * fault left out, and its result is read back for the API. No write happens on a read.
  */
 import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
-import type { ModelRegistry } from '../training/model-registry.js'
+import type { MlflowRun, MlflowTracking } from '../training/mlflow-tracking.js'
+import type { ModelRegistry, TrainedRun } from '../training/model-registry.js'
 import type { TrainingStager } from '../training/training.js'
 import type { Job } from './job-schema.js'
 import type { JobStore } from './job-store.js'
@@ -15,25 +16,38 @@ export interface TrainingResult extends Record<string, unknown> {
   modelUri: string
   modelName: string
   modelVersion: number | null
+  mlflow: MlflowRun | null
 }
+
+/** A fault the next pass may not see: stop the pass rather than hit every job with it. */
+const transient = (error: unknown) => (error as { transient?: boolean }).transient === true
 
 export class TrainingResults {
   constructor(
     private readonly store: JobStore,
     private readonly registry: ModelRegistry,
     private readonly training: TrainingStager,
+    /** MLflow tracking, when SPARKGATE_MLFLOW_URL is not none */
+    private readonly tracking?: MlflowTracking,
   ) {}
 
-  /** Registers a succeeded training job's model; other jobs are left alone. */
+  /**
+   * Registers a succeeded training job's model, then logs it to MLflow; other jobs are left
+   * alone. An MLflow fault throws after the registration (the tracker logs it and marks the
+   * job succeeded all the same; the repair pass logs the run later).
+   */
   async beforeSucceeded(job: Job): Promise<number | undefined> {
     if (!job.spec.training) return undefined
-    return this.registry.register({
+    const run: TrainedRun = {
       tenant: job.tenant,
       jobId: job.id,
       jobName: job.name,
       spec: job.spec.training,
       finishedAt: job.finishedAt ?? new Date().toISOString(),
-    })
+    }
+    const version = await this.registry.register(run)
+    if (version !== undefined) await this.tracking?.track(run)
+    return version
   }
 
   /**
@@ -47,17 +61,28 @@ export class TrainingResults {
   }
 
   /**
-   * Registers the succeeded training jobs that are not yet (a crash or an HDFS fault
-   * between a job's end and its registration): the newest `max` succeeded jobs are checked.
+   * Registers (and tracks) the succeeded training jobs that are not yet (a crash, an HDFS
+   * or MLflow fault between a job's end and its registration): the newest `max` succeeded
+   * jobs are checked. A transient fault ends the pass; another one skips that job, and the
+   * first such is thrown once the others are done (the tracker logs it).
    */
   async repair(max = 500): Promise<number> {
     const recent = await this.store.idsInState('succeeded', max, true)
-    const missing = await this.registry.unregistered(recent)
-    let registered = 0
-    for (const job of await this.store.getMany(missing)) {
-      if (job.spec.training && (await this.beforeSucceeded(job)) !== undefined) registered++
+    const missing = new Set(await this.registry.unregistered(recent))
+    for (const id of (await this.tracking?.untracked(recent)) ?? []) missing.add(id)
+    let repaired = 0
+    let failed: Error | undefined
+    for (const job of await this.store.getMany([...missing])) {
+      if (!job.spec.training) continue
+      try {
+        if ((await this.beforeSucceeded(job)) !== undefined) repaired++
+      } catch (error) {
+        if (transient(error)) throw error
+        failed ??= error instanceof Error ? error : new Error(String(error))
+      }
     }
-    return registered
+    if (failed) throw failed
+    return repaired
   }
 
   /** metrics.json of a succeeded training job, with its model's URI, name and version. */
@@ -73,6 +98,7 @@ export class TrainingResults {
       modelUri: this.training.modelUri(job.tenant, job.id),
       modelName: job.spec.training.modelName ?? job.name,
       modelVersion: (await this.registry.versionOf(job.id)) ?? null,
+      mlflow: (await this.tracking?.runOf(job.id)) ?? null,
     }
   }
 }

@@ -7,7 +7,9 @@ import fp from 'fastify-plugin'
 import { JobService } from '../domain/job-service.js'
 import { StatusService } from '../domain/status-service.js'
 import { TrainingResults } from '../domain/training-results.js'
+import { createMlflowClient } from '../mlflow/mlflow-settings.js'
 import { durationMs } from '../schemas/common.js'
+import { MlflowTracking } from '../training/mlflow-tracking.js'
 import { ModelRegistry } from '../training/model-registry.js'
 import { TrainingStager } from '../training/training.js'
 import { BullJobQueue, connectionFrom } from '../workers/queues.js'
@@ -21,6 +23,8 @@ declare module 'fastify' {
     jobQueues: BullJobQueue
     tracker?: Tracker
     models: ModelRegistry
+    /** MLflow tracking of succeeded training jobs; null with SPARKGATE_MLFLOW_URL=none */
+    mlflowTracking: MlflowTracking | null
     trainingResults: TrainingResults
     status: StatusService
   }
@@ -56,10 +60,14 @@ export const jobsPlugin = fp(
       training,
       durationMs(config.SPARKGATE_EVENTS_RETENTION),
     )
-    const results = new TrainingResults(store, models, training)
+    // SPARKGATE_MLFLOW_URL=none: no client, no tracking
+    const mlflow = createMlflowClient(config)
+    const tracking = mlflow && new MlflowTracking(app.redis, prefix, mlflow, training)
+    const results = new TrainingResults(store, models, training, tracking)
     app.decorate('jobService', service)
     app.decorate('jobQueues', queues)
     app.decorate('models', models)
+    app.decorate('mlflowTracking', tracking ?? null)
     app.decorate('trainingResults', results)
     app.decorate(
       'status',

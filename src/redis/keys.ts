@@ -14,6 +14,8 @@
  *   P:idem:<sha256>          idempotency record {jobId, bodyHash}, with a TTL; the hash is
  *                            of tenant and key, so two tenants' keys never meet
  *   P:model-job:<jobId>      the version a training job became
+ *   P:mlflow-job:<jobId>     JSON of the MLflow run and model version a training job became
+ *   P:mlflow-job:<jobId>:lock  which process is logging that run (a lease)
  *   P:tenants                sorted set (lex) of tenant ids
  *   P:tenant:<t>             JSON record of a tenant (cluster user, policy, quotas)
  *   P:tenant:<t>:keys        hash: key id → SHA-256 of the key
@@ -61,6 +63,8 @@ export class RedisKeys {
   idempotency = (keyHash: string) => this.k('idem', keyHash)
 
   modelOfJob = (jobId: string) => this.k('model-job', jobId)
+  mlflowOfJob = (jobId: string) => this.k('mlflow-job', jobId)
+  mlflowLock = (jobId: string) => this.k('mlflow-job', jobId, 'lock')
 
   tenants = () => this.k('tenants')
   tenant = (t: string) => this.k('tenant', t)

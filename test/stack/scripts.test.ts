@@ -38,7 +38,7 @@ async function stateDir(): Promise<string> {
 
 async function pids(state: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const name of ['redis', 'kafka', 'hdfs', 'livy'])
+  for (const name of ['redis', 'kafka', 'hdfs', 'livy', 'mlflow'])
     out[name] = (await readFile(join(state, 'run', `${name}.pid`), 'utf8').catch(() => '')).trim()
   return out
 }
@@ -48,6 +48,7 @@ for (const [service, times] of [
   ['redis', 20],
   ['livy', 20],
   ['kafka', 20],
+  ['mlflow', 20],
 ] as const) {
   t.test(`stack.sh check ${service} passes ${times} times in a row`, async (t) => {
     const failures: string[] = []
@@ -88,7 +89,7 @@ t.test('stack.sh up with everything running starts nothing', async (t) => {
   t.ok(run.ms < 30_000, 'and quickly')
   const started = (await readFile(startedFile, 'utf8').catch(() => '')).trim()
   t.equal(started, '', 'its started-report names no service')
-  for (const name of ['redis', 'kafka', 'hdfs', 'livy'])
+  for (const name of ['redis', 'kafka', 'hdfs', 'livy', 'mlflow'])
     t.match(run.stderr, new RegExp(`stack: +${name} already running \\(pid \\d+\\)`), name)
   t.same(await pids(state), before, 'the pid files are unchanged')
 })

@@ -5,7 +5,8 @@
  *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
  *                                  from the OpenAPI document)
  *   1 errors.ts                    the error catalogue and problem+json mapper
- *   2 redis/ storage/              key names, Lua scripts, paging; the WebHDFS client
+ *   2 redis/ storage/ mlflow/      key names, Lua scripts, paging; the WebHDFS client; the
+ *                                  MLflow REST client and its settings
  *   3 datasets/ tenancy/ events/   dataset records, staging, sniffing; tenants, keys, policy, audit;
  *                                  the event log, webhooks (signing, destinations), the Kafka sink
  *   4 training/                    training spec and checks, staging, model registry
@@ -31,6 +32,7 @@ const LAYERS: [string, number][] = [
   ['errors.ts', 1],
   ['redis/', 2],
   ['storage/', 2],
+  ['mlflow/', 2],
   ['datasets/', 3],
   ['tenancy/', 3],
   ['events/', 3],

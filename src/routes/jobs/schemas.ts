@@ -2,6 +2,7 @@
 import { Type } from 'typebox'
 import { JobEventSchema, JobRef, JobStateSchema } from '../../domain/job-schema.js'
 import { IdParams, Page, Paging } from '../../schemas/common.js'
+import { MlflowRunSchema } from '../../training/mlflow-tracking.js'
 
 export { Problem } from '../../schemas/common.js'
 
@@ -65,6 +66,9 @@ export const TrainingResult = Type.Object(
     modelUri: Type.String(),
     modelName: Type.String(),
     modelVersion: Type.Union([Type.Integer(), Type.Null()]),
+    mlflow: Type.Union([MlflowRunSchema, Type.Null()], {
+      description: 'The MLflow run and model version, once tracked (null: not yet, or off).',
+    }),
   },
   { additionalProperties: true, description: 'metrics.json of the run, plus the model.' },
 )

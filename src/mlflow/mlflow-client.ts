@@ -1,0 +1,335 @@
+/**
+ * An MLflow REST client on axios: the tracking API (experiments, runs, log-batch), the
+ * artifact proxy of a server run with `--serve-artifacts` (mlflow-artifacts), and the
+ * model registry (registered models, model versions). MLflow's JSON error (`error_code`,
+ * `message`) becomes a typed MlflowError; a 5xx, a 429 or a network fault is transient.
+ * Auth: none, a static bearer token, or any token source (Azure: DefaultAzureCredential).
+ */
+import axios, { type AxiosInstance, isAxiosError } from 'axios'
+
+/** Base of every MLflow failure; `kind` is stable, `code` is MLflow's `error_code`. */
+export class MlflowError extends Error {
+  constructor(
+    readonly kind: 'not_found' | 'already_exists' | 'invalid' | 'auth' | 'unavailable' | 'remote',
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message)
+    this.name = 'MlflowError'
+  }
+  get transient() {
+    return this.kind === 'unavailable'
+  }
+}
+
+export interface MlflowTag {
+  key: string
+  value: string
+}
+
+export interface Experiment {
+  experiment_id: string
+  name: string
+  lifecycle_stage: string
+  artifact_location?: string
+  tags?: MlflowTag[]
+}
+
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED'
+
+export interface RunInfo {
+  run_id: string
+  experiment_id: string
+  run_name?: string
+  status: RunStatus
+  start_time?: number
+  end_time?: number
+  artifact_uri: string
+  lifecycle_stage: string
+}
+
+export interface Run {
+  info: RunInfo
+  data: {
+    metrics?: { key: string; value: number; timestamp: number; step: number }[]
+    params?: MlflowTag[]
+    tags?: MlflowTag[]
+  }
+}
+
+export interface RegisteredModel {
+  name: string
+  tags?: MlflowTag[]
+}
+
+export interface ModelVersion {
+  name: string
+  version: string
+  source: string
+  run_id?: string
+  status?: string
+  tags?: MlflowTag[]
+}
+
+export interface Metric {
+  key: string
+  value: number
+  timestamp: number
+  step: number
+}
+
+/** What log-batch takes (MLflow's limits: 1000 metrics, 100 params, 100 tags a call). */
+export interface Batch {
+  metrics?: Metric[]
+  params?: MlflowTag[]
+  tags?: MlflowTag[]
+}
+
+export interface MlflowOptions {
+  /** the tracking server, e.g. http://127.0.0.1:5005 (REST paths go under it) */
+  url: string
+  /** a bearer token per request (static, or fetched and cached by the caller) */
+  token?: () => Promise<string | undefined>
+  timeoutMs?: number
+}
+
+const KINDS: Record<string, MlflowError['kind']> = {
+  RESOURCE_DOES_NOT_EXIST: 'not_found',
+  RESOURCE_ALREADY_EXISTS: 'already_exists',
+  INVALID_PARAMETER_VALUE: 'invalid',
+  INVALID_STATE: 'invalid',
+  BAD_REQUEST: 'invalid',
+  PERMISSION_DENIED: 'auth',
+  UNAUTHENTICATED: 'auth',
+  TEMPORARILY_UNAVAILABLE: 'unavailable',
+  REQUEST_LIMIT_EXCEEDED: 'unavailable',
+}
+
+/**
+ * Quotes a value for an MLflow search filter: in ' or " (the filter grammar has no escapes,
+ * so a value holding both cannot be searched for).
+ */
+export function quote(value: string) {
+  if (!value.includes("'")) return `'${value}'`
+  if (!value.includes('"')) return `"${value}"`
+  throw new MlflowError('invalid', `cannot search MLflow for a value with both quotes: ${value}`)
+}
+
+export class MlflowClient {
+  private readonly http: AxiosInstance
+
+  constructor(private readonly o: MlflowOptions) {
+    this.http = axios.create({
+      baseURL: o.url.replace(/\/+$/, ''),
+      timeout: o.timeoutMs ?? 30_000,
+      maxRedirects: 0,
+      // errors are mapped below, from the status and MLflow's JSON error
+      validateStatus: () => true,
+      maxBodyLength: Infinity,
+    })
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    const r = await this.optional('GET', 'experiments/get-by-name', { experiment_name: name })
+    return (r as { experiment: Experiment } | undefined)?.experiment
+  }
+
+  async createExperiment(name: string, tags: MlflowTag[] = []): Promise<string> {
+    const r = await this.api<{ experiment_id: string }>('POST', 'experiments/create', {
+      name,
+      tags,
+    })
+    return r.experiment_id
+  }
+
+  async restoreExperiment(id: string): Promise<void> {
+    await this.api('POST', 'experiments/restore', { experiment_id: id })
+  }
+
+  /** Runs of an experiment matching a filter (`tags.\`k\` = 'v'`), newest first. */
+  async searchRuns(experimentId: string, filter: string, maxResults = 10): Promise<Run[]> {
+    const r = await this.api<{ runs?: Run[] }>('POST', 'runs/search', {
+      experiment_ids: [experimentId],
+      filter,
+      run_view_type: 'ACTIVE_ONLY',
+      max_results: maxResults,
+      order_by: ['attributes.start_time DESC'],
+    })
+    return r.runs ?? []
+  }
+
+  async createRun(
+    experimentId: string,
+    run: { name?: string; startTime?: number; tags?: MlflowTag[] },
+  ): Promise<Run> {
+    const r = await this.api<{ run: Run }>('POST', 'runs/create', {
+      experiment_id: experimentId,
+      run_name: run.name,
+      start_time: run.startTime ?? Date.now(),
+      tags: run.tags ?? [],
+    })
+    return r.run
+  }
+
+  async getRun(runId: string): Promise<Run | undefined> {
+    const r = await this.optional('GET', 'runs/get', { run_id: runId })
+    return (r as { run: Run } | undefined)?.run
+  }
+
+  /** Ends a run (FINISHED by default) at `endTime`. */
+  async updateRun(runId: string, status: RunStatus = 'FINISHED', endTime = Date.now()) {
+    const r = await this.api<{ run_info: RunInfo }>('POST', 'runs/update', {
+      run_id: runId,
+      status,
+      end_time: endTime,
+    })
+    return r.run_info
+  }
+
+  /** Logs metrics, params and tags, split into calls within MLflow's limits. */
+  async logBatch(runId: string, batch: Batch): Promise<void> {
+    const metrics = batch.metrics ?? []
+    const params = batch.params ?? []
+    const tags = batch.tags ?? []
+    for (let i = 0; i < Math.max(params.length, tags.length); i += 100) {
+      await this.api('POST', 'runs/log-batch', {
+        run_id: runId,
+        params: params.slice(i, i + 100),
+        tags: tags.slice(i, i + 100),
+      })
+    }
+    for (let i = 0; i < metrics.length; i += 1000)
+      await this.api('POST', 'runs/log-batch', {
+        run_id: runId,
+        metrics: metrics.slice(i, i + 1000),
+      })
+  }
+
+  /**
+   * Uploads one artifact of a run through the server's artifact proxy. Only for runs whose
+   * artifact_uri is `mlflow-artifacts:/…` (a server with --serve-artifacts); a PUT of the
+   * same path replaces it, so a retry is harmless.
+   */
+  async uploadArtifact(
+    run: RunInfo,
+    path: string,
+    body: Buffer | string,
+    contentType = 'application/json',
+  ): Promise<void> {
+    const root = artifactPath(run.artifact_uri)
+    if (root === undefined)
+      throw new MlflowError(
+        'invalid',
+        `run ${run.run_id} stores artifacts at ${run.artifact_uri}, not through the server's artifact proxy`,
+      )
+    const segments = [...root.split('/'), ...path.split('/')].filter(Boolean)
+    await this.request(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${segments.map(encodeURIComponent).join('/')}`,
+      { data: body, headers: { 'content-type': contentType } },
+    )
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
+    const r = await this.optional('GET', 'registered-models/get', { name })
+    return (r as { registered_model: RegisteredModel } | undefined)?.registered_model
+  }
+
+  async createRegisteredModel(name: string, tags: MlflowTag[] = [], description?: string) {
+    const r = await this.api<{ registered_model: RegisteredModel }>(
+      'POST',
+      'registered-models/create',
+      { name, tags, description },
+    )
+    return r.registered_model
+  }
+
+  async createModelVersion(v: {
+    name: string
+    source: string
+    runId?: string
+    tags?: MlflowTag[]
+    description?: string
+  }): Promise<ModelVersion> {
+    const r = await this.api<{ model_version: ModelVersion }>('POST', 'model-versions/create', {
+      name: v.name,
+      source: v.source,
+      run_id: v.runId,
+      tags: v.tags ?? [],
+      description: v.description,
+    })
+    return r.model_version
+  }
+
+  /** Model versions matching a filter (`run_id = '…'`, `name = '…'`). */
+  async searchModelVersions(filter: string, maxResults = 100): Promise<ModelVersion[]> {
+    const r = await this.api<{ model_versions?: ModelVersion[] }>('GET', 'model-versions/search', {
+      filter,
+      max_results: maxResults,
+    })
+    return r.model_versions ?? []
+  }
+
+  /** A call to /api/2.0/mlflow/<path>: GET with query parameters, POST with a JSON body. */
+  private async api<T>(method: 'GET' | 'POST', path: string, body: object): Promise<T> {
+    const url = `/api/2.0/mlflow/${path}`
+    return (await this.request(
+      method,
+      url,
+      method === 'GET' ? { params: body } : { data: body },
+    )) as T
+  }
+
+  /** The same, undefined for RESOURCE_DOES_NOT_EXIST. */
+  private async optional(method: 'GET' | 'POST', path: string, body: object) {
+    try {
+      return await this.api<unknown>(method, path, body)
+    } catch (error) {
+      if (error instanceof MlflowError && error.kind === 'not_found') return undefined
+      throw error
+    }
+  }
+
+  private async request(
+    method: string,
+    url: string,
+    options: { params?: object; data?: unknown; headers?: Record<string, string> },
+  ): Promise<unknown> {
+    const token = await this.o.token?.()
+    const headers = { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }
+    let r
+    try {
+      r = await this.http.request({ method, url, ...options, headers })
+    } catch (error) {
+      // refused, reset, timed out: the server may be back later
+      const message = isAxiosError(error) ? (error.code ?? error.message) : String(error)
+      throw new MlflowError('unavailable', `MLflow ${method} ${url}: ${message}`)
+    }
+    if (r.status >= 200 && r.status < 300) return r.data
+    const body = (typeof r.data === 'object' && r.data ? r.data : {}) as {
+      error_code?: string
+      message?: string
+    }
+    const code = body.error_code
+    const kind: MlflowError['kind'] =
+      r.status >= 500 || r.status === 429
+        ? 'unavailable'
+        : r.status === 401 || r.status === 403
+          ? 'auth'
+          : ((code ? KINDS[code] : undefined) ?? (r.status === 404 ? 'not_found' : 'remote'))
+    const detail = body.message ?? (typeof r.data === 'string' ? r.data.slice(0, 300) : '')
+    throw new MlflowError(
+      kind,
+      `MLflow ${method} ${url}: ${r.status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`,
+      r.status,
+      code,
+    )
+  }
+}
+
+/** The proxy path of an `mlflow-artifacts:` URI (`mlflow-artifacts:/1/abc/artifacts` → `1/abc/artifacts`). */
+export function artifactPath(uri: string): string | undefined {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri)
+  return m ? m[1]!.replace(/\/+$/, '') : undefined
+}
