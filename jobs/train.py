@@ -836,15 +836,15 @@ def cv_evaluator(task: str, label_col: str | None, metric: str | None):
     return MulticlassClassificationEvaluator(labelCol=label_col, metricName=metric or "f1")
 
 
-def main(argv: list[str]) -> int:
+def run_job(argv: list[str], name: str, work) -> int:
+    """Runs `work(spark, spec)` on the spec.json named by argv[1] and prints what it returns;
+    a SpecError is one SPARKGATE_ERROR line and exit code 2 (score.py runs the same way)."""
     if len(argv) != 2:
-        print("SPARKGATE_ERROR: usage: train.py <spec.json URI>", file=sys.stderr)
+        print(f"SPARKGATE_ERROR: usage: {name}.py <spec.json URI>", file=sys.stderr)
         return 2
-    spark = SparkSession.builder.appName("sparkgate-train").getOrCreate()
+    spark = SparkSession.builder.appName(f"sparkgate-{name}").getOrCreate()
     try:
-        spec = json.loads(read_text(spark, argv[1]))
-        result = train(spark, spec)
-        print(json.dumps({"metrics": result["metrics"], "rows": result["rows"]}))
+        print(json.dumps(work(spark, json.loads(read_text(spark, argv[1])))))
         return 0
     except SpecError as error:
         print(f"SPARKGATE_ERROR: {error}", file=sys.stderr, flush=True)
@@ -855,6 +855,14 @@ def main(argv: list[str]) -> int:
         raise
     finally:
         spark.stop()
+
+
+def main(argv: list[str]) -> int:
+    def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
+        result = train(spark, spec)
+        return {"metrics": result["metrics"], "rows": result["rows"]}
+
+    return run_job(argv, "train", work)
 
 
 if __name__ == "__main__":

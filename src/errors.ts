@@ -55,6 +55,28 @@ export const errors = {
     new SparkgateError('SPARKGATE_DATASET_NOT_FOUND', 404, `dataset '${id}' does not exist`),
   modelNotFound: (name: string) =>
     new SparkgateError('SPARKGATE_MODEL_NOT_FOUND', 404, `model '${name}' does not exist`),
+  modelVersionNotFound: (name: string, version: number) =>
+    new SparkgateError(
+      'SPARKGATE_MODEL_VERSION_NOT_FOUND',
+      404,
+      `model '${name}' has no version ${version}`,
+    ),
+  aliasNotFound: (name: string, alias: string) =>
+    new SparkgateError('SPARKGATE_ALIAS_NOT_FOUND', 404, `model '${name}' has no alias '${alias}'`),
+  aliasReserved: (alias: string) =>
+    validation(
+      'params.alias',
+      'reserved',
+      `'${alias}' is reserved by MLflow ('latest' and v<digits> name versions, in any case)`,
+    ),
+  aliasesNeedMlflow: () =>
+    new SparkgateError(
+      'SPARKGATE_MLFLOW_OFF',
+      409,
+      'model aliases live in the MLflow registry, and this gateway runs without it (SPARKGATE_MLFLOW_URL=none)',
+    ),
+  mlflowUnavailable: (message: string) =>
+    new SparkgateError('SPARKGATE_MLFLOW_UNAVAILABLE', 503, `MLflow is unavailable: ${message}`),
 
   // jobs
   unknownBackend: (name: string, known: string[]) =>
@@ -89,7 +111,13 @@ export const errors = {
       `backend ${backend} is unavailable: ${message}`,
     ),
   notTraining: (id: string) =>
-    new SparkgateError('SPARKGATE_NOT_TRAINING', 409, `job ${id} is not a training job`),
+    new SparkgateError(
+      'SPARKGATE_NOT_TRAINING',
+      409,
+      `job ${id} is not a training or scoring job: it has no result`,
+    ),
+  notScoring: (id: string) =>
+    new SparkgateError('SPARKGATE_NOT_SCORING', 409, `job ${id} is not a scoring job`),
   jobNotSucceeded: (id: string, state: string) =>
     new SparkgateError(
       'SPARKGATE_JOB_NOT_SUCCEEDED',
@@ -97,8 +125,8 @@ export const errors = {
       `job ${id} is ${state}; its result exists once it has succeeded`,
       { state },
     ),
-  resultMissing: (id: string) =>
-    new SparkgateError('SPARKGATE_RESULT_MISSING', 409, `job ${id} left no metrics.json`),
+  resultMissing: (id: string, file = 'metrics.json') =>
+    new SparkgateError('SPARKGATE_RESULT_MISSING', 409, `job ${id} left no ${file}`),
 
   // datasets
   uploadTooLarge: (limit: number) =>

@@ -457,10 +457,16 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
         await new Promise((r) => setTimeout(r, 1000))
       }
     })
-  sub(program, 'result <id>', "a training job's metrics and model").action(
+  sub(program, 'result <id>', "a training job's metrics and model; a scoring job's rows").action(
     async (id: string, _o, cmd: Command) => {
       const r = await client(cmd).result(id)
       print(cmd, r, () => {
+        if (!('metrics' in r))
+          return [
+            `model: ${r.model.name} v${r.model.version}`,
+            `rows: scored ${r.rows.scored}, without prediction ${r.rows.withoutPrediction}`,
+            `output: ${r.outputUri} (${r.format})`,
+          ].join('\n')
         const rows = r['rows'] as Record<string, unknown> | undefined
         return [
           `model: ${r.modelName} v${r.modelVersion ?? '-'}  (${r.modelUri})`,
@@ -505,10 +511,27 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
       const m = await client(cmd).getModel(name)
       print(cmd, m, () =>
         table(
-          m.versions.map((v) => ({ ...v, metrics: metricsText(v.metrics) })),
-          ['version', 'algorithm', 'metrics', 'jobId', 'createdAt'],
+          m.versions.map((v) => ({
+            ...v,
+            metrics: metricsText(v.metrics),
+            aliases: (v.aliases ?? []).join(','),
+          })),
+          ['version', 'algorithm', 'metrics', 'jobId', 'createdAt', 'aliases'],
         ),
       )
+    },
+  )
+  const alias = sub(models, 'alias', 'aliases of a model version (e.g. champion; needs MLflow)')
+  sub(alias, 'set <name> <alias> <version>', 'point an alias at a version (moves it)').action(
+    async (name: string, a: string, version: string, _o, cmd: Command) => {
+      const m = await client(cmd).setModelAlias(name, a, Number(version))
+      print(cmd, m, () => `${name}@${a} → version ${m.aliases[a]}`)
+    },
+  )
+  sub(alias, 'rm <name> <alias>', 'remove an alias').action(
+    async (name: string, a: string, _o, cmd: Command) => {
+      await client(cmd).deleteModelAlias(name, a)
+      print(cmd, { name, alias: a, deleted: true }, () => `removed ${name}@${a}`)
     },
   )
 

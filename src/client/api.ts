@@ -147,10 +147,30 @@ export interface paths {
       cookie?: never
     }
     /**
-     * A training job's result: metrics.json and the model's URI
-     * @description What jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. 409 while the job has not succeeded, or when it is not a training job.
+     * A training or scoring job's result
+     * @description Training: what jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. Scoring: rows scored, the output and the model version scored. 409 while the job has not succeeded, or when it is a batch job.
      */
     get: operations['getJobResult']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/jobs/{id}/output': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * A scoring job's scored rows, as one file
+     * @description The one part file jobs/score.py wrote under runs/<jobId>/scored/: text/csv (with a header; probability as a JSON array text) or application/vnd.apache.parquet (probability as an array of doubles). 409 while the job has not succeeded, or when it is not a scoring job.
+     */
+    get: operations['getJobOutput']
     put?: never
     post?: never
     delete?: never
@@ -225,7 +245,10 @@ export interface paths {
       path?: never
       cookie?: never
     }
-    /** Every model name of the caller's tenant with its number of versions and latest version */
+    /**
+     * Every model name of the caller's tenant with its number of versions and latest version
+     * @description With MLflow tracking on: the tenant's registered models `<tenant>.<name>` of the MLflow registry (names shown without the prefix), each version with its run's metrics, its job and dataset, and the model's aliases. With SPARKGATE_MLFLOW_URL=none: the Redis registry, in the same shape (no run, no aliases).
+     */
     get: operations['listModels']
     put?: never
     post?: never
@@ -242,11 +265,38 @@ export interface paths {
       path?: never
       cookie?: never
     }
-    /** Every version of one model, oldest first, to compare runs side by side */
+    /**
+     * Every version of one model, oldest first, to compare runs side by side
+     * @description Each version with its number, MLflow run, metrics, dataset, job, source URI, creation time and the aliases pointing at it; the model with its aliases map.
+     */
     get: operations['getModel']
     put?: never
     post?: never
     delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/models/{name}/aliases/{alias}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    /**
+     * Point an alias (e.g. champion) at a version of a model
+     * @description Sets the alias in the MLflow registry, moving it when it pointed at another version; answers with the model. Needs MLflow tracking (409 SPARKGATE_MLFLOW_OFF without). 'latest' and v<digits> are MLflow's own names (400).
+     */
+    put: operations['setModelAlias']
+    post?: never
+    /**
+     * Remove an alias of a model
+     * @description A model or alias that does not exist is a 404. Needs MLflow tracking (409 SPARKGATE_MLFLOW_OFF without).
+     */
+    delete: operations['deleteModelAlias']
     options?: never
     head?: never
     patch?: never
@@ -541,7 +591,7 @@ export interface components {
     } & {
       [key: string]: unknown
     }
-    /** @description Exactly one of batch (your own Spark code) or training (declarative MLlib). */
+    /** @description Exactly one of batch (your own Spark code), training (declarative MLlib) or scoring (a trained model on a dataset). */
     JobSpec: {
       name?: string
       /** @description A configured backend; default from config. */
@@ -688,6 +738,42 @@ export interface components {
         /** @description Registry name of the model; default: the job name. */
         modelName?: string
       }
+      /** @description Batch scoring (jobs/score.py): every row of the dataset with prediction (and probability). */
+      scoring?: {
+        /** @description A model of the caller's tenant: `name` (its latest version), `name/<version>`, or `name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking). */
+        model: string
+        /** @description A dataset id, or { uri, format } for data already on the cluster. */
+        dataset:
+          | string
+          | {
+              /**
+               * @description A URI the cluster can read, e.g. hdfs://namenode:8020/path/app.py, or dataset://<id> for an uploaded dataset.
+               * @example hdfs://127.0.0.1:8020/sparkgate/artifacts/app.py
+               */
+              uri: string
+              /** @enum {string} */
+              format: 'csv' | 'parquet' | 'json' | 'libsvm'
+              /** @description CSV: first line is a header. */
+              header?: boolean
+              separator?: string
+            }
+        output?: {
+          /**
+           * @description parquet (default): probability is an array of doubles; csv: a JSON array text.
+           * @enum {string}
+           */
+          format: 'parquet' | 'csv'
+        }
+        /** @description Set by Sparkgate when the job is accepted (a value sent is replaced). */
+        resolved?: {
+          name: string
+          version: number
+          /** @description The PipelineModel scored (hdfs://…/model). */
+          uri: string
+          /** @description The MLflow alias it was named by. */
+          alias?: string
+        }
+      }
     }
     Job: {
       id: string
@@ -793,6 +879,12 @@ export interface components {
       modelUri: string
       /** Format: date-time */
       createdAt: string
+      /** @description The MLflow run of the version (null with SPARKGATE_MLFLOW_URL=none). */
+      runId?: string | null
+      /** @description What the run trained on: a dataset id, or the URI the spec named. */
+      dataset?: string | null
+      /** @description The aliases pointing at this version (none with tracking off). */
+      aliases?: string[]
     }
     Tenant: {
       /** @description Lowercase letters, digits and -, starting with a letter (1 to 63). */
@@ -1316,32 +1408,102 @@ export interface operations {
     }
     requestBody?: never
     responses: {
-      /** @description metrics.json of the run, plus the model. */
+      /** @description Default Response */
       200: {
         headers: {
           [name: string]: unknown
         }
         content: {
-          'application/json': {
-            metrics: {
-              [key: string]: number
-            }
-            modelUri: string
-            modelName: string
-            modelVersion: number | null
-            /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
-            mlflow: {
-              experimentId: string
-              /** @description The tenant's experiment (named after it). */
-              experimentName: string
-              runId: string
-              /** @description `<tenant>.<modelName>` */
-              registeredModel: string
-              modelVersion: number
-            } | null
-          } & {
-            [key: string]: unknown
-          }
+          'application/json':
+            | {
+                rows: {
+                  /** @description Rows written: every row of the dataset. */
+                  scored: number
+                  /** @description Rows missing a numeric feature the model does not impute (null prediction). */
+                  withoutPrediction: number
+                }
+                /** @description The folder of the one part file (runs/<jobId>/scored). */
+                outputUri: string
+                format: 'parquet' | 'csv'
+                /** @description The input columns, then prediction (and probability). */
+                columns: string[]
+                model: {
+                  name: string
+                  version: number
+                  alias?: string
+                }
+              }
+            | ({
+                metrics: {
+                  [key: string]: number
+                }
+                modelUri: string
+                modelName: string
+                modelVersion: number | null
+                /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
+                mlflow: {
+                  experimentId: string
+                  /** @description The tenant's experiment (named after it). */
+                  experimentName: string
+                  runId: string
+                  /** @description `<tenant>.<modelName>` */
+                  registeredModel: string
+                  modelVersion: number
+                } | null
+              } & {
+                [key: string]: unknown
+              })
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  getJobOutput: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description The job id: a UUID; any other string names no job (404). */
+        id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The scored rows: one CSV file with a header, or one parquet file. */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'text/csv': string
+          'application/vnd.apache.parquet': string
         }
       }
       /** @description Default Response */
@@ -1638,7 +1800,10 @@ export interface operations {
   }
   listModels: {
     parameters: {
-      query?: never
+      query?: {
+        /** @description Platform admin only: this tenant's models (default: the caller's own). */
+        tenant?: string
+      }
       header?: never
       path?: never
       cookie?: never
@@ -1656,15 +1821,40 @@ export interface operations {
               name: string
               versions: number
               latest: components['schemas']['ModelVersion']
+              /** @description Alias → the version it points at (empty with SPARKGATE_MLFLOW_URL=none). */
+              aliases: {
+                [key: string]: number
+              }
             }[]
           }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
         }
       }
     }
   }
   getModel: {
     parameters: {
-      query?: never
+      query?: {
+        /** @description Platform admin only: this tenant's models (default: the caller's own). */
+        tenant?: string
+      }
       header?: never
       path: {
         name: string
@@ -1682,11 +1872,164 @@ export interface operations {
           'application/json': {
             name: string
             versions: components['schemas']['ModelVersion'][]
+            /** @description Alias → the version it points at (empty with SPARKGATE_MLFLOW_URL=none). */
+            aliases: {
+              [key: string]: number
+            }
           }
         }
       }
       /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  setModelAlias: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        name: string
+        /** @description A letter, then up to 63 letters, digits, _ or -; not 'latest' nor v<digits> (MLflow keeps those). */
+        alias: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          version: number
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            name: string
+            versions: components['schemas']['ModelVersion'][]
+            /** @description Alias → the version it points at (empty with SPARKGATE_MLFLOW_URL=none). */
+            aliases: {
+              [key: string]: number
+            }
+          }
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  deleteModelAlias: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        name: string
+        /** @description A letter, then up to 63 letters, digits, _ or -; not 'latest' nor v<digits> (MLflow keeps those). */
+        alias: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
         headers: {
           [name: string]: unknown
         }

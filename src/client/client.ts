@@ -241,6 +241,19 @@ export class SparkgateClient {
   getModel(name: string) {
     return this.unwrap(this.raw.GET('/v1/models/{name}', { params: { path: { name } } }))
   }
+  setModelAlias(name: string, alias: string, version: number) {
+    return this.unwrap(
+      this.raw.PUT('/v1/models/{name}/aliases/{alias}', {
+        params: { path: { name, alias } },
+        body: { version },
+      }),
+    )
+  }
+  deleteModelAlias(name: string, alias: string) {
+    return this.unwrap(
+      this.raw.DELETE('/v1/models/{name}/aliases/{alias}', { params: { path: { name, alias } } }),
+    )
+  }
 
   // ------------------------------------------------------------------ tenants (admin)
   listTenants(query: { limit?: number; cursor?: string } = {}) {

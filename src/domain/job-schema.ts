@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox'
 import { ClusterUri, Timestamp } from '../schemas/common.js'
+import { ScoringSpecSchema, type ScoringSpec } from '../training/scoring-spec.js'
 import { TrainingSpecSchema, type TrainingSpec } from '../training/training-spec.js'
 import { JOB_STATES, type JobState } from './job-state.js'
 
@@ -78,18 +79,20 @@ export const JobSpecSchema = Type.Object(
     resources: Type.Optional(ResourcesSchema),
     batch: Type.Optional(BatchSpecSchema),
     training: Type.Optional(TrainingSpecSchema),
+    scoring: Type.Optional(ScoringSpecSchema),
   },
   {
     $id: 'JobSpec',
     additionalProperties: false,
-    description: 'Exactly one of batch (your own Spark code) or training (declarative MLlib).',
+    description:
+      'Exactly one of batch (your own Spark code), training (declarative MLlib) or scoring (a trained model on a dataset).',
   },
 )
 export type JobSpec = Static<typeof JobSpecSchema>
 /** JobSpec by reference: registered once (src/plugins/swagger.ts), named in OpenAPI. */
 export const JobSpecRef = Type.Unsafe<JobSpec>(Type.Ref('JobSpec'))
 export type BatchSpec = Static<typeof BatchSpecSchema>
-export type { TrainingSpec }
+export type { ScoringSpec, TrainingSpec }
 
 export const JobStateSchema = Type.Unsafe<JobState>({
   type: 'string',
@@ -155,11 +158,13 @@ export const JobRef = Type.Unsafe<Job>(Type.Ref('Job'))
  * submit worker staged a training job's files, and the format of its dataset.
  */
 export interface JobInternals {
-  /** hdfs:// URI of the staged train.py */
+  /** hdfs:// URI of the staged train.py (score.py for a scoring job) */
   trainScript?: string
   /** hdfs:// URI of the run's spec.json */
   trainSpec?: string
-  /** the format of the uploaded dataset a training job reads */
+  /** py-files of the staged script (score.py imports train.py) */
+  trainPyFiles?: string[]
+  /** the format of the uploaded dataset a training or scoring job reads */
   datasetFormat?: string
   /** the user Spark runs as (Livy proxyUser) and the job's files are staged as */
   clusterUser?: string

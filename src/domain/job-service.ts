@@ -9,6 +9,9 @@ import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
 import { checkConf, checkUris, type Policy, type TenantArea } from '../tenancy/policy.js'
 import type { Tenant } from '../tenancy/tenant-schema.js'
+import type { Dataset } from '../datasets/dataset-schema.js'
+import { checkScoring, type ModelResolver } from '../training/scoring.js'
+import type { ResolvedModel } from '../training/scoring-spec.js'
 import { checkTraining, trainingDatasetId } from '../training/training.js'
 import type { BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
 import { isTerminal, StaleTransitionError } from './job-state.js'
@@ -60,6 +63,8 @@ interface References {
   /** each dataset:// reference → the hdfs:// URI it runs with (public) */
   inputs: Record<string, string>
   internals: JobInternals
+  /** a scoring job's model, resolved now (recorded on its spec) */
+  resolved?: ResolvedModel
 }
 
 export class JobService {
@@ -72,6 +77,8 @@ export class JobService {
     private readonly backends: Backends,
     private readonly datasets: DatasetService | undefined,
     private readonly policy: JobPolicyOptions,
+    /** resolves scoring jobs' models (none: scoring is refused) */
+    private readonly models?: ModelResolver,
   ) {}
 
   /** Accepts a job of `tenant`: checked against its policy and quota, recorded, queued. */
@@ -100,12 +107,13 @@ export class JobService {
   }
 
   /**
-   * Checks what the schema cannot and resolves dataset references: exactly one of batch or
-   * training; dataset:// URIs of a batch; the dataset, params and columns of a training.
+   * Checks what the schema cannot and resolves dataset references: exactly one of batch,
+   * training or scoring; dataset:// URIs of a batch; the dataset, params and columns of a
+   * training; the model of a scoring job (another tenant's: 404) and the dataset's columns.
    */
   private async references(tenant: Tenant, spec: JobSpec): Promise<References> {
-    if (Boolean(spec.batch) === Boolean(spec.training))
-      throw errors.validation('body', 'oneOf', 'needs exactly one of batch or training')
+    if ([spec.batch, spec.training, spec.scoring].filter(Boolean).length !== 1)
+      throw errors.validation('body', 'oneOf', 'needs exactly one of batch, training or scoring')
     this.checkPolicy(tenant, spec)
     if (spec.batch) {
       const resolved = this.datasets
@@ -113,22 +121,42 @@ export class JobService {
         : { ids: [], inputs: {}, fields: {} }
       return { ...resolved, internals: {} }
     }
-    const training = spec.training!
-    const id = trainingDatasetId(training)
+    if (spec.training) {
+      const training = spec.training
+      return this.datasetReferences(tenant, 'training', training, (d) => checkTraining(training, d))
+    }
+    const scoring = spec.scoring!
+    if (!this.models)
+      throw errors.validation('body.scoring', 'available', 'is not available in this gateway')
+    const resolved = await this.models.resolve(tenant.id, scoring.model)
+    const refs = await this.datasetReferences(tenant, 'scoring', scoring, async (d) => {
+      if (d) checkScoring(await this.models!.features(resolved.uri), d)
+    })
+    return { ...refs, resolved }
+  }
+
+  /** The uploaded dataset a training or scoring job reads, if it names one, checked. */
+  private async datasetReferences(
+    tenant: Tenant,
+    kind: 'training' | 'scoring',
+    spec: { dataset: string | { uri: string } },
+    check: (dataset?: Dataset) => void | Promise<void>,
+  ): Promise<References> {
+    const id = trainingDatasetId(spec as Parameters<typeof trainingDatasetId>[0])
     if (id === undefined) {
-      checkTraining(training)
+      await check()
       return { ids: [], inputs: {}, fields: {}, internals: {} }
     }
     const field =
-      typeof training.dataset === 'string' ? 'body.training.dataset' : 'body.training.dataset.uri'
+      typeof spec.dataset === 'string' ? `body.${kind}.dataset` : `body.${kind}.dataset.uri`
     const dataset = await this.datasets?.find(tenant.id, id)
     if (!dataset) throw errors.unknownDatasetReference(field, id)
-    checkTraining(training, dataset)
+    await check(dataset)
     return {
       ids: [id],
       inputs: { [`dataset://${id}`]: dataset.uri },
       fields: { [id]: field },
-      internals: typeof training.dataset === 'string' ? { datasetFormat: dataset.format } : {},
+      internals: typeof spec.dataset === 'string' ? { datasetFormat: dataset.format } : {},
     }
   }
 
@@ -145,8 +173,9 @@ export class JobService {
     }
     const area = this.policy.areaOf(tenant.id)
     const uris: [string, string][] = spec.batch ? referenceFields(spec.batch) : []
-    const data = spec.training?.dataset
-    if (data && typeof data === 'object') uris.push(['body.training.dataset.uri', data.uri])
+    const kind = spec.training ? 'training' : 'scoring'
+    const data = (spec.training ?? spec.scoring)?.dataset
+    if (data && typeof data === 'object') uris.push([`body.${kind}.dataset.uri`, data.uri])
     const refused = [...checkUris(uris, area, policy), ...checkConf(spec.batch?.conf ?? {}, policy)]
     if (refused.length > 0) throw errors.validationAll(refused)
   }
@@ -156,9 +185,15 @@ export class JobService {
     const configured = this.backends.byName.get(backend)
     if (!configured) throw errors.unknownBackend(backend, [...this.backends.byName.keys()])
     const refs = await this.references(tenant, spec)
+    // a scoring job scores the version resolved now, on every attempt
+    if (spec.scoring) spec = { ...spec, scoring: { ...spec.scoring, resolved: refs.resolved } }
     if (refs.ids.length > 0 && !configured.backend.capabilities.readsStagedFiles) {
       // Sparkgate stages datasets on its HDFS; this backend reads its own storage only
-      const field = spec.training ? 'body.training.dataset' : 'body.batch'
+      const field = spec.training
+        ? 'body.training.dataset'
+        : spec.scoring
+          ? 'body.scoring.dataset'
+          : 'body.batch'
       throw errors.validation(
         field,
         'reachable',

@@ -150,7 +150,10 @@ export class JobStore {
     const now = new Date(await this.clock.fresh())
     const at = now.toISOString()
     const sortKey = indexMember(now, id)
-    const hash = bodyHash(spec)
+    // what Sparkgate resolved is no part of the request (a replay may resolve anew)
+    const hash = bodyHash(
+      spec.scoring ? { ...spec, scoring: { ...spec.scoring, resolved: undefined } } : spec,
+    )
     const tenant = this.keys.of(defaults.tenant)
     const fields: Fields = {
       id,

@@ -8,6 +8,7 @@ import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
 import type { MlflowRun, MlflowTracking } from '../training/mlflow-tracking.js'
 import type { ModelRegistry, TrainedRun } from '../training/model-registry.js'
+import type { ScoringStager } from '../training/scoring.js'
 import type { TrainingStager } from '../training/training.js'
 import type { Job } from './job-schema.js'
 import type { JobStore } from './job-store.js'
@@ -17,6 +18,15 @@ export interface TrainingResult extends Record<string, unknown> {
   modelName: string
   modelVersion: number | null
   mlflow: MlflowRun | null
+}
+
+/** What a succeeded scoring job shows: its row count, its output and the model it scored. */
+export interface ScoringResult {
+  rows: { scored: number; withoutPrediction: number }
+  outputUri: string
+  format: 'csv' | 'parquet'
+  columns: string[]
+  model: { name: string; version: number; alias?: string }
 }
 
 /** A fault the next pass may not see: stop the pass rather than hit every job with it. */
@@ -29,6 +39,8 @@ export class TrainingResults {
     private readonly training: TrainingStager,
     /** MLflow tracking, when SPARKGATE_MLFLOW_URL is not none */
     private readonly tracking?: MlflowTracking,
+    /** what scoring jobs wrote */
+    private readonly scoring?: ScoringStager,
   ) {}
 
   /**
@@ -56,6 +68,8 @@ export class TrainingResults {
    * wrote metrics.json succeeded. undefined: nothing to tell by.
    */
   async outcome(job: Job): Promise<'succeeded' | undefined> {
+    if (job.spec.scoring && this.scoring)
+      return (await this.scoring.report(job.tenant, job.id)) ? 'succeeded' : undefined
     if (!job.spec.training) return undefined
     return (await this.training.metrics(job.tenant, job.id)) ? 'succeeded' : undefined
   }
@@ -85,12 +99,14 @@ export class TrainingResults {
     return repaired
   }
 
-  /** metrics.json of a succeeded training job, with its model's URI, name and version. */
-  async result(scope: Scope, id: string): Promise<TrainingResult> {
-    const job = await this.store.get(id)
-    if (!job || !inScope(scope, job.tenant)) throw errors.jobNotFound(id)
+  /**
+   * metrics.json of a succeeded training job, with its model's URI, name and version; of a
+   * scoring job, its rows, output and model.
+   */
+  async result(scope: Scope, id: string): Promise<TrainingResult | ScoringResult> {
+    const job = await this.succeeded(scope, id)
+    if (job.spec.scoring) return this.scoringResult(job)
     if (!job.spec.training) throw errors.notTraining(job.id)
-    if (job.state !== 'succeeded') throw errors.jobNotSucceeded(job.id, job.state)
     const metrics = await this.training.metrics(job.tenant, job.id)
     if (!metrics) throw errors.resultMissing(job.id)
     return {
@@ -99,6 +115,42 @@ export class TrainingResults {
       modelName: job.spec.training.modelName ?? job.name,
       modelVersion: (await this.registry.versionOf(job.id)) ?? null,
       mlflow: (await this.tracking?.runOf(job.id)) ?? null,
+    }
+  }
+
+  /** The one file a succeeded scoring job wrote: its HDFS path, size and format. */
+  async output(scope: Scope, id: string) {
+    const job = await this.succeeded(scope, id)
+    if (!job.spec.scoring || !this.scoring) throw errors.notScoring(job.id)
+    const file = await this.scoring.outputFile(job.tenant, job.id)
+    if (!file) throw errors.resultMissing(job.id, 'scored output')
+    return { ...file, format: job.spec.scoring.output?.format ?? 'parquet', jobId: job.id }
+  }
+
+  /** The bytes of a file output() named. */
+  open(path: string) {
+    return this.scoring!.open(path)
+  }
+
+  /** A job of the scope that succeeded (404: none; 409: not yet, or not at all). */
+  private async succeeded(scope: Scope, id: string): Promise<Job> {
+    const job = await this.store.get(id)
+    if (!job || !inScope(scope, job.tenant)) throw errors.jobNotFound(id)
+    if (!job.spec.training && !job.spec.scoring) throw errors.notTraining(job.id)
+    if (job.state !== 'succeeded') throw errors.jobNotSucceeded(job.id, job.state)
+    return job
+  }
+
+  private async scoringResult(job: Job): Promise<ScoringResult> {
+    const report = await this.scoring?.report(job.tenant, job.id)
+    if (!report) throw errors.resultMissing(job.id, 'scoring.json')
+    const { name, version, alias } = job.spec.scoring!.resolved!
+    return {
+      rows: { scored: report.rows.scored, withoutPrediction: report.rows.withoutPrediction ?? 0 },
+      outputUri: report.output.uri,
+      format: report.output.format,
+      columns: report.output.columns ?? [],
+      model: { name, version, ...(alias ? { alias } : {}) },
     }
   }
 }

@@ -61,6 +61,9 @@ export interface Run {
 export interface RegisteredModel {
   name: string
   tags?: MlflowTag[]
+  creation_timestamp?: number
+  /** every alias of the model and the version it points at */
+  aliases?: { alias: string; version: string }[]
 }
 
 export interface ModelVersion {
@@ -70,6 +73,9 @@ export interface ModelVersion {
   run_id?: string
   status?: string
   tags?: MlflowTag[]
+  creation_timestamp?: number
+  /** only from model-versions/get and registered-models/alias (search leaves it out) */
+  aliases?: string[]
 }
 
 export interface Metric {
@@ -325,6 +331,70 @@ export class MlflowClient {
       r.status,
       code,
     )
+  }
+
+  // ---------------------------------------------- registry search and aliases (/v1/models)
+
+  /** Every registered model matching a filter (`name LIKE 'acme.%'`), all pages. */
+  async searchRegisteredModels(filter: string): Promise<RegisteredModel[]> {
+    return this.allPages<RegisteredModel>('registered-models/search', filter, 'registered_models')
+  }
+
+  /** Every model version matching a filter, all pages (searchModelVersions: the first). */
+  async searchAllModelVersions(filter: string): Promise<ModelVersion[]> {
+    return this.allPages<ModelVersion>('model-versions/search', filter, 'model_versions')
+  }
+
+  /** One version, with its aliases; undefined when the model or the version does not exist. */
+  async getModelVersion(name: string, version: string): Promise<ModelVersion | undefined> {
+    const r = await this.optional('GET', 'model-versions/get', { name, version })
+    return (r as { model_version: ModelVersion } | undefined)?.model_version
+  }
+
+  /** Points an alias at a version (moves it if it pointed elsewhere). */
+  async setModelAlias(name: string, alias: string, version: string): Promise<void> {
+    await this.api('POST', 'registered-models/alias', { name, alias, version })
+  }
+
+  /** Removes an alias (MLflow answers 200 for an alias that was not set). */
+  async deleteModelAlias(name: string, alias: string): Promise<void> {
+    // MLflow reads a DELETE's parameters from a JSON body, not the query string
+    await this.request('DELETE', '/api/2.0/mlflow/registered-models/alias', {
+      data: { name, alias },
+    })
+  }
+
+  /** The version an alias points at; undefined for an unknown model or alias. */
+  async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined> {
+    try {
+      const r = await this.optional('GET', 'registered-models/alias', { name, alias })
+      return (r as { model_version: ModelVersion } | undefined)?.model_version
+    } catch (error) {
+      // an unknown alias is INVALID_PARAMETER_VALUE "Registered model alias x not found."
+      if (
+        error instanceof MlflowError &&
+        error.kind === 'invalid' &&
+        /not found/i.test(error.message)
+      )
+        return undefined
+      throw error
+    }
+  }
+
+  /** A GET search followed through its `next_page_token`s (1000 a page: MLflow's largest). */
+  private async allPages<T>(path: string, filter: string, field: string): Promise<T[]> {
+    const out: T[] = []
+    let token: string | undefined
+    do {
+      const r = await this.api<Record<string, unknown>>('GET', path, {
+        filter,
+        max_results: 1000,
+        ...(token ? { page_token: token } : {}),
+      })
+      out.push(...((r[field] as T[] | undefined) ?? []))
+      token = typeof r['next_page_token'] === 'string' ? r['next_page_token'] : undefined
+    } while (token)
+    return out
   }
 }
 

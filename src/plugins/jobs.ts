@@ -11,6 +11,8 @@ import { createMlflowClient } from '../mlflow/mlflow-settings.js'
 import { durationMs } from '../schemas/common.js'
 import { MlflowTracking } from '../training/mlflow-tracking.js'
 import { ModelRegistry } from '../training/model-registry.js'
+import { ModelViews } from '../training/model-views.js'
+import { ModelResolver, ScoringStager } from '../training/scoring.js'
 import { TrainingStager } from '../training/training.js'
 import { BullJobQueue, connectionFrom } from '../workers/queues.js'
 import { SubmitWorkers } from '../workers/submit-worker.js'
@@ -23,6 +25,8 @@ declare module 'fastify' {
     jobQueues: BullJobQueue
     tracker?: Tracker
     models: ModelRegistry
+    /** what /v1/models shows: the MLflow registry, or the Redis one with tracking off */
+    modelViews: ModelViews
     /** MLflow tracking of succeeded training jobs; null with SPARKGATE_MLFLOW_URL=none */
     mlflowTracking: MlflowTracking | null
     trainingResults: TrainingResults
@@ -46,27 +50,36 @@ export const jobsPlugin = fp(
     const prefix = config.SPARKGATE_REDIS_PREFIX
     const store = app.jobStore
     const queues = new BullJobQueue(connection, prefix)
-    const service = new JobService(store, queues, app.backends, app.datasets, {
-      localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
-      areaOf: (tenant) => ({
-        defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
-        root: app.staging.tenantRoot(tenant),
-      }),
-    })
     const training = new TrainingStager(app.staging, app.hdfs)
+    const scoring = new ScoringStager(app.staging, app.hdfs, training)
     const models = new ModelRegistry(
       app.redis,
       prefix,
       training,
       durationMs(config.SPARKGATE_EVENTS_RETENTION),
     )
-    // SPARKGATE_MLFLOW_URL=none: no client, no tracking
+    // SPARKGATE_MLFLOW_URL=none: no client, no tracking (and no alias to score by)
     const mlflow = createMlflowClient(config)
     const tracking = mlflow && new MlflowTracking(app.redis, prefix, mlflow, training)
-    const results = new TrainingResults(store, models, training, tracking)
+    const service = new JobService(
+      store,
+      queues,
+      app.backends,
+      app.datasets,
+      {
+        localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
+        areaOf: (tenant) => ({
+          defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
+          root: app.staging.tenantRoot(tenant),
+        }),
+      },
+      new ModelResolver(models, scoring, mlflow ?? undefined),
+    )
+    const results = new TrainingResults(store, models, training, tracking, scoring)
     app.decorate('jobService', service)
     app.decorate('jobQueues', queues)
     app.decorate('models', models)
+    app.decorate('modelViews', new ModelViews(models, mlflow))
     app.decorate('mlflowTracking', tracking ?? null)
     app.decorate('trainingResults', results)
     app.decorate(
@@ -92,6 +105,7 @@ export const jobsPlugin = fp(
           lockMs: config.SPARKGATE_WORKER_LOCK_MS,
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
           training,
+          scoring,
           tenantCap: async (tenant) => (await app.tenants.current(tenant)).quotas.maxLiveJobs,
         })
       : undefined

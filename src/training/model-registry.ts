@@ -25,6 +25,21 @@ export const ModelVersionSchema = Type.Object(
     metrics: Type.Record(Type.String(), Type.Number()),
     modelUri: Type.String({ description: 'The fitted PipelineModel (hdfs://…/model).' }),
     createdAt: Type.String({ format: 'date-time' }),
+    runId: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: 'The MLflow run of the version (null with SPARKGATE_MLFLOW_URL=none).',
+      }),
+    ),
+    dataset: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: 'What the run trained on: a dataset id, or the URI the spec named.',
+      }),
+    ),
+    aliases: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'The aliases pointing at this version (none with tracking off).',
+      }),
+    ),
   },
   { $id: 'ModelVersion' },
 )

@@ -103,11 +103,25 @@ export function checkTraining(t: TrainingSpec, dataset?: Dataset): void {
   if (errors.length > 0) throw problems.validationAll(errors)
 }
 
-/** The dataset id a training spec names, if it names one. */
-/** The uploaded dataset a training reads: its id, or `{uri: "dataset://<id>"}`. */
-export function trainingDatasetId(t: TrainingSpec): string | undefined {
+/** The uploaded dataset a training (or scoring) reads: its id, or `{uri: "dataset://<id>"}`. */
+export function trainingDatasetId(t: Pick<TrainingSpec, 'dataset'>): string | undefined {
   if (typeof t.dataset === 'string') return t.dataset
   return /^dataset:\/\/([0-9a-f]{64})$/.exec(t.dataset.uri)?.[1]
+}
+
+/**
+ * What a job reads: an uploaded dataset runs from the URI recorded at accept time (a
+ * `{uri: dataset://…}` keeps its own format and CSV options).
+ */
+export function inputOf(
+  jobId: string,
+  dataset: TrainingSpec['dataset'],
+  uploaded?: { uri: string; format: string },
+) {
+  const input =
+    typeof dataset === 'string' ? uploaded : uploaded ? { ...dataset, uri: uploaded.uri } : dataset
+  if (!input?.uri) throw new Error(`job ${jobId}: the dataset's URI was not recorded`)
+  return { header: true, separator: ',', ...input }
 }
 
 export class TrainingStager {
@@ -133,19 +147,11 @@ export class TrainingStager {
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
   ): Promise<{ script: string; spec: string }> {
-    // an uploaded dataset runs from the URI recorded at accept time (a `{uri: dataset://…}`
-    // keeps its own format and CSV options)
-    const input =
-      typeof t.dataset === 'string'
-        ? uploaded
-        : uploaded
-          ? { ...t.dataset, uri: uploaded.uri }
-          : t.dataset
-    if (!input?.uri) throw new Error(`job ${jobId}: the dataset's URI was not recorded`)
+    const input = inputOf(jobId, t.dataset, uploaded)
     const dir = this.runDir(owner.tenant, jobId)
     const spec = {
       jobId,
-      input: { header: true, separator: ',', ...input },
+      input,
       label: t.label ?? null,
       features: t.features ?? null,
       task: t.task ?? ALGORITHMS[t.algorithm]!.task,
@@ -167,9 +173,14 @@ export class TrainingStager {
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */
-  async metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined> {
+  metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined> {
+    return this.readJson(`${this.runDir(tenant, jobId)}/metrics.json`)
+  }
+
+  /** A JSON file a job wrote, or undefined when it is not there. */
+  async readJson(path: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const text = await this.hdfs.readFile(`${this.runDir(tenant, jobId)}/metrics.json`)
+      const text = await this.hdfs.readFile(path)
       return JSON.parse(text.toString('utf8')) as Record<string, unknown>
     } catch (error) {
       if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined

@@ -25,6 +25,7 @@ import {
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
 import { WebHdfsError } from '../storage/webhdfs-client.js'
+import type { ScoringStager } from '../training/scoring.js'
 import type { TrainingStager } from '../training/training.js'
 import {
   bullPrefix,
@@ -41,6 +42,8 @@ export interface SubmitWorkerOptions extends WorkerContext {
   failpoints: Set<string>
   /** stages training jobs (train.py, spec.json) */
   training?: TrainingStager
+  /** stages scoring jobs (score.py, spec.json) */
+  scoring?: ScoringStager
   /** how long a backend at its cap pauses its queue (a tenant at its cap: its job waits) */
   capPauseMs?: number
   /** a tenant's cap of live jobs (its maxLiveJobs quota) */
@@ -57,11 +60,20 @@ export function toSubmission(job: JobRecord, attempt: number): BatchSubmission {
   const proxyUser = job.internals?.clusterUser
   const as = proxyUser ? { proxyUser } : {}
   if (!batch) {
-    // a training job: jobs/train.py with its spec.json, both staged by the worker
+    // a training (scoring) job: jobs/train.py (score.py) with its spec.json, staged by the worker
     const script = job.internals?.trainScript
     const spec = job.internals?.trainSpec
-    if (!script || !spec) throw new Error(`training job ${job.id} was not staged`)
-    return { name: batchName(job.id, attempt), file: script, args: [spec], ...as, ...resources }
+    const pyFiles = job.internals?.trainPyFiles
+    if (!script || !spec)
+      throw new Error(`${job.spec.scoring ? 'scoring' : 'training'} job ${job.id} was not staged`)
+    return {
+      name: batchName(job.id, attempt),
+      file: script,
+      args: [spec],
+      ...(pyFiles ? { pyFiles } : {}),
+      ...as,
+      ...resources,
+    }
   }
   // dataset://<id> references run with the hdfs:// URI recorded when the job was accepted
   const r = (value: string) => job.inputs?.[value] ?? value
@@ -175,9 +187,9 @@ export class SubmitWorkers {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
       // Batches name cluster URIs already (dataset:// resolved at accept time); a training
       // job gets train.py and its spec.json staged here (idempotent, so safe to redo).
-      let staged: { script: string; spec: string } | undefined
+      let staged: { script: string; spec: string; pyFiles?: string[] } | undefined
       try {
-        staged = job.spec.training && this.o.training ? await this.stage(job) : undefined
+        staged = await this.stage(job)
       } catch (error) {
         // HDFS refusing for good (permission denied, a bad path): retrying changes nothing
         if (!(error instanceof WebHdfsError) || error.transient) throw error
@@ -193,6 +205,7 @@ export class SubmitWorkers {
                   ...job.internals,
                   trainScript: staged.script,
                   trainSpec: staged.spec,
+                  ...(staged.pyFiles ? { trainPyFiles: staged.pyFiles } : {}),
                 },
               }
             : {}),
@@ -212,14 +225,18 @@ export class SubmitWorkers {
     return 'already submitted'
   }
 
-  /** train.py and the run's spec.json on HDFS, for a training job's id and spec. */
-  private stage(job: JobRecord) {
-    const t = job.spec.training!
-    const reference = typeof t.dataset === 'string' ? `dataset://${t.dataset}` : t.dataset.uri
+  /** train.py (score.py) and the run's spec.json on HDFS; undefined for a batch job. */
+  private async stage(job: JobRecord) {
+    const { training, scoring } = job.spec
+    const dataset = (training ?? scoring)?.dataset
+    if (!dataset) return undefined
+    const reference = typeof dataset === 'string' ? `dataset://${dataset}` : dataset.uri
     const uri = job.inputs?.[reference]
     const format = job.internals?.datasetFormat ?? 'csv'
     const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
-    return this.o.training!.stage(owner, job.id, t, uri ? { uri, format } : undefined)
+    const uploaded = uri ? { uri, format } : undefined
+    if (training) return this.o.training?.stage(owner, job.id, training, uploaded)
+    return this.o.scoring?.stage(owner, job.id, scoring!, uploaded)
   }
 
   private async submit(job: JobRecord, backend: SparkBackend, reentered: boolean): Promise<string> {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { App } from '../../src/app.js'
+import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
 import type { JobState } from '../../src/domain/job-state.js'
 import type { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
@@ -30,6 +31,18 @@ export async function createJob(app: App, body: unknown): Promise<Job> {
   const r = await postJob(app, body)
   if (r.statusCode !== 202) throw new Error(`POST /v1/jobs: ${r.statusCode} ${r.body}`)
   return r.json<Job>()
+}
+
+/** Uploads a CSV as a dataset of the app's tenant (201, else it throws). */
+export async function uploadCsv(app: App, name: string, body: string): Promise<Dataset> {
+  const r = await app.inject({
+    method: 'POST',
+    url: `/v1/datasets?name=${name}`,
+    headers: { 'content-type': 'text/csv' },
+    payload: body,
+  })
+  if (r.statusCode !== 201) throw new Error(`POST /v1/datasets: ${r.statusCode} ${r.body}`)
+  return r.json<Dataset>()
 }
 
 export async function getJob(app: App, id: string): Promise<Job> {

@@ -4,7 +4,7 @@
  * a new route cannot skip them.
  */
 export interface RouteCase {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   /** with :job, :dataset, :tenant placeholders */
   url: string
   access: 'read' | 'write' | 'admin'
@@ -32,6 +32,13 @@ export const ROUTES: RouteCase[] = [
   { method: 'DELETE', url: '/v1/datasets/:dataset', access: 'write', target: 'dataset' },
   { method: 'GET', url: '/v1/models', access: 'read' },
   { method: 'GET', url: '/v1/models/nothing-here', access: 'read' },
+  {
+    method: 'PUT',
+    url: '/v1/models/nothing-here/aliases/champion',
+    access: 'write',
+    payload: { version: 'x' },
+  },
+  { method: 'DELETE', url: '/v1/models/nothing-here/aliases/champion', access: 'write' },
   { method: 'GET', url: '/v1/backends', access: 'read' },
   { method: 'GET', url: '/v1/me', access: 'read' },
   { method: 'POST', url: '/v1/tenants', access: 'admin', payload: { name: 'X' } },

@@ -91,6 +91,35 @@ t.test('registry: models and versions, found by run_id', async (t) => {
   t.equal((bad as MlflowError).kind, 'not_found', 'a version of an unknown model')
 })
 
+t.test('registry: search by name prefix, versions by number and alias, aliases', async (t) => {
+  const prefix = uniqueId('tenant')
+  const name = `${prefix}.churn`
+  await client.createRegisteredModel(name)
+  await client.createRegisteredModel(`${prefix}.price`)
+  const source = 'hdfs://127.0.0.1:8020/sparkgate-test/model'
+  for (let i = 0; i < 2; i++) await client.createModelVersion({ name, source })
+  const filter = `name LIKE ${quote(`${prefix}.%`)}`
+  t.same((await client.searchRegisteredModels(filter)).map((m) => m.name).sort(), [
+    name,
+    `${prefix}.price`,
+  ])
+  t.same((await client.searchAllModelVersions(filter)).map((v) => v.version).sort(), ['1', '2'])
+
+  await client.setModelAlias(name, 'champion', '1')
+  t.same((await client.getModelVersion(name, '1'))?.aliases, ['champion'])
+  t.same((await client.getRegisteredModel(name))?.aliases, [{ alias: 'champion', version: '1' }])
+  await client.setModelAlias(name, 'champion', '2')
+  t.equal((await client.getModelVersionByAlias(name, 'champion'))?.version, '2', 'moved')
+  await client.deleteModelAlias(name, 'champion')
+  t.equal(await client.getModelVersionByAlias(name, 'champion'), undefined, 'removed')
+  t.same((await client.getRegisteredModel(name))?.aliases ?? [], [])
+  t.equal(await client.getModelVersion(name, '9'), undefined, 'an unknown version')
+  const reserved = await client.setModelAlias(name, 'latest', '1').catch((e: unknown) => e)
+  t.equal((reserved as MlflowError).kind, 'invalid', "MLflow's own alias name")
+  const unknown = await client.setModelAlias(name, 'x', '9').catch((e: unknown) => e)
+  t.equal((unknown as MlflowError).kind, 'not_found', 'an alias of an unknown version')
+})
+
 t.test('a server that does not answer is a transient fault; a token is sent', async (t) => {
   const down = new MlflowClient({ url: `http://127.0.0.1:${await freePort()}` })
   const error = await down.getExperimentByName('x').catch((e: unknown) => e)

@@ -9,10 +9,10 @@
 import t from 'tap'
 type Tap = Parameters<typeof hdfsTestDir>[0]
 import type { App } from '../../src/app.js'
-import type { Job } from '../../src/domain/job-schema.js'
 import { MlflowClient, quote } from '../../src/mlflow/mlflow-client.js'
 import type { TrainingSpec } from '../../src/training/training-spec.js'
-import { build, hdfsClient, hdfsTestDir, tenantOf, uniqueId } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
+import { succeededTrainingJob } from '../helpers/training.js'
 
 const hdfs = hdfsClient()
 
@@ -54,31 +54,8 @@ const metricsJson = {
 }
 
 /** A succeeded training job of the app's tenant whose output is on HDFS. */
-async function succeededJob(app: App, root: string, modelName: string): Promise<Job> {
-  const tenant = tenantOf(app).id
-  const id = uniqueId('job')
-  const dir = `${root}/tenants/${tenant}/runs/${id}`
-  await hdfs.mkdirs(`${dir}/model/stages`)
-  await hdfs.create(`${dir}/metrics.json`, JSON.stringify({ ...metricsJson, jobId: id }), {
-    overwrite: true,
-  })
-  const job: Job = {
-    id,
-    tenant,
-    name: `train-${modelName}`,
-    state: 'running',
-    backend: 'livy',
-    backendState: 'success',
-    attempts: 1,
-    maxAttempts: 1,
-    priority: 5,
-    createdAt: '2026-11-24T10:00:00.000Z',
-    updatedAt: '2026-11-24T10:05:00.000Z',
-    finishedAt: '2026-11-24T10:05:00.000Z',
-    spec: { training: spec(modelName) },
-  }
-  return job
-}
+const succeededJob = (app: App, root: string, modelName: string) =>
+  succeededTrainingJob(app, root, spec(modelName), metricsJson)
 
 const mlflowOf = (app: App) => new MlflowClient({ url: app.config.SPARKGATE_MLFLOW_URL })
 

@@ -9,7 +9,7 @@ import t from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
 import { build, hdfsClient, hdfsTestDir, livyClient, tenantOf } from '../helpers/stack.js'
-import { getJob, postJob, waitForState } from '../helpers/jobs.js'
+import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
 
 /** A small deterministic generator (LCG + Box–Muller): the same data on every run. */
 function gaussian(seed: number) {
@@ -65,16 +65,7 @@ t.test('train four models through Livy and read their results', async (t) => {
   })
   const tenant = tenantOf(app).id
   const livy = livyClient()
-  const upload = async (name: string, body: string) => {
-    const r = await app.inject({
-      method: 'POST',
-      url: `/v1/datasets?name=${name}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: body,
-    })
-    t.equal(r.statusCode, 201, r.body)
-    return r.json<Dataset>()
-  }
+  const upload = (name: string, body: string) => uploadCsv(app, name, body)
   const [b, m, l, p] = [
     await upload('binary.csv', binary),
     await upload('blobs.csv', multi),

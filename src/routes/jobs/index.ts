@@ -16,8 +16,11 @@ import {
   LogPage,
   LogsQuery,
   Problem,
+  OutputDoc,
+  ScoringResult,
   TrainingResult,
 } from './schemas.js'
+import { Type } from 'typebox'
 
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.jobService
@@ -197,13 +200,46 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['jobs'],
         operationId: 'getJobResult',
-        summary: "A training job's result: metrics.json and the model's URI",
+        summary: "A training or scoring job's result",
         description:
-          'What jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. 409 while the job has not succeeded, or when it is not a training job.',
+          'Training: what jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. Scoring: rows scored, the output and the model version scored. 409 while the job has not succeeded, or when it is a batch job.',
         params: JobIdParams,
-        response: { 200: TrainingResult, 404: Problem, 409: Problem, 503: Problem },
+        response: {
+          200: Type.Union([ScoringResult, TrainingResult]),
+          404: Problem,
+          409: Problem,
+          503: Problem,
+        },
       },
     },
     async (request) => app.trainingResults.result(scopeOf(request, true), request.params.id),
+  )
+
+  app.get(
+    '/:id/output',
+    {
+      config: read,
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJobOutput',
+        summary: "A scoring job's scored rows, as one file",
+        description:
+          'The one part file jobs/score.py wrote under runs/<jobId>/scored/: text/csv (with a header; probability as a JSON array text) or application/vnd.apache.parquet (probability as an array of doubles). 409 while the job has not succeeded, or when it is not a scoring job.',
+        params: JobIdParams,
+        response: { 200: OutputDoc, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      const file = await app.trainingResults.output(scopeOf(request, true), request.params.id)
+      const csv = file.format === 'csv'
+      reply
+        .type(csv ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet')
+        .header('content-length', String(file.length))
+        .header(
+          'content-disposition',
+          `attachment; filename="${file.jobId}.${csv ? 'csv' : 'parquet'}"`,
+        )
+      return reply.send(await app.trainingResults.open(file.path))
+    },
   )
 }

@@ -72,3 +72,36 @@ export const TrainingResult = Type.Object(
   },
   { additionalProperties: true, description: 'metrics.json of the run, plus the model.' },
 )
+
+export const ScoringResult = Type.Object(
+  {
+    rows: Type.Object({
+      scored: Type.Integer({ description: 'Rows written: every row of the dataset.' }),
+      withoutPrediction: Type.Integer({
+        description: 'Rows missing a numeric feature the model does not impute (null prediction).',
+      }),
+    }),
+    outputUri: Type.String({
+      description: 'The folder of the one part file (runs/<jobId>/scored).',
+    }),
+    format: Type.Union([Type.Literal('parquet'), Type.Literal('csv')]),
+    columns: Type.Array(Type.String(), {
+      description: 'The input columns, then prediction (and probability).',
+    }),
+    model: Type.Object({
+      name: Type.String(),
+      version: Type.Integer(),
+      alias: Type.Optional(Type.String()),
+    }),
+  },
+  { description: 'What jobs/score.py wrote to runs/<jobId>/scoring.json.' },
+)
+
+/** For the OpenAPI document only (the route streams the file). */
+export const OutputDoc = {
+  description: 'The scored rows: one CSV file with a header, or one parquet file.',
+  content: {
+    'text/csv': { schema: { type: 'string' } },
+    'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
+  },
+}

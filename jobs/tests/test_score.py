@@ -1,0 +1,97 @@
+"""score.py on local Spark: a tiny model trained by train.py, then scored (file:// paths)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import score
+import train
+from pyspark.sql import functions as F
+
+from .test_train import binary_rows, write_csv
+
+HEADER = ["x1", "x2", "color", "answer"]
+
+
+@pytest.fixture(scope="module")
+def model(spark, tmp_path_factory) -> dict:
+    """A logistic regression with a string label (yes/no): its model starts with the label
+    indexer, and a string feature (color) is one-hot encoded."""
+    root = tmp_path_factory.mktemp("scoring")
+    rows = [[*r[:3], "yes" if r[3] else "no"] for r in binary_rows(160)]
+    uri = write_csv(root / "train.csv", HEADER, rows)
+    run = root / "run"
+    train.train(
+        spark,
+        {
+            "jobId": "t",
+            "input": {"uri": uri, "format": "csv"},
+            "label": "answer",
+            "algorithm": "logistic_regression",
+            "split": {"test": 0.25, "seed": 7},
+            "output": run.as_uri(),
+        },
+    )
+    return {"uri": (run / "model").as_uri(), "name": "m", "version": 1}
+
+
+def score_spec(tmp_path: Path, model: dict, uri: str, fmt: str) -> dict:
+    return {
+        "jobId": "s",
+        "input": {"uri": uri, "format": "csv"},
+        "model": model,
+        "output": {"uri": (tmp_path / "out").as_uri(), "format": fmt},
+    }
+
+
+def test_with_the_label_and_unseen_labels_to_csv(spark, tmp_path, model):
+    rows = [[*r[:3], "maybe" if i % 3 == 0 else "yes"] for i, r in enumerate(binary_rows(30, 9))]
+    rows[0][2] = "purple"  # a color never seen in training
+    uri = write_csv(tmp_path / "in.csv", HEADER, rows)
+    report = score.score(spark, score_spec(tmp_path, model, uri, "csv"))
+    assert report["rows"] == {"scored": 30, "withoutPrediction": 0}
+    assert report["output"]["columns"] == [*HEADER, "prediction", "probability"]
+    parts = list((tmp_path / "out" / "scored").glob("part-*.csv"))
+    assert len(parts) == 1, "one coalesced file"
+    out = spark.read.option("header", "true").csv(parts[0].as_uri())
+    assert out.count() == 30
+    got = out.collect()
+    assert {r["prediction"] for r in got} <= {"yes", "no"}
+    assert [r["answer"] for r in got] == [r[3] for r in rows], "input rows kept, in order"
+    probability = json.loads(got[0]["probability"])
+    assert len(probability) == 2 and sum(probability) == pytest.approx(1)
+    saved = json.loads((tmp_path / "out" / "scoring.json").read_text())
+    assert saved["rows"]["scored"] == 30 and saved["model"]["version"] == 1
+
+
+def test_without_the_label_to_parquet(spark, tmp_path, model):
+    rows = [r[:3] for r in binary_rows(40, 11)]
+    rows[1][0] = ""  # a missing x1: imputed (the model's mean), still a prediction
+    uri = write_csv(tmp_path / "in.csv", HEADER[:3], rows)
+    report = score.score(spark, score_spec(tmp_path, model, uri, "parquet"))
+    assert report["rows"] == {"scored": 40, "withoutPrediction": 0}
+    out = spark.read.parquet((tmp_path / "out" / "scored").as_uri())
+    assert out.columns == ["x1", "x2", "color", "prediction", "probability"]
+    assert dict(out.dtypes)["x1"] == "double" and dict(out.dtypes)["color"] == "string"
+    assert dict(out.dtypes)["probability"] == "array<double>"
+    assert out.where(F.col("prediction").isNull()).count() == 0
+    # the model agrees with the data's rule (x1 + 2·x2 > 0 → yes) on most rows
+    agree = out.where((F.col("x1") + 2 * F.col("x2") > 0) == (F.col("prediction") == "yes")).count()
+    assert agree >= 32
+
+
+def test_a_missing_feature_column_is_one_spec_error(spark, tmp_path, model):
+    uri = write_csv(tmp_path / "in.csv", ["x1", "shade"], [[1.0, "red"]])
+    with pytest.raises(score.SpecError, match="feature column\\(s\\) 'x2', 'color' not found"):
+        score.score(spark, score_spec(tmp_path, model, uri, "csv"))
+
+
+def test_the_label_stages_are_dropped(model):
+    from pyspark.ml import PipelineModel
+
+    loaded = PipelineModel.load(model["uri"])
+    stages, classes = score.scoring_stages(loaded, "answer")
+    assert len(stages) == len(loaded.stages) - 1
+    assert sorted(classes) == ["no", "yes"]

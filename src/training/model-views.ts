@@ -1,0 +1,234 @@
+/**
+ * What /v1/models shows: a tenant's models and their versions, from the registry of
+ * record. With MLflow tracking on, that is the MLflow model registry — the registered
+ * models `<tenant>.<name>` (the prefix is stripped here and added back on the way in, so
+ * one tenant can never name another's), each version joined with its run (metrics,
+ * params; the job and dataset from the run's sparkgate.* tags) and its aliases. With
+ * tracking off (SPARKGATE_MLFLOW_URL=none) it is the Redis registry, in the same shape:
+ * no run and no aliases, and an alias cannot be set.
+ */
+import { errors } from '../errors.js'
+import {
+  MlflowError,
+  quote,
+  type MlflowClient,
+  type ModelVersion as MlflowVersion,
+  type RegisteredModel,
+  type Run,
+} from '../mlflow/mlflow-client.js'
+import { TAG, registeredModelName } from './mlflow-tracking.js'
+import type { ModelRegistry, ModelVersion } from './model-registry.js'
+
+/** MLflow keeps these alias names for itself (`latest`, `v1`, `V12`, …), in any case. */
+export const RESERVED_ALIAS = /^(latest|v\d+)$/i
+
+/** alias → version number */
+export type Aliases = Record<string, number>
+
+export interface ModelView {
+  name: string
+  versions: ModelVersion[]
+  aliases: Aliases
+}
+
+export interface ModelSummary {
+  name: string
+  versions: number
+  latest: ModelVersion
+  aliases: Aliases
+}
+
+const aliasesOf = (m: RegisteredModel): Aliases =>
+  Object.fromEntries((m.aliases ?? []).map((a) => [a.alias, Number(a.version)]))
+
+const tagsOf = (tags?: { key: string; value: string }[]) =>
+  Object.fromEntries((tags ?? []).map((e) => [e.key, e.value]))
+
+/** A param as logged (JSON text for anything not a string) back to its value. */
+function paramValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+/** A Redis registry version in the view's shape: no run, no alias. */
+const fromRegistry = (v: ModelVersion): ModelVersion => ({
+  ...v,
+  runId: null,
+  dataset: v.datasetId,
+  aliases: [],
+})
+
+export class ModelViews {
+  constructor(
+    private readonly registry: ModelRegistry,
+    /** the MLflow registry; undefined with SPARKGATE_MLFLOW_URL=none */
+    private readonly mlflow?: MlflowClient,
+  ) {}
+
+  /** Every model name of a tenant (sorted) with its number of versions and latest version. */
+  async list(tenant: string): Promise<ModelSummary[]> {
+    const mlflow = this.mlflow
+    if (!mlflow)
+      return (await this.registry.list(tenant)).map((m) => ({
+        ...m,
+        latest: fromRegistry(m.latest),
+        aliases: {},
+      }))
+    const prefix = `${tenant}.`
+    const filter = `name LIKE ${quote(`${prefix}%`)}`
+    const [models, versions] = await this.call(() =>
+      Promise.all([mlflow.searchRegisteredModels(filter), mlflow.searchAllModelVersions(filter)]),
+    )
+    // LIKE's `_` matches any character: only the tenant's own names
+    const latest = models
+      .filter((m) => m.name.startsWith(prefix))
+      .map((m) => {
+        const own = versions.filter((v) => v.name === m.name)
+        const last = own.reduce<MlflowVersion | undefined>(
+          (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
+          undefined,
+        )
+        return { model: m, count: own.length, last }
+      })
+      .filter((e): e is typeof e & { last: MlflowVersion } => e.last !== undefined)
+    const runs = await this.runs(
+      tenant,
+      latest.map((e) => e.last),
+    )
+    return latest
+      .map(({ model, count, last }) => {
+        const aliases = aliasesOf(model)
+        return {
+          name: model.name.slice(prefix.length),
+          versions: count,
+          latest: this.version(tenant, last, runs, aliases),
+          aliases,
+        }
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  /** Every version of one model, oldest first, and its aliases. */
+  async get(tenant: string, name: string): Promise<ModelView> {
+    const mlflow = this.mlflow
+    if (!mlflow) {
+      const versions = await this.registry.versions(tenant, name)
+      if (versions.length === 0) throw errors.modelNotFound(name)
+      return { name, versions: versions.map(fromRegistry), aliases: {} }
+    }
+    const full = registeredModelName(tenant, name)
+    const model = await this.call(() => mlflow.getRegisteredModel(full))
+    if (!model) throw errors.modelNotFound(name)
+    const found = await this.call(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))
+    const aliases = aliasesOf(model)
+    const runs = await this.runs(tenant, found)
+    const versions = found
+      .sort((a, b) => Number(a.version) - Number(b.version))
+      .map((v) => this.version(tenant, v, runs, aliases))
+    return { name, versions, aliases }
+  }
+
+  /** Points `alias` at a version of the tenant's model (moving it if set); the model after. */
+  async setAlias(tenant: string, name: string, alias: string, version: number) {
+    const mlflow = this.aliasing(alias)
+    const full = registeredModelName(tenant, name)
+    if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
+    try {
+      await this.call(() => mlflow.setModelAlias(full, alias, String(version)))
+    } catch (error) {
+      if (error instanceof MlflowError && error.kind === 'not_found')
+        throw errors.modelVersionNotFound(name, version)
+      throw error
+    }
+    return this.get(tenant, name)
+  }
+
+  /** Removes an alias of the tenant's model; a 404 when the model or the alias is not there. */
+  async deleteAlias(tenant: string, name: string, alias: string): Promise<void> {
+    const mlflow = this.aliasing(alias)
+    const full = registeredModelName(tenant, name)
+    const model = await this.call(() => mlflow.getRegisteredModel(full))
+    if (!model) throw errors.modelNotFound(name)
+    if (!Object.hasOwn(aliasesOf(model), alias)) throw errors.aliasNotFound(name, alias)
+    await this.call(() => mlflow.deleteModelAlias(full, alias))
+  }
+
+  /** The MLflow client for an alias change: refused for a reserved name, or with tracking off. */
+  private aliasing(alias: string): MlflowClient {
+    if (RESERVED_ALIAS.test(alias)) throw errors.aliasReserved(alias)
+    if (!this.mlflow) throw errors.aliasesNeedMlflow()
+    return this.mlflow
+  }
+
+  /**
+   * The runs of these versions, by id: searched in the tenant's experiment, 100 ids a call
+   * (where sparkgate logs them); one made elsewhere is read on its own.
+   */
+  private async runs(tenant: string, versions: MlflowVersion[]): Promise<Map<string, Run>> {
+    const mlflow = this.mlflow!
+    const ids = [...new Set(versions.map((v) => v.run_id).filter((id): id is string => !!id))]
+    const out = new Map<string, Run>()
+    if (ids.length === 0) return out
+    const experiment = await this.call(() => mlflow.getExperimentByName(tenant))
+    for (let i = 0; experiment && i < ids.length; i += 100) {
+      const filter = `attributes.run_id IN (${ids
+        .slice(i, i + 100)
+        .map(quote)
+        .join(', ')})`
+      const found = await this.call(() => mlflow.searchRuns(experiment.experiment_id, filter, 1000))
+      for (const run of found) out.set(run.info.run_id, run)
+    }
+    for (const id of ids.filter((id) => !out.has(id))) {
+      const run = await this.call(() => mlflow.getRun(id))
+      if (run) out.set(id, run)
+    }
+    return out
+  }
+
+  /** One MLflow version joined with its run: metrics, params, the job and the dataset. */
+  private version(tenant: string, v: MlflowVersion, runs: Map<string, Run>, aliases: Aliases) {
+    const run = v.run_id ? runs.get(v.run_id) : undefined
+    const tags = { ...tagsOf(v.tags), ...tagsOf(run?.data.tags) }
+    const params = tagsOf(run?.data.params)
+    const dataset = tags[TAG.dataset] ?? null
+    const number = Number(v.version)
+    const view: ModelVersion = {
+      name: v.name.slice(tenant.length + 1),
+      version: number,
+      jobId: tags[TAG.jobId] ?? '',
+      // a dataset of the API has an id; one named by URI has none
+      datasetId: dataset !== null && !dataset.includes('://') ? dataset : null,
+      dataset,
+      task: params['task'] ?? '',
+      algorithm: params['algorithm'] ?? '',
+      params: Object.fromEntries(
+        Object.entries(params)
+          .filter(([k]) => k.startsWith('param.'))
+          .map(([k, value]) => [k.slice('param.'.length), paramValue(value)]),
+      ),
+      metrics: Object.fromEntries((run?.data.metrics ?? []).map((m) => [m.key, m.value])),
+      modelUri: v.source,
+      createdAt: new Date(v.creation_timestamp ?? 0).toISOString(),
+      runId: v.run_id || null,
+      aliases: Object.entries(aliases)
+        .filter(([, n]) => n === number)
+        .map(([alias]) => alias)
+        .sort(),
+    }
+    return view
+  }
+
+  /** An MLflow call: a fault of the server (down, auth, 5xx) is a 503 of ours. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      if (error instanceof MlflowError && !['not_found', 'invalid'].includes(error.kind))
+        throw errors.mlflowUnavailable(error.message)
+      throw error
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Batch scoring: resolving a job's model at accept time (the registry, or an MLflow alias),
+ * checking the dataset's columns against the model's features, staging jobs/score.py
+ * (with train.py, whose helpers it imports, as a py-file) and the run's spec.json, and
+ * reading back what score.py wrote:
+ *
+ *   runs/<jobId>/spec.json      the input, the resolved model, the output format
+ *   runs/<jobId>/scored/        one part file (csv with a header, or parquet)
+ *   runs/<jobId>/scoring.json   rows, model, task, classes, the output's columns
+ */
+import { fileURLToPath } from 'node:url'
+import type { Dataset } from '../datasets/dataset-schema.js'
+import type { Staging, StagingOwner } from '../datasets/staging.js'
+import { errors as problems } from '../errors.js'
+import { MlflowError, type MlflowClient } from '../mlflow/mlflow-client.js'
+import type { WebHdfsClient } from '../storage/webhdfs-client.js'
+import { registeredModelName } from './mlflow-tracking.js'
+import type { ModelRegistry } from './model-registry.js'
+import { parseModelRef, type ResolvedModel, type ScoringSpec } from './scoring-spec.js'
+import { inputOf, TRAIN_SCRIPT, type TrainingStager } from './training.js'
+
+export const SCORE_SCRIPT = fileURLToPath(new URL('../../jobs/score.py', import.meta.url))
+
+/** What score.py wrote to scoring.json (the fields the gateway reads). */
+export interface ScoringReport extends Record<string, unknown> {
+  rows: { scored: number; withoutPrediction?: number }
+  output: { uri: string; format: 'csv' | 'parquet'; columns?: string[] }
+}
+
+/**
+ * When the dataset's columns are known (an uploaded dataset): every feature of the model
+ * is one of them, and the format can be scored.
+ */
+export function checkScoring(features: string[] | undefined, dataset: Dataset): void {
+  const columns = dataset.columns?.map((c) => c.name)
+  const absent = columns ? (features ?? []).filter((f) => !columns.includes(f)) : []
+  if (absent.length > 0)
+    throw problems.validation(
+      'body.scoring.dataset',
+      'column',
+      `lacks the model's feature column(s) ${absent.join(', ')}; columns of dataset ${dataset.name}: ${columns!.join(', ')}`,
+    )
+  if (!['csv', 'json', 'parquet', 'libsvm'].includes(dataset.format))
+    throw problems.validation(
+      'body.scoring.dataset',
+      'format',
+      `is a ${dataset.format} dataset; score csv, json, parquet or libsvm`,
+    )
+}
+
+export class ScoringStager {
+  constructor(
+    private readonly staging: Staging,
+    private readonly hdfs: WebHdfsClient,
+    private readonly training: TrainingStager,
+  ) {}
+
+  /** The HDFS path of an hdfs:// URI of Sparkgate's file system; undefined for another. */
+  pathOf(uri: string): string | undefined {
+    const base = this.staging.uri('/')
+    return uri.startsWith(base) ? uri.slice(base.length - 1) : undefined
+  }
+
+  /** Whether a model URI lies in the tenant's own area (runs/ of its training jobs). */
+  inArea(tenant: string, uri: string) {
+    return this.pathOf(uri)?.startsWith(`${this.staging.tenantRoot(tenant)}/runs/`) === true
+  }
+
+  /** The feature columns of a model (metrics.json beside it); undefined when unknown. */
+  async features(modelUri: string): Promise<string[] | undefined> {
+    const path = this.pathOf(modelUri.replace(/\/+$/, ''))
+    if (!path) return undefined
+    const metrics = await this.training.readJson(`${path.replace(/\/[^/]*$/, '')}/metrics.json`)
+    const features = metrics?.['features']
+    return Array.isArray(features) ? features.map(String) : undefined
+  }
+
+  /**
+   * Stages score.py and train.py (once per content) and writes runs/<jobId>/spec.json in
+   * the owner's area (as its user). Idempotent: a re-entered worker may call it again.
+   */
+  async stage(
+    owner: StagingOwner,
+    jobId: string,
+    s: ScoringSpec,
+    uploaded?: { uri: string; format: string },
+  ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
+    if (!s.resolved) throw new Error(`job ${jobId}: the model was not resolved`)
+    const dir = this.training.runDir(owner.tenant, jobId)
+    const spec = {
+      jobId,
+      input: inputOf(jobId, s.dataset, uploaded),
+      model: s.resolved,
+      output: { uri: this.staging.uri(dir), format: s.output?.format ?? 'parquet' },
+    }
+    const hdfs = this.hdfs.as(owner.user)
+    await hdfs.mkdirs(dir)
+    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    const script = await this.staging.artifact(SCORE_SCRIPT)
+    const train = await this.staging.artifact(TRAIN_SCRIPT)
+    return { script, spec: this.staging.uri(`${dir}/spec.json`), pyFiles: [train] }
+  }
+
+  /** runs/<jobId>/scoring.json, or undefined when it is not there. */
+  async report(tenant: string, jobId: string): Promise<ScoringReport | undefined> {
+    const path = `${this.training.runDir(tenant, jobId)}/scoring.json`
+    return (await this.training.readJson(path)) as ScoringReport | undefined
+  }
+
+  /** The one part file score.py wrote under runs/<jobId>/scored/, with its size. */
+  async outputFile(tenant: string, jobId: string) {
+    const dir = `${this.training.runDir(tenant, jobId)}/scored`
+    const part = (await this.hdfs.listStatus(dir)).find(
+      (f) => f.type === 'FILE' && f.pathSuffix.startsWith('part-'),
+    )
+    return part && { path: `${dir}/${part.pathSuffix}`, length: part.length }
+  }
+
+  open(path: string) {
+    return this.hdfs.open(path)
+  }
+}
+
+/**
+ * Resolves a scoring job's model reference, at accept time, to one version of a model of
+ * the caller's tenant: `name` (latest) and `name/<version>` from the model registry,
+ * `name@<alias>` from MLflow's registered model `<tenant>.<name>`.
+ */
+export class ModelResolver {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly scoring: ScoringStager,
+    /** MLflow, when tracking is on */
+    private readonly mlflow?: MlflowClient,
+  ) {}
+
+  /** The feature columns of a resolved model; undefined when unknown. */
+  features(uri: string) {
+    return this.scoring.features(uri)
+  }
+
+  async resolve(tenant: string, ref: string): Promise<ResolvedModel> {
+    const { name, version, alias } = parseModelRef(ref)
+    if (alias !== undefined) return this.byAlias(tenant, name, alias)
+    const versions = await this.registry.versions(tenant, name)
+    const found =
+      version === undefined ? versions.at(-1) : versions.find((v) => v.version === version)
+    if (!found) throw problems.modelNotFound(ref)
+    return { name, version: found.version, uri: found.modelUri }
+  }
+
+  private async byAlias(tenant: string, name: string, alias: string): Promise<ResolvedModel> {
+    if (!this.mlflow)
+      throw problems.validation(
+        'body.scoring.model',
+        'alias',
+        `names the alias @${alias}, but MLflow tracking is off (SPARKGATE_MLFLOW_URL=none); name ${name} or ${name}/<version>`,
+      )
+    let found
+    try {
+      found = await this.mlflow.getModelVersionByAlias(registeredModelName(tenant, name), alias)
+    } catch (error) {
+      if (error instanceof MlflowError && error.transient)
+        throw problems.mlflowUnavailable(error.message)
+      throw error
+    }
+    // a version whose source is not one of this tenant's runs is none of its models
+    if (!found || !this.scoring.inArea(tenant, found.source))
+      throw problems.modelNotFound(`${name}@${alias}`)
+    return { name, version: Number(found.version), uri: found.source, alias }
+  }
+}

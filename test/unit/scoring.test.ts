@@ -1,0 +1,195 @@
+/**
+ * Scoring's rules before anything is queued (src/training/scoring.ts, scoring-spec.ts):
+ * the spec's schema, model references, resolution against the registry and MLflow (only
+ * the caller's tenant's models), the column check, and the batch a scoring job becomes.
+ * Every collaborator is a stand-in: no Redis, no HDFS, no MLflow, no Spark.
+ */
+import t, { type Test } from 'tap'
+import { Value } from 'typebox/value'
+import type { Dataset } from '../../src/datasets/dataset-schema.js'
+import type { Staging } from '../../src/datasets/staging.js'
+import { JobSpecSchema, type JobRecord } from '../../src/domain/job-schema.js'
+import { SparkgateError } from '../../src/errors.js'
+import type { MlflowClient, ModelVersion } from '../../src/mlflow/mlflow-client.js'
+import type { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
+import type { ModelRegistry, ModelVersion as Version } from '../../src/training/model-registry.js'
+import { parseModelRef } from '../../src/training/scoring-spec.js'
+import { checkScoring, ModelResolver, ScoringStager } from '../../src/training/scoring.js'
+import { TrainingStager } from '../../src/training/training.js'
+import { toSubmission } from '../../src/workers/submit-worker.js'
+
+const FS = 'hdfs://nn:8020'
+const runUri = (tenant: string, job: string) =>
+  `${FS}/sparkgate/tenants/${tenant}/runs/${job}/model`
+const DATASET_ID = 'a'.repeat(64)
+
+const staging = {
+  uri: (path: string) => `${FS}${path}`,
+  tenantRoot: (tenant: string) => `/sparkgate/tenants/${tenant}`,
+} as unknown as Staging
+const training = new TrainingStager(staging, {} as WebHdfsClient)
+const stager = new ScoringStager(staging, {} as WebHdfsClient, training)
+
+const version = (tenant: string, name: string, v: number): Version => ({
+  name,
+  version: v,
+  jobId: `job-${v}`,
+  datasetId: null,
+  task: 'classification',
+  algorithm: 'logistic_regression',
+  params: {},
+  metrics: {},
+  modelUri: runUri(tenant, `job-${v}`),
+  createdAt: '2024-01-01T00:00:00.000Z',
+})
+
+/** acme has churn versions 1..3; globex has its own churn (1). */
+const registry = {
+  versions: async (tenant: string, name: string) =>
+    name !== 'churn'
+      ? []
+      : tenant === 'acme'
+        ? [1, 2, 3].map((v) => version('acme', name, v))
+        : tenant === 'globex'
+          ? [version('globex', name, 1)]
+          : [],
+} as unknown as ModelRegistry
+
+const mlflow = {
+  getModelVersionByAlias: async (
+    name: string,
+    alias: string,
+  ): Promise<ModelVersion | undefined> => {
+    if (name === 'acme.churn' && alias === 'champion')
+      return { name, version: '2', source: runUri('acme', 'job-2') }
+    // a version someone registered in MLflow by hand, pointing at another tenant's run
+    if (name === 'acme.churn' && alias === 'stolen')
+      return { name, version: '9', source: runUri('globex', 'job-1') }
+    return undefined
+  },
+} as unknown as MlflowClient
+
+async function refused(t: Test, work: Promise<unknown>, status: number, code: string) {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.ok(error instanceof SparkgateError, 'a coded error')
+  t.equal((error as SparkgateError).status, status)
+  t.equal((error as SparkgateError).code, code)
+  return error as SparkgateError
+}
+
+t.test('the job spec takes scoring, with a model reference and an output format', async (t) => {
+  const ok = (scoring: unknown) => Value.Check(JobSpecSchema, { scoring })
+  t.ok(ok({ model: 'churn', dataset: DATASET_ID }))
+  t.ok(ok({ model: 'churn/3', dataset: DATASET_ID, output: { format: 'csv' } }))
+  t.ok(ok({ model: 'churn@champion', dataset: { uri: `${FS}/x.parquet`, format: 'parquet' } }))
+  t.notOk(ok({ model: 'churn', dataset: DATASET_ID, output: { format: 'json' } }), 'no json out')
+  t.notOk(ok({ model: '@champion', dataset: DATASET_ID }), 'a name first')
+  t.notOk(ok({ model: 'churn' }), 'a dataset is required')
+  t.notOk(ok({ model: 'churn', dataset: DATASET_ID, extra: 1 }), 'no other field')
+})
+
+t.test('model references: name, name/version, name@alias', async (t) => {
+  t.same(parseModelRef('churn'), { name: 'churn' })
+  t.same(parseModelRef('churn/12'), { name: 'churn', version: 12 })
+  t.same(parseModelRef('churn@champion'), { name: 'churn', alias: 'champion' })
+  t.same(parseModelRef('a.b-c/1'), { name: 'a.b-c', version: 1 })
+  t.same(parseModelRef('team/churn'), { name: 'team/churn' }, 'a path-like name without a version')
+})
+
+t.test('a name is its latest version; name/version that version', async (t) => {
+  const resolver = new ModelResolver(registry, stager)
+  t.same(await resolver.resolve('acme', 'churn'), {
+    name: 'churn',
+    version: 3,
+    uri: runUri('acme', 'job-3'),
+  })
+  t.same(await resolver.resolve('acme', 'churn/1'), {
+    name: 'churn',
+    version: 1,
+    uri: runUri('acme', 'job-1'),
+  })
+  await refused(t, resolver.resolve('acme', 'churn/4'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, resolver.resolve('acme', 'nope'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  // another tenant's model is as absent as a missing one
+  await refused(t, resolver.resolve('initech', 'churn'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  t.equal((await resolver.resolve('globex', 'churn')).uri, runUri('globex', 'job-1'))
+})
+
+t.test('name@alias goes to MLflow (<tenant>.<name>); without tracking it is a 400', async (t) => {
+  const off = new ModelResolver(registry, stager)
+  const e = await refused(t, off.resolve('acme', 'churn@champion'), 400, 'SPARKGATE_VALIDATION')
+  t.match(e.message, /MLflow tracking is off/)
+  const on = new ModelResolver(registry, stager, mlflow)
+  t.same(await on.resolve('acme', 'churn@champion'), {
+    name: 'churn',
+    version: 2,
+    uri: runUri('acme', 'job-2'),
+    alias: 'champion',
+  })
+  await refused(t, on.resolve('acme', 'churn@nope'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, on.resolve('globex', 'churn@champion'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  // a source outside the tenant's runs is none of its models
+  await refused(t, on.resolve('acme', 'churn@stolen'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+})
+
+t.test("an uploaded dataset must hold the model's feature columns", async (t) => {
+  const dataset: Dataset = {
+    id: DATASET_ID,
+    name: 'customers.csv',
+    size: 10,
+    sha256: DATASET_ID,
+    uri: `${FS}/d`,
+    path: '/d',
+    format: 'csv',
+    columns: [
+      { name: 'age', type: 'integer' },
+      { name: 'plan', type: 'string' },
+    ],
+    createdAt: '2024-01-01T00:00:00.000Z',
+  }
+  t.doesNotThrow(() => checkScoring(['age', 'plan'], dataset))
+  t.doesNotThrow(() => checkScoring(undefined, dataset), 'features unknown: score.py checks')
+  t.doesNotThrow(() => checkScoring(['x'], { ...dataset, columns: undefined }), 'columns unknown')
+  const e = (() => {
+    try {
+      checkScoring(['age', 'spend', 'region'], dataset)
+    } catch (error) {
+      return error as SparkgateError
+    }
+  })()
+  t.equal(e?.status, 400)
+  t.match(e?.message, /body\.scoring\.dataset lacks the model's feature column\(s\) spend, region/)
+})
+
+t.test('model URIs: only hdfs:// paths of the tenant runs are its own', async (t) => {
+  t.equal(stager.pathOf(runUri('acme', 'j')), '/sparkgate/tenants/acme/runs/j/model')
+  t.equal(stager.pathOf('hdfs://other:8020/x'), undefined)
+  t.ok(stager.inArea('acme', runUri('acme', 'j')))
+  t.notOk(stager.inArea('acme', runUri('acme2', 'j')))
+  t.notOk(stager.inArea('acme', `${FS}/sparkgate/tenants/acme/datasets/x`))
+})
+
+t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
+  const job = {
+    id: 'j1',
+    tenant: 'acme',
+    spec: { scoring: { model: 'churn', dataset: DATASET_ID } },
+    internals: {
+      trainScript: `${FS}/sparkgate/artifacts/s/score.py`,
+      trainSpec: `${FS}/sparkgate/tenants/acme/runs/j1/spec.json`,
+      trainPyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+      clusterUser: 'acme',
+    },
+  } as unknown as JobRecord
+  t.same(toSubmission(job, 1), {
+    name: 'j1',
+    file: `${FS}/sparkgate/artifacts/s/score.py`,
+    args: [`${FS}/sparkgate/tenants/acme/runs/j1/spec.json`],
+    pyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+    proxyUser: 'acme',
+  })
+  t.throws(() => toSubmission({ ...job, internals: {} }, 1), /scoring job j1 was not staged/)
+})
