@@ -80,11 +80,15 @@ t.test('the stored notebook: bash kernel, no outputs, every step of the tour', a
     ['5. result', /\/result\b/],
     ['5. model', /\/v1\/models\/\$MODEL/],
     ['6. a second algorithm', /random_forest_classifier/],
-    ['7. a PySpark file as dataset://', /line_stats\.py[\s\S]*file: "dataset:\/\//],
-    ['8. cancel', /-X DELETE/],
-    ['8. asserts cancelled', /wait_job "\$JOB4" cancelled/],
-    ['9. a problem with plain curl -sS', /curl -sS -o "\$PROBLEM"/],
-    ['9. asserts the problem', /\.code == "SPARKGATE_VALIDATION"/],
+    ['7. the champion alias', /\/aliases\/champion" -X PUT/],
+    ['7. scoring with @champion', /"\$MODEL@champion"[\s\S]*scoring: \{model: \$model/],
+    ['7. asserts the scoring job succeeded', /wait_job "\$SCORE_JOB" succeeded/],
+    ['7. downloads the output', /\/v1\/jobs\/\$SCORE_JOB\/output/],
+    ['8. a PySpark file as dataset://', /line_stats\.py[\s\S]*file: "dataset:\/\//],
+    ['9. cancel', /-X DELETE/],
+    ['9. asserts cancelled', /wait_job "\$JOB4" cancelled/],
+    ['10. a problem with plain curl -sS', /curl -sS -o "\$PROBLEM"/],
+    ['10. asserts the problem', /\.code == "SPARKGATE_VALIDATION"/],
   ]
   for (const [step, pattern] of steps) t.match(all, pattern, step)
   const text = markdown.map(cellSource).join('\n')

@@ -104,6 +104,38 @@ echo "demo: GET $BASE/v1/jobs/$job_id/result"
 curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" |
   json 'JSON.stringify({metrics:o.metrics,rows:o.rows,coefficients:o.coefficients,modelUri:o.modelUri,model:o.modelName+" v"+o.modelVersion},null,2)'
 
+# The model of record: its MLflow version becomes `champion`, and the champion scores the
+# dataset in a batch job (prediction and probability for every row).
+mlflow_version=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" | json 'o.mlflow ? o.mlflow.modelVersion : ""')
+model_ref="churn-demo@champion"
+if [ -n "$mlflow_version" ]; then
+  echo "demo: PUT $BASE/v1/models/churn-demo/aliases/champion  {\"version\": \"$mlflow_version\"}  (MLflow http://127.0.0.1:$MLFLOW_PORT)"
+  curl -sS -X PUT "$BASE/v1/models/churn-demo/aliases/champion" "${auth[@]}" \
+    -H 'content-type: application/json' -d "{\"version\": \"$mlflow_version\"}" |
+    json 'JSON.stringify({name:o.name,aliases:o.aliases})'
+else
+  model_ref="churn-demo/$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" | json 'o.modelVersion')"
+  echo "demo: the job has no MLflow run yet (see $STATE/logs/gateway.log); scoring $model_ref"
+fi
+echo "demo: POST $BASE/v1/jobs  (score churn.csv with $model_ref, through Livy)"
+score_id=$(curl -sS -X POST "$BASE/v1/jobs" "${auth[@]}" -H 'content-type: application/json' \
+  -d "{\"name\": \"churn-score\", \"resources\": {\"driverMemory\": \"512m\"}, \"scoring\": {\"model\": \"$model_ref\", \"dataset\": \"$dataset_id\", \"output\": {\"format\": \"csv\"}}}" |
+  json 'o.id')
+for _ in $(seq 300); do
+  state=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id" | json 'o.state')
+  case "$state" in succeeded | failed | cancelled) break ;; esac
+  sleep 2
+done
+echo "demo: scoring job $score_id is $state"
+if [ "$state" != succeeded ]; then
+  curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id" | json 'JSON.stringify(o.error, null, 2)' >&2
+  exit 1
+fi
+curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id/result" | json 'JSON.stringify({rows:o.rows,model:o.model,outputUri:o.outputUri})'
+echo "demo: GET $BASE/v1/jobs/$score_id/output  → $STATE/churn-scored.csv (first rows)"
+curl -sS "${auth[@]}" -o "$STATE/churn-scored.csv" "$BASE/v1/jobs/$score_id/output"
+head -4 "$STATE/churn-scored.csv"
+
 echo "demo: GET $BASE/v1/events?subject=$job_id  (the job's CloudEvents, also on Kafka topic sparkgate.events)"
 curl -sS "${auth[@]}" "$BASE/v1/events?subject=$job_id&limit=200" |
   json 'o.items.map((e) => e.time + "  " + e.type).join("\n")'
@@ -124,12 +156,14 @@ Sparkgate is up.
   WebHDFS       http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/webhdfs/v1/?op=LISTSTATUS
   Redis         redis://127.0.0.1:$REDIS_PORT
   Kafka         127.0.0.1:$KAFKA_PORT  (topic sparkgate.events)
+  MLflow        http://127.0.0.1:$MLFLOW_PORT   (experiment demo, model demo.churn-demo)
   events        curl -N -H 'accept: text/event-stream' -H 'authorization: Bearer $API_KEY' $BASE/v1/events
 
 The same training from the CLI (another version of model churn-demo):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
   $cli_train
   npx sparkgate models show churn-demo
+  npx sparkgate models alias set churn-demo champion 2   (promote the new version)
 
 The curl notebook (bash kernel; every step of this demo and more, cell by cell):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY

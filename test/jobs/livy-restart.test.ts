@@ -45,10 +45,14 @@ t.test('after a Livy restart, reused batch ids never mix two jobs up', async (t)
   const port = await freePort()
   const livy = new LivyClient({ url: `http://127.0.0.1:${port}` })
   const first = await startLivy(t, port)
-  const app = await build(t, {
+  const settings = {
+    SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_LIVY_URL: `http://127.0.0.1:${port}`,
     SPARKGATE_TRACKER_INTERVAL_MS: 500,
-  })
+  }
+  // no tracker until the old jobs have been looked at: one ticking meanwhile would find
+  // their batches gone and end them (BACKEND_LOST) before the cancel below
+  const app = await build(t, { ...settings, SPARKGATE_ROLES: 'api,worker' })
   const get = (id: string) => getJob(app, id)
   const old = [
     await createJob(app, { name: 'old-1', batch: { file, args: ['600'] } }),
@@ -88,6 +92,7 @@ t.test('after a Livy restart, reused batch ids never mix two jobs up', async (t)
   )
 
   // the other old job is lost (its batch is gone), not given the new batch's state
+  await build(t, { ...settings, SPARKGATE_ROLES: 'tracker' }, { tenant: false })
   const lost = await waitForState(get, oldByBatch('0').id, ['failed', 'succeeded', 'cancelled'])
   t.equal(lost.state, 'failed')
   t.equal(lost.error?.code, 'BACKEND_LOST')
