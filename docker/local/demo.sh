@@ -109,7 +109,7 @@ curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" |
 mlflow_version=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" | json 'o.mlflow ? o.mlflow.modelVersion : ""')
 model_ref="churn-demo@champion"
 if [ -n "$mlflow_version" ]; then
-  echo "demo: PUT $BASE/v1/models/churn-demo/aliases/champion  {\"version\": \"$mlflow_version\"}  (MLflow http://127.0.0.1:$MLFLOW_PORT)"
+  echo "demo: PUT $BASE/v1/models/churn-demo/aliases/champion  {\"version\": $mlflow_version}  (MLflow http://127.0.0.1:$MLFLOW_PORT)"
   curl -sS -X PUT "$BASE/v1/models/churn-demo/aliases/champion" "${auth[@]}" \
     -H 'content-type: application/json' -d "{\"version\": \"$mlflow_version\"}" |
     json 'JSON.stringify({name:o.name,aliases:o.aliases})'
@@ -163,7 +163,7 @@ The same training from the CLI (another version of model churn-demo):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
   $cli_train
   npx sparkgate models show churn-demo
-  npx sparkgate models alias set churn-demo champion 2   (promote the new version)
+  npx sparkgate models alias set churn-demo champion <version>   (promote another version)
 
 The curl notebook (bash kernel; every step of this demo and more, cell by cell):
   export SPARKGATE_URL=$BASE SPARKGATE_API_KEY=$API_KEY
