@@ -89,24 +89,29 @@ JSON
 )
 job_id=$(echo "$job" | json 'o.id')
 echo "demo: job $job_id queued; following it"
-state=""
-for _ in $(seq 300); do
-  state=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id" | json 'o.state')
-  case "$state" in succeeded | failed | cancelled) break ;; esac
-  sleep 2
-done
-echo "demo: job $job_id is $state"
-if [ "$state" != succeeded ]; then
-  curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id" | json 'JSON.stringify(o.error, null, 2)' >&2
-  exit 1
-fi
+# wait_succeeded ID [WHAT]: until the job ends; its error and exit 1 unless it succeeded
+wait_succeeded() {
+  local state=""
+  for _ in $(seq 300); do
+    state=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$1" | json 'o.state')
+    case "$state" in succeeded | failed | cancelled) break ;; esac
+    sleep 2
+  done
+  echo "demo: ${2:-job} $1 is $state"
+  if [ "$state" != succeeded ]; then
+    curl -sS "${auth[@]}" "$BASE/v1/jobs/$1" | json 'JSON.stringify(o.error, null, 2)' >&2
+    exit 1
+  fi
+}
+wait_succeeded "$job_id"
 echo "demo: GET $BASE/v1/jobs/$job_id/result"
-curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" |
+result=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result")
+echo "$result" |
   json 'JSON.stringify({metrics:o.metrics,rows:o.rows,coefficients:o.coefficients,modelUri:o.modelUri,model:o.modelName+" v"+o.modelVersion},null,2)'
 
 # The model of record: its MLflow version becomes `champion`, and the champion scores the
 # dataset in a batch job (prediction and probability for every row).
-mlflow_version=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" | json 'o.mlflow ? o.mlflow.modelVersion : ""')
+mlflow_version=$(echo "$result" | json 'o.mlflow ? o.mlflow.modelVersion : ""')
 model_ref="churn-demo@champion"
 if [ -n "$mlflow_version" ]; then
   echo "demo: PUT $BASE/v1/models/churn-demo/aliases/champion  {\"version\": $mlflow_version}  (MLflow http://127.0.0.1:$MLFLOW_PORT)"
@@ -114,23 +119,14 @@ if [ -n "$mlflow_version" ]; then
     -H 'content-type: application/json' -d "{\"version\": \"$mlflow_version\"}" |
     json 'JSON.stringify({name:o.name,aliases:o.aliases})'
 else
-  model_ref="churn-demo/$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result" | json 'o.modelVersion')"
+  model_ref="churn-demo/$(echo "$result" | json 'o.modelVersion')"
   echo "demo: the job has no MLflow run yet (see $STATE/logs/gateway.log); scoring $model_ref"
 fi
 echo "demo: POST $BASE/v1/jobs  (score churn.csv with $model_ref, through Livy)"
 score_id=$(curl -sS -X POST "$BASE/v1/jobs" "${auth[@]}" -H 'content-type: application/json' \
   -d "{\"name\": \"churn-score\", \"resources\": {\"driverMemory\": \"512m\"}, \"scoring\": {\"model\": \"$model_ref\", \"dataset\": \"$dataset_id\", \"output\": {\"format\": \"csv\"}}}" |
   json 'o.id')
-for _ in $(seq 300); do
-  state=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id" | json 'o.state')
-  case "$state" in succeeded | failed | cancelled) break ;; esac
-  sleep 2
-done
-echo "demo: scoring job $score_id is $state"
-if [ "$state" != succeeded ]; then
-  curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id" | json 'JSON.stringify(o.error, null, 2)' >&2
-  exit 1
-fi
+wait_succeeded "$score_id" "scoring job"
 curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id/result" | json 'JSON.stringify({rows:o.rows,model:o.model,outputUri:o.outputUri})'
 echo "demo: GET $BASE/v1/jobs/$score_id/output  → $STATE/churn-scored.csv (first rows)"
 curl -sS "${auth[@]}" -o "$STATE/churn-scored.csv" "$BASE/v1/jobs/$score_id/output"

@@ -26,6 +26,8 @@ console.log(
 const races = { fail: 0.1, timeout: 0.1, cancel: 0.3 }
 type Plan = Omit<Scenario, 'backend' | 'logDir'> & { backend: () => Promise<ChaosBackend> }
 const double = () => livyDouble({ logDir })
+// the runs on the real Livy and Spark: a few jobs, minutes to end
+const real = { jobs: REAL, replicas: 2, burstMs: 10_000, killAfterMs: 40_000, settleMs: 600_000 }
 const scenarios: Record<string, Plan> = {
   'double gateway 1': { jobs: N, replicas: 1, backend: double },
   'double gateway 2': { jobs: N, replicas: 2, backend: double },
@@ -70,46 +72,31 @@ const scenarios: Record<string, Plan> = {
     mix: races,
   },
   'real livy gateway races': {
-    jobs: REAL,
-    replicas: 2,
+    ...real,
     backend: () => realLivy({ logDir, own: false }),
     mix: races,
     timeoutSeconds: 20,
-    burstMs: 10_000,
-    killAfterMs: 40_000,
-    settleMs: 600_000,
   },
   'real livy redis': {
-    jobs: REAL,
-    replicas: 2,
+    ...real,
     backend: () => realLivy({ logDir, own: false }),
     fault: 'redis',
     killEveryMs: [3000, 8000],
-    burstMs: 10_000,
-    killAfterMs: 40_000,
-    settleMs: 600_000,
   },
   'real livy backend': {
-    jobs: REAL,
-    replicas: 2,
+    ...real,
     backend: () => realLivy({ logDir, own: true }),
     fault: 'backend',
     // one restart while the first batches run; the later ones then reuse their ids
     killEveryMs: [20_000, 30_000],
     mix: { fail: 0.2 },
-    burstMs: 10_000,
     killAfterMs: 25_000,
-    settleMs: 600_000,
   },
   'real local gateway races': {
-    jobs: REAL,
-    replicas: 2,
+    ...real,
     backend: () => localSpark({ logDir, fake: false }),
     mix: races,
     timeoutSeconds: 20,
-    burstMs: 10_000,
-    killAfterMs: 40_000,
-    settleMs: 600_000,
   },
 }
 const rows: ScenarioRow[] = []
