@@ -127,7 +127,7 @@ score_id=$(curl -sS -X POST "$BASE/v1/jobs" "${auth[@]}" -H 'content-type: appli
   -d "{\"name\": \"churn-score\", \"resources\": {\"driverMemory\": \"512m\"}, \"scoring\": {\"model\": \"$model_ref\", \"dataset\": \"$dataset_id\", \"output\": {\"format\": \"csv\"}}}" |
   json 'o.id')
 wait_succeeded "$score_id" "scoring job"
-curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id/result" | json 'JSON.stringify({rows:o.rows,model:o.model,outputUri:o.outputUri})'
+curl -sS "${auth[@]}" "$BASE/v1/jobs/$score_id/result" | json 'JSON.stringify({rows:o.rows,model:o.model,outputUri:o.outputUri,dataset:o.dataset})'
 echo "demo: GET $BASE/v1/jobs/$score_id/output  → $STATE/churn-scored.csv (first rows)"
 curl -sS "${auth[@]}" -o "$STATE/churn-scored.csv" "$BASE/v1/jobs/$score_id/output"
 head -4 "$STATE/churn-scored.csv"

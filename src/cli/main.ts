@@ -466,6 +466,9 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
             `model: ${r.model.name} v${r.model.version}`,
             `rows: scored ${r.rows.scored}, without prediction ${r.rows.withoutPrediction}`,
             `output: ${r.outputUri} (${r.format})`,
+            r.dataset
+              ? `dataset: ${r.dataset.id} (${r.dataset.name})`
+              : `dataset: - (${r.datasetNote ?? 'not registered'})`,
           ].join('\n')
         const rows = r['rows'] as Record<string, unknown> | undefined
         return [

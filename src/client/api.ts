@@ -859,6 +859,13 @@ export interface components {
          */
         type: 'integer' | 'double' | 'boolean' | 'string'
       }[]
+      /** @description Set when a scoring job's output was registered: the file stays under runs/<jobId>/scored/, so deleting the dataset deletes the job's output. */
+      source?: {
+        /** @description The job that wrote it. */
+        jobId: string
+        /** @description The model it scored with: <name>/<version>. */
+        model: string
+      }
       /** Format: date-time */
       createdAt: string
     }
@@ -1432,6 +1439,13 @@ export interface operations {
                   version: number
                   alias?: string
                 }
+                /** @description The dataset the output file was registered as (where it lies, counted in the quota; dataset://<id> in another job), or null (see datasetNote). */
+                dataset: {
+                  id: string
+                  name: string
+                } | null
+                /** @description Why dataset is null: not registered yet, over the quota or the size limit, or deleted since. */
+                datasetNote?: string
               }
             | ({
                 metrics: {

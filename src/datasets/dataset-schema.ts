@@ -30,6 +30,18 @@ export const DatasetSchema = Type.Object(
     columns: Type.Optional(
       Type.Array(ColumnSchema, { description: 'CSV only: the header line and sniffed types.' }),
     ),
+    source: Type.Optional(
+      Type.Object(
+        {
+          jobId: Type.String({ description: 'The job that wrote it.' }),
+          model: Type.String({ description: 'The model it scored with: <name>/<version>.' }),
+        },
+        {
+          description:
+            "Set when a scoring job's output was registered: the file stays under runs/<jobId>/scored/, so deleting the dataset deletes the job's output.",
+        },
+      ),
+    ),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { $id: 'Dataset' },

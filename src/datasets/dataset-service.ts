@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import { errors } from '../errors.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import type { Dataset } from './dataset-schema.js'
-import type { DatasetStore, InUseRule } from './dataset-store.js'
+import type { DatasetStore, InUseRule, OutputRegistration } from './dataset-store.js'
 import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
 import {
   type Staging,
@@ -117,6 +117,66 @@ export class DatasetService {
     }
   }
 
+  /**
+   * Registers a job's output file as a dataset of its tenant where it lies (no copy), read
+   * once for its SHA-256. Decided once per job: the dataset (the same bytes known to the
+   * tenant already are that dataset), or why not — larger than the upload limit, or over
+   * the tenant's quota. A fault throws; the caller tries again later.
+   */
+  async registerOutput(
+    owner: DatasetOwner,
+    jobId: string,
+    file: { path: string; name: string; model: string },
+  ): Promise<OutputRegistration> {
+    const decided = await this.store.outputOf(jobId)
+    if (decided) return decided
+    const registration = await this.adopt(owner, jobId, file)
+    await this.store.setOutput(jobId, registration)
+    return registration
+  }
+
+  /** What became of a job's output (undefined: not decided yet). */
+  outputOf(jobId: string) {
+    return this.store.outputOf(jobId)
+  }
+
+  /** Of these job ids, those whose output registration is not decided. */
+  outputsUndecided(jobIds: string[]) {
+    return this.store.outputsUndecided(jobIds)
+  }
+
+  private async adopt(
+    owner: DatasetOwner,
+    jobId: string,
+    file: { path: string; name: string; model: string },
+  ): Promise<OutputRegistration> {
+    const status = await this.hdfs.getFileStatus(file.path)
+    if (status.length > this.maxBytes)
+      return {
+        refused: `the output (${status.length} bytes) is larger than the dataset size limit of ${this.maxBytes} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
+      }
+    const { sha256, size, head } = await this.staging.digest(file.path)
+    const format = formatOf(file.name)
+    const columns = format === 'csv' ? sniffCsv(head, size === head.length) : undefined
+    const dataset: Dataset = {
+      id: sha256,
+      name: file.name,
+      size,
+      sha256,
+      uri: this.staging.uri(file.path),
+      path: file.path,
+      format,
+      ...(columns ? { columns } : {}),
+      source: { jobId, model: file.model },
+      createdAt: new Date().toISOString(),
+    }
+    const result = await this.store.createIfAbsent(owner.tenant, dataset, owner.quotaBytes)
+    if ('deleting' in result)
+      throw new Error(`dataset ${sha256} (the same bytes) is being deleted; registered later`)
+    if ('overQuota' in result) return { refused: quotaProblem(owner, result.overQuota).message }
+    return { id: result.dataset.id }
+  }
+
   find(tenant: string, id: string): Promise<Dataset | undefined> {
     return this.store.get(tenant, id)
   }
@@ -185,8 +245,10 @@ export class DatasetService {
       if (result.liveJob) throw errors.datasetInUse(id, result.liveJob)
       throw errors.datasetNotFound(id)
     }
+    // an upload's folder, or a job output's one file (registered where it lies)
+    const dir = this.staging.datasetDir(tenant, dataset.id)
     try {
-      await this.staging.remove(this.staging.datasetDir(tenant, dataset.id))
+      await this.staging.remove(dataset.path.startsWith(`${dir}/`) ? dir : dataset.path)
     } catch (error) {
       if (error instanceof WebHdfsError) throw hdfsFault(error)
       throw error

@@ -14,6 +14,9 @@ import { encodeCursor, member, memberId, streamMinId, upperBound } from '../redi
 import { RedisScripts } from '../redis/scripts.js'
 import type { Dataset } from './dataset-schema.js'
 
+/** A job output's registration: the dataset's id, or why it is not a dataset. */
+export type OutputRegistration = { id: string } | { refused: string }
+
 /** Which of these jobs still needs its datasets (has not ended); the job core decides. */
 export type InUseRule = (jobIds: string[]) => Promise<string | undefined>
 
@@ -140,6 +143,26 @@ export class DatasetStore {
       if (code === 1 || code === 2) return { deleted: true }
       if (code === 0) return { deleted: false }
     }
+  }
+
+  /**
+   * What became of a job's output: the dataset it was registered as, or why it was not
+   * (`refused`). Written once the registration is decided; undefined until then.
+   */
+  async outputOf(jobId: string): Promise<OutputRegistration | undefined> {
+    const json = await this.redis.get(this.keys.datasetOfJob(jobId))
+    return json === null ? undefined : (JSON.parse(json) as OutputRegistration)
+  }
+
+  async setOutput(jobId: string, registration: OutputRegistration): Promise<void> {
+    await this.redis.set(this.keys.datasetOfJob(jobId), JSON.stringify(registration))
+  }
+
+  /** Of these job ids, the ones whose output registration is not decided. */
+  async outputsUndecided(jobIds: string[]): Promise<string[]> {
+    if (jobIds.length === 0) return []
+    const done = await this.redis.mget(jobIds.map((id) => this.keys.datasetOfJob(id)))
+    return jobIds.filter((_, i) => done[i] === null)
   }
 
   /** The last step of a delete, once the files are gone: the record and its job set. */

@@ -14,7 +14,8 @@ import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { type Readable, Transform, type TransformCallback } from 'node:stream'
+import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { SNIFF_BYTES } from './sniff.js'
 
@@ -214,6 +215,17 @@ export class Staging {
       throw error
     }
     return path
+  }
+
+  /**
+   * The SHA-256, size and head of a file already on HDFS (a job's output), read once as a
+   * stream; memory stays flat.
+   */
+  async digest(path: string): Promise<Omit<StagedUpload, 'tmpPath'>> {
+    const meter = new Meter(Number.MAX_SAFE_INTEGER)
+    const source = await this.hdfs.open(path)
+    await pipeline(source, meter, new Writable({ write: (_chunk, _enc, done) => done() }))
+    return { sha256: meter.hash.digest('hex'), size: meter.size, head: meter.head() }
   }
 
   /** Deletes a path, ignoring errors (best effort clean-up). */

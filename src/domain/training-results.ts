@@ -4,6 +4,7 @@
  * MLflow run and model version when tracking is on; a repair pass does what a crash or a
  * fault left out, and its result is read back for the API. No write happens on a read.
  */
+import type { DatasetOwner, DatasetService } from '../datasets/dataset-service.js'
 import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
 import type { MlflowRun, MlflowTracking } from '../training/mlflow-tracking.js'
@@ -27,6 +28,15 @@ export interface ScoringResult {
   format: 'csv' | 'parquet'
   columns: string[]
   model: { name: string; version: number; alias?: string }
+  /** the dataset the output was registered as; null: not registered (see datasetNote) */
+  dataset: { id: string; name: string } | null
+  datasetNote?: string
+}
+
+/** Where scoring outputs become datasets: the datasets and the owner of a tenant's. */
+export interface OutputDatasets {
+  datasets: DatasetService
+  ownerOf: (tenant: string) => Promise<DatasetOwner>
 }
 
 /** A fault the next pass may not see: stop the pass rather than hit every job with it. */
@@ -41,6 +51,8 @@ export class TrainingResults {
     private readonly tracking?: MlflowTracking,
     /** what scoring jobs wrote */
     private readonly scoring?: ScoringStager,
+    /** where scoring outputs are registered as datasets */
+    private readonly outputs?: OutputDatasets,
   ) {}
 
   /**
@@ -49,6 +61,10 @@ export class TrainingResults {
    * job succeeded all the same; the repair pass logs the run later).
    */
   async beforeSucceeded(job: Job): Promise<number | undefined> {
+    if (job.spec.scoring) {
+      await this.registerOutput(job)
+      return undefined
+    }
     if (!job.spec.training) return undefined
     const run: TrainedRun = {
       tenant: job.tenant,
@@ -84,12 +100,16 @@ export class TrainingResults {
     const recent = await this.store.idsInState('succeeded', max, true)
     const missing = new Set(await this.registry.unregistered(recent))
     for (const id of (await this.tracking?.untracked(recent)) ?? []) missing.add(id)
+    const outputs = new Set((await this.outputs?.datasets.outputsUndecided(recent)) ?? [])
+    for (const id of outputs) missing.add(id)
     let repaired = 0
     let failed: Error | undefined
     for (const job of await this.store.getMany([...missing])) {
-      if (!job.spec.training) continue
+      if (!job.spec.training && !(job.spec.scoring && outputs.has(job.id))) continue
       try {
-        if ((await this.beforeSucceeded(job)) !== undefined) repaired++
+        if (job.spec.scoring) {
+          if (await this.registerOutput(job)) repaired++
+        } else if ((await this.beforeSucceeded(job)) !== undefined) repaired++
       } catch (error) {
         if (transient(error)) throw error
         failed ??= error instanceof Error ? error : new Error(String(error))
@@ -118,12 +138,38 @@ export class TrainingResults {
     }
   }
 
+  /**
+   * Registers a scoring job's output file as a dataset of its tenant (once per job);
+   * false when there is nothing to register (no output yet, or registration is off).
+   */
+  private async registerOutput(job: Job): Promise<boolean> {
+    if (!this.outputs || !this.scoring) return false
+    const file = await this.scoring.outputFile(job.tenant, job.id)
+    if (!file) return false
+    const { name, version } = job.spec.scoring!.resolved!
+    const format = job.spec.scoring!.output?.format ?? 'parquet'
+    await this.outputs.datasets.registerOutput(await this.outputs.ownerOf(job.tenant), job.id, {
+      path: file.path,
+      name: `${name}-v${version}-scored-${job.id}.${format}`,
+      model: `${name}/${version}`,
+    })
+    return true
+  }
+
   /** The one file a succeeded scoring job wrote: its HDFS path, size and format. */
   async output(scope: Scope, id: string) {
     const job = await this.succeeded(scope, id)
     if (!job.spec.scoring || !this.scoring) throw errors.notScoring(job.id)
     const file = await this.scoring.outputFile(job.tenant, job.id)
-    if (!file) throw errors.resultMissing(job.id, 'scored output')
+    if (!file) {
+      const registration = await this.outputs?.datasets.outputOf(job.id)
+      throw errors.resultMissing(
+        job.id,
+        registration && 'id' in registration
+          ? `scored output: it was registered as dataset ${registration.id}, which was deleted`
+          : 'scored output',
+      )
+    }
     return { ...file, format: job.spec.scoring.output?.format ?? 'parquet', jobId: job.id }
   }
 
@@ -145,12 +191,27 @@ export class TrainingResults {
     const report = await this.scoring?.report(job.tenant, job.id)
     if (!report) throw errors.resultMissing(job.id, 'scoring.json')
     const { name, version, alias } = job.spec.scoring!.resolved!
+    const registration = await this.outputs?.datasets.outputOf(job.id)
+    const dataset =
+      registration && 'id' in registration
+        ? await this.outputs!.datasets.find(job.tenant, registration.id)
+        : undefined
+    const note =
+      registration && 'refused' in registration
+        ? `not registered as a dataset: ${registration.refused}`
+        : registration && !dataset
+          ? `registered as dataset ${registration.id}, since deleted`
+          : !registration && this.outputs
+            ? 'not registered as a dataset yet (the tracker does it shortly)'
+            : undefined
     return {
       rows: { scored: report.rows.scored, withoutPrediction: report.rows.withoutPrediction ?? 0 },
       outputUri: report.output.uri,
       format: report.output.format,
       columns: report.output.columns ?? [],
       model: { name, version, ...(alias ? { alias } : {}) },
+      dataset: dataset ? { id: dataset.id, name: dataset.name } : null,
+      ...(note ? { datasetNote: note } : {}),
     }
   }
 }

@@ -75,7 +75,13 @@ export const jobsPlugin = fp(
       },
       new ModelResolver(models, scoring, mlflow ?? undefined),
     )
-    const results = new TrainingResults(store, models, training, tracking, scoring)
+    const results = new TrainingResults(store, models, training, tracking, scoring, {
+      datasets: app.datasets,
+      ownerOf: async (tenant) => {
+        const t = await app.tenants.current(tenant)
+        return { tenant: t.id, user: t.clusterUser, quotaBytes: t.quotas.datasetBytes }
+      },
+    })
     app.decorate('jobService', service)
     app.decorate('jobQueues', queues)
     app.decorate('models', models)

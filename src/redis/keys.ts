@@ -63,6 +63,7 @@ export class RedisKeys {
   idempotency = (keyHash: string) => this.k('idem', keyHash)
 
   modelOfJob = (jobId: string) => this.k('model-job', jobId)
+  datasetOfJob = (jobId: string) => this.k('dataset-job', jobId)
   mlflowOfJob = (jobId: string) => this.k('mlflow-job', jobId)
   mlflowLock = (jobId: string) => this.k('mlflow-job', jobId, 'lock')
 

@@ -1,9 +1,12 @@
 /**
- * Batch scoring end to end over HTTP, against the real Livy + Spark + HDFS: train a small
- * classifier with a string label, score an uploaded dataset by `name/version` — with the
- * label column, holding a value never seen in training — then read the result and download
- * the scored CSV. The checks that answer 400/404 before anything is queued come first.
+ * Batch scoring end to end over HTTP, against the real Livy + Spark + HDFS + MLflow: train
+ * a small classifier with a string label, make its version `champion` in MLflow, score an
+ * uploaded dataset by `name@champion` — with the label column, holding a value never seen
+ * in training — then read the result, download the scored CSV, and find it registered as
+ * a dataset (previewed, then deleted with the output). The checks that answer 400/404
+ * before anything is queued come first.
  */
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import { build, hdfsClient, hdfsTestDir } from '../helpers/stack.js'
@@ -68,13 +71,37 @@ t.test('train through Livy, then score by name/version and download the output',
   const narrowed = await postJob(app, { scoring: { model: 'answers', dataset: narrow.id } })
   t.match(narrowed.json(), { detail: /feature column\(s\) x2, color/ })
 
+  // name/version resolves and is pinned at accept time (the job is not needed: cancelled)
+  const pinned = await postJob(app, {
+    resources,
+    scoring: { model: 'answers/1', dataset: toScore.id },
+  })
+  t.equal(pinned.statusCode, 202, pinned.body)
+  t.match(pinned.json<Job>().spec.scoring?.resolved, {
+    name: 'answers',
+    version: 1,
+    uri: /\/runs\/.+\/model$/,
+  })
+  const cancel = await app.inject({
+    method: 'DELETE',
+    url: `/v1/jobs/${pinned.json<Job>().id}`,
+  })
+  t.ok([200, 202].includes(cancel.statusCode), cancel.body)
+
+  // the trained version becomes champion in MLflow, and is scored by its alias
+  const alias = await app.inject({
+    method: 'PUT',
+    url: '/v1/models/answers/aliases/champion',
+    payload: { version: 1 },
+  })
+  t.equal(alias.statusCode, 200, alias.body)
   const r = await postJob(app, {
     resources,
-    scoring: { model: 'answers/1', dataset: toScore.id, output: { format: 'csv' } },
+    scoring: { model: 'answers@champion', dataset: toScore.id, output: { format: 'csv' } },
   })
   t.equal(r.statusCode, 202, r.body)
   const job = r.json<Job>()
-  t.match(job.spec.scoring?.resolved, { name: 'answers', version: 1, uri: /\/runs\/.+\/model$/ })
+  t.match(job.spec.scoring?.resolved, { name: 'answers', version: 1, alias: 'champion' })
   const scored = await waitForState(
     (id) => getJob(app, id),
     job.id,
@@ -87,9 +114,10 @@ t.test('train through Livy, then score by name/version and download the output',
   t.equal(result.statusCode, 200, result.body)
   t.match(result.json(), {
     rows: { scored: SCORED, withoutPrediction: 0 },
-    model: { name: 'answers', version: 1 },
+    model: { name: 'answers', version: 1, alias: 'champion' },
     format: 'csv',
     columns: ['x1', 'x2', 'color', 'answer', 'prediction', 'probability'],
+    dataset: { id: /^[0-9a-f]{64}$/, name: `answers-v1-scored-${job.id}.csv` },
   })
   const output = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/output` })
   t.equal(output.statusCode, 200)
@@ -103,4 +131,32 @@ t.test('train through Livy, then score by name/version and download the output',
   )
   const notScoring = await app.inject({ method: 'GET', url: `/v1/jobs/${done.id}/output` })
   t.equal(notScoring.statusCode, 409, 'a training job has no output to download')
+
+  // the output is a dataset of the tenant, where it lies: the same bytes, its columns sniffed
+  const { id } = result.json<{ dataset: { id: string } }>().dataset
+  const dataset = await app.inject({ method: 'GET', url: `/v1/datasets/${id}` })
+  t.equal(dataset.statusCode, 200, dataset.body)
+  t.match(dataset.json(), {
+    id,
+    sha256: createHash('sha256').update(output.rawPayload).digest('hex'),
+    size: output.rawPayload.length,
+    format: 'csv',
+    path: new RegExp(`/runs/${job.id}/scored/part-`),
+    source: { jobId: job.id, model: 'answers/1' },
+  })
+  t.same(
+    dataset.json<{ columns: { name: string }[] }>().columns.map((c) => c.name),
+    ['x1', 'x2', 'color', 'answer', 'prediction', 'probability'],
+  )
+  const preview = await app.inject({ method: 'GET', url: `/v1/datasets/${id}/preview?rows=3` })
+  t.equal(preview.statusCode, 200, preview.body)
+  t.same(preview.json<{ lines: string[] }>().lines, lines.slice(0, 4))
+  // deleting the dataset deletes the job's output, and both say so
+  const removed = await app.inject({ method: 'DELETE', url: `/v1/datasets/${id}` })
+  t.equal(removed.statusCode, 204, removed.body)
+  const gone = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/output` })
+  t.equal(gone.statusCode, 409)
+  t.match(gone.json(), { detail: new RegExp(`registered as dataset ${id}, which was deleted`) })
+  const after = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/result` })
+  t.match(after.json(), { dataset: null, datasetNote: /since deleted/ })
 })

@@ -93,8 +93,18 @@ export const ScoringResult = Type.Object(
       version: Type.Integer(),
       alias: Type.Optional(Type.String()),
     }),
+    dataset: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()], {
+      description:
+        'The dataset the output file was registered as (where it lies, counted in the quota; dataset://<id> in another job), or null (see datasetNote).',
+    }),
+    datasetNote: Type.Optional(
+      Type.String({
+        description:
+          'Why dataset is null: not registered yet, over the quota or the size limit, or deleted since.',
+      }),
+    ),
   },
-  { description: 'What jobs/score.py wrote to runs/<jobId>/scoring.json.' },
+  { description: 'What jobs/score.py wrote to runs/<jobId>/scoring.json, and its dataset.' },
 )
 
 /** For the OpenAPI document only (the route streams the file). */
