@@ -621,18 +621,32 @@ def residuals(predictions: DataFrame, label_col: str) -> dict[str, float]:
     return {**dict(zip(keys, stats)), "p25": p25, "median": median, "p75": p75}
 
 
-def explain(model: Any, slots: list[str]) -> dict[str, Any]:
-    """Feature importances or coefficients, by slot name, when the model has them."""
+def explain(model: Any, slots: list[str], classes: list[str] | None = None) -> dict[str, Any]:
+    """Feature importances or coefficients, by slot name, when the model has them: one
+    vector (binary and linear models), or one row per class (multinomial logistic
+    regression). Slots of a libsvm input are named by their index in the file (from 1)."""
     out: dict[str, Any] = {}
-    if hasattr(model, "featureImportances"):
-        values = model.featureImportances.toArray().tolist()
-        out["featureImportances"] = dict(zip(slots, values))
+
+    def named(values: list[float]) -> dict[str, float]:
+        # a libsvm input is one vector column: its slots have no names but their index
+        names = slots if len(slots) == len(values) else [str(i + 1) for i in range(len(values))]
+        return dict(zip(names, values))
+
+    kind = type(model)  # properties looked up on the class: reading one may raise
+    if hasattr(kind, "featureImportances"):
+        out["featureImportances"] = named(model.featureImportances.toArray().tolist())
+    if not hasattr(kind, "coefficients"):
+        return out
     try:
-        coefficients = model.coefficients.toArray().tolist()
-        out["coefficients"] = dict(zip(slots, coefficients))
+        out["coefficients"] = named(model.coefficients.toArray().tolist())
         out["intercept"] = float(model.intercept)
-    except Exception:  # noqa: BLE001 - multinomial models and others have none
-        pass
+    except Exception:  # noqa: BLE001 - a multinomial model has a matrix instead
+        if not hasattr(kind, "coefficientMatrix"):
+            return out
+        rows = model.coefficientMatrix.toArray().tolist()
+        names = classes or [str(i) for i in range(len(rows))]
+        out["coefficientsByClass"] = {c: named(r) for c, r in zip(names, rows)}
+        out["interceptByClass"] = dict(zip(names, model.interceptVector.toArray().tolist()))
     return out
 
 
@@ -799,7 +813,7 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
             "standardize": standardize_of(spec),
             **({"classWeights": class_weights} if class_weights else {}),
         },
-        **explain(model.stages[-1], prepared.slots),
+        **explain(model.stages[-1], prepared.slots, prepared.classes),
         **extra,
         "warnings": prepared.warnings,
     }

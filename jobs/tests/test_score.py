@@ -10,7 +10,7 @@ import score
 import train
 from pyspark.sql import functions as F
 
-from .test_train import binary_rows, write_csv
+from .test_train import binary_rows, blobs, linear_rows, write_csv
 
 HEADER = ["x1", "x2", "color", "answer"]
 
@@ -95,3 +95,54 @@ def test_the_label_stages_are_dropped(model):
     stages, classes = score.scoring_stages(loaded, "answer")
     assert len(stages) == len(loaded.stages) - 1
     assert sorted(classes) == ["no", "yes"]
+
+
+def trained(spark, root: Path, header: list[str], rows: list, **kw) -> dict:
+    uri = write_csv(root / "train.csv", header, rows)
+    run = root / "run"
+    s = {"jobId": "t", "input": {"uri": uri, "format": "csv"}, "output": run.as_uri(), **kw}
+    train.train(spark, {"split": {"test": 0.25, "seed": 7}, **s})
+    return {"uri": (run / "model").as_uri(), "name": "m", "version": 1}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["numeric label", "regression", "clustering"],
+)
+def test_other_kinds_of_model(spark, tmp_path, case):
+    """A classifier of a numeric label predicts the label's own numbers (not indices), with
+    probabilities; a regressor predicts values and a clusterer clusters, with none."""
+    if case == "numeric label":  # labels 3 and 7: neither an index nor 0..k-1
+        rows = [[*r[:3], 7 if r[3] else 3] for r in binary_rows(200)]
+        header, label = HEADER, {"label": "answer", "algorithm": "random_forest_classifier"}
+    elif case == "regression":
+        rows, header = linear_rows(200), ["x1", "x2", "y"]
+        label = {"label": "y", "algorithm": "linear_regression"}
+    else:
+        rows, header = [r[:2] for r in blobs(150)], ["x", "y"]
+        label = {"algorithm": "kmeans", "params": {"k": 3, "seed": 1}}
+    model = trained(spark, tmp_path, header, rows, **label)
+    scoring = rows[:25]
+    uri = write_csv(tmp_path / "in.csv", header, scoring)
+    report = score.score(spark, score_spec(tmp_path, model, uri, "parquet"))
+    assert report["rows"] == {"scored": 25, "withoutPrediction": 0}
+    out = spark.read.parquet((tmp_path / "out" / "scored").as_uri()).collect()
+    predictions = [r["prediction"] for r in out]
+    if case == "numeric label":
+        assert report["classes"] is not None and sorted(report["classes"]) == [3.0, 7.0]
+        assert set(predictions) <= {3.0, 7.0}
+        agree = sum(p == r[3] for p, r in zip(predictions, scoring))
+        assert agree >= 22
+        assert all(len(r["probability"]) == 2 for r in out)
+    elif case == "regression":
+        assert "probability" not in report["output"]["columns"]
+        errors = [abs(p - r[2]) for p, r in zip(predictions, scoring)]
+        assert max(errors) < 2.5  # y = 3·x1 − 2·x2 + 1 + noise(0.5)
+    else:
+        assert "probability" not in report["output"]["columns"]
+        assert set(predictions) == {0, 1, 2}
+        # rows of one blob share a cluster; blobs alternate a, b, c
+        by_blob = {i % 3: set() for i in range(3)}
+        for i, p in enumerate(predictions):
+            by_blob[i % 3].add(p)
+        assert all(len(c) == 1 for c in by_blob.values())

@@ -474,3 +474,30 @@ def test_standardize_defaults():
     assert train.standardize_of(s) is False
     with pytest.raises(train.SpecError, match="disagree"):
         train.standardize_of({**s, "standardize": True})
+
+
+def test_multinomial_coefficients_by_class(spark, tmp_path):
+    uri = write_csv(tmp_path / "m.csv", ["x", "y", "kind"], blobs(300))
+    result = train.train(spark, spec(tmp_path, uri, label="kind", algorithm="logistic_regression"))
+    assert "coefficients" not in result
+    by_class = result["coefficientsByClass"]
+    assert sorted(by_class) == ["a", "b", "c"]
+    assert all(set(row) == {"x", "y"} for row in by_class.values())
+    assert sorted(result["interceptByClass"]) == ["a", "b", "c"]
+    # blob b sits at (6, 6), c at (-6, 6): x pulls towards b and away from c
+    assert by_class["b"]["x"] > 0 > by_class["c"]["x"]
+
+
+def test_libsvm_slots_are_named_by_their_index(spark, tmp_path):
+    path = tmp_path / "d.libsvm"
+    lines = [f"{int(y)} 1:{x1} 2:{x2} 3:0.5" for x1, x2, _, y in binary_rows(300)]
+    path.write_text("\n".join(lines) + "\n")
+    s = spec(tmp_path, path.as_uri(), algorithm="logistic_regression")
+    s["input"]["format"] = "libsvm"
+    result = train.train(spark, s)
+    assert set(result["coefficients"]) == {"1", "2", "3"}
+    assert result["coefficients"]["2"] > result["coefficients"]["1"] > 0
+    s = spec(tmp_path, path.as_uri(), algorithm="random_forest_classifier", params={"seed": 1})
+    s["input"]["format"] = "libsvm"
+    result = train.train(spark, s)
+    assert set(result["featureImportances"]) == {"1", "2", "3"}
