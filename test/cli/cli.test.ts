@@ -297,6 +297,13 @@ t.test('admin: tenants and keys; the new key works', async (t) => {
   const me = await cli(['me'], { SPARKGATE_URL: url, SPARKGATE_API_KEY: key.key })
   t.match(me.stdout, new RegExp(`^tenant:\\s+${name}$`, 'm'))
   t.match(me.stdout, /^role:\s+viewer$/m)
+  const viewer = { SPARKGATE_URL: url, SPARKGATE_API_KEY: key.key }
+  const backends = await cli(['backends'], viewer)
+  t.equal(backends.code, 0, backends.stderr)
+  t.match(backends.stdout, /^NAME\s+KIND\s+DEFAULT\s+HEALTHY/m)
+  t.match(backends.stdout, /^livy\s+livy\s+\*\s+yes/m, 'the default backend, healthy')
+  const backendsJson = JSON.parse((await cli(['--json', 'backends'], viewer)).stdout)
+  t.match(backendsJson, [{ name: 'livy', kind: 'livy', default: true, healthy: true }])
   const keys = await cli(['keys', 'ls', name], admin)
   t.match(keys.stdout, new RegExp(`^${key.id}\\s+ci\\s+viewer`, 'm'))
   t.notMatch(keys.stdout, key.key, 'never the secret')
