@@ -104,6 +104,14 @@ export const errors = {
     new SparkgateError('SPARKGATE_JOB_TERMINAL', 409, `job ${job.id} is already ${job.state}`, {
       state: job.state,
     }),
+  /** A cancel that came after the application succeeded, before the job recorded it. */
+  applicationSucceeded: (job: { id: string; backend: string }, rawState: string) =>
+    new SparkgateError(
+      'SPARKGATE_JOB_TERMINAL',
+      409,
+      `job ${job.id}'s application already succeeded (${job.backend} state ${rawState}); the job becomes succeeded at the tracker's next look`,
+      { state: 'succeeded' },
+    ),
   backendUnavailable: (backend: string, message: string) =>
     new SparkgateError(
       'SPARKGATE_BACKEND_UNAVAILABLE',

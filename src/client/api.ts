@@ -94,7 +94,7 @@ export interface paths {
     post?: never
     /**
      * Cancel a job
-     * @description A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409.
+     * @description A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409, and so is one whose application succeeded before the job recorded it (the batch is read first; the job then becomes succeeded).
      */
     delete: operations['cancelJob']
     options?: never

@@ -19,6 +19,7 @@ import type { JobStore, ListQuery } from './job-store.js'
 import type { JobQueue } from './ports/job-queue.js'
 import {
   BackendError,
+  batchKey,
   type Backends,
   type ConfiguredBackend,
   type LogPage,
@@ -282,11 +283,15 @@ export class JobService {
           const now = await this.mustGet(scope, id)
           if (now.state === 'submitted' || now.state === 'running') continue
         } else {
+          // An application that succeeded before any tracker saw it keeps its end: its
+          // outputs (a model, a scored file) stand, and the tracker records it.
+          const ref = job.backendRef
+          const ended = ref && (await this.succeededUnseen(job))
+          if (ended) throw errors.applicationSucceeded(job, ended)
           // The intent first, then the kill, then the record: a kill that fails, or a
           // crash after it, leaves the flag, and the tracker kills (again) and ends the
           // job cancelled — never lost, never retried.
           await this.store.update(id, { cancelRequested: true })
-          const ref = job.backendRef
           if (ref)
             await this.backendOf(job)
               .backend.cancel(ref)
@@ -303,6 +308,21 @@ export class JobService {
       }
     }
     return this.mustGet(scope, id)
+  }
+
+  /**
+   * The backend's state word when the job's application has succeeded (the tracker has
+   * not recorded it yet); undefined otherwise, or when the backend cannot say (then the
+   * cancel goes on: the tracker lets a succeeded end stand over a cancel flag anyway).
+   */
+  private async succeededUnseen(job: Job): Promise<string | undefined> {
+    const ref = job.backendRef!
+    try {
+      const status = (await this.backendOf(job).backend.statusMany([ref])).get(batchKey(ref))
+      return status?.phase === 'succeeded' ? status.rawState : undefined
+    } catch {
+      return undefined
+    }
   }
 
   async logs(

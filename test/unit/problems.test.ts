@@ -320,6 +320,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   unknownBackend: ['nope', ['livy', 'local']],
   idempotencyConflict: ['k'],
   jobTerminal: [{ id: 'j', state: 'succeeded' }],
+  applicationSucceeded: [{ id: 'j', backend: 'livy' }, 'success'],
   backendUnavailable: ['livy', 'ECONNREFUSED'],
   notTraining: ['j'],
   notScoring: ['j'],

@@ -107,7 +107,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'cancelJob',
         summary: 'Cancel a job',
         description:
-          'A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409.',
+          'A queued job leaves the queue; a submitted or running one has its batch killed (200, state cancelled). A job in the middle of submission is flagged and cancelled as soon as its batch is known (202). Cancelling a cancelled job again is a 200; a job that already succeeded or failed is a 409, and so is one whose application succeeded before the job recorded it (the batch is read first; the job then becomes succeeded).',
         params: JobIdParams,
         response: { 200: JobRef, 202: JobRef, 404: Problem, 409: Problem, 503: Problem },
       },
