@@ -25,6 +25,14 @@ function hdfsFault(error: WebHdfsError) {
 
 const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
 
+/** A job's output file (its HDFS path and size, as listed), the name and model to record. */
+export interface OutputFile {
+  path: string
+  length: number
+  name: string
+  model: string
+}
+
 /** A tenant as datasets see it: its id, its HDFS user and its storage quota. */
 export interface DatasetOwner extends StagingOwner {
   quotaBytes: number
@@ -126,7 +134,7 @@ export class DatasetService {
   async registerOutput(
     owner: DatasetOwner,
     jobId: string,
-    file: { path: string; name: string; model: string },
+    file: OutputFile,
   ): Promise<OutputRegistration> {
     const decided = await this.store.outputOf(jobId)
     if (decided) return decided
@@ -148,12 +156,11 @@ export class DatasetService {
   private async adopt(
     owner: DatasetOwner,
     jobId: string,
-    file: { path: string; name: string; model: string },
+    file: OutputFile,
   ): Promise<OutputRegistration> {
-    const status = await this.hdfs.getFileStatus(file.path)
-    if (status.length > this.maxBytes)
+    if (file.length > this.maxBytes)
       return {
-        refused: `the output (${status.length} bytes) is larger than the dataset size limit of ${this.maxBytes} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
+        refused: `the output (${file.length} bytes) is larger than the dataset size limit of ${this.maxBytes} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
       }
     const { sha256, size, head } = await this.staging.digest(file.path)
     const format = formatOf(file.name)

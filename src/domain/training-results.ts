@@ -10,6 +10,7 @@ import { inScope, type Scope } from '../tenancy/access.js'
 import type { MlflowRun, MlflowTracking } from '../training/mlflow-tracking.js'
 import type { ModelRegistry, TrainedRun } from '../training/model-registry.js'
 import type { ScoringStager } from '../training/scoring.js'
+import { outputFormat } from '../training/scoring-spec.js'
 import type { TrainingStager } from '../training/training.js'
 import type { Job } from './job-schema.js'
 import type { JobStore } from './job-store.js'
@@ -98,18 +99,20 @@ export class TrainingResults {
    */
   async repair(max = 500): Promise<number> {
     const recent = await this.store.idsInState('succeeded', max, true)
-    const missing = new Set(await this.registry.unregistered(recent))
-    for (const id of (await this.tracking?.untracked(recent)) ?? []) missing.add(id)
+    // training jobs without a registry version or an MLflow run; scoring jobs whose
+    // output's registration is not decided
+    const models = new Set(await this.registry.unregistered(recent))
+    for (const id of (await this.tracking?.untracked(recent)) ?? []) models.add(id)
     const outputs = new Set((await this.outputs?.datasets.outputsUndecided(recent)) ?? [])
-    for (const id of outputs) missing.add(id)
     let repaired = 0
     let failed: Error | undefined
-    for (const job of await this.store.getMany([...missing])) {
-      if (!job.spec.training && !(job.spec.scoring && outputs.has(job.id))) continue
+    for (const job of await this.store.getMany([...new Set([...models, ...outputs])])) {
       try {
-        if (job.spec.scoring) {
+        if (job.spec.training && models.has(job.id)) {
+          if ((await this.beforeSucceeded(job)) !== undefined) repaired++
+        } else if (job.spec.scoring && outputs.has(job.id)) {
           if (await this.registerOutput(job)) repaired++
-        } else if ((await this.beforeSucceeded(job)) !== undefined) repaired++
+        }
       } catch (error) {
         if (transient(error)) throw error
         failed ??= error instanceof Error ? error : new Error(String(error))
@@ -147,10 +150,9 @@ export class TrainingResults {
     const file = await this.scoring.outputFile(job.tenant, job.id)
     if (!file) return false
     const { name, version } = job.spec.scoring!.resolved!
-    const format = job.spec.scoring!.output?.format ?? 'parquet'
     await this.outputs.datasets.registerOutput(await this.outputs.ownerOf(job.tenant), job.id, {
-      path: file.path,
-      name: `${name}-v${version}-scored-${job.id}.${format}`,
+      ...file,
+      name: `${name}-v${version}-scored-${job.id}.${outputFormat(job.spec.scoring!)}`,
       model: `${name}/${version}`,
     })
     return true
@@ -170,7 +172,7 @@ export class TrainingResults {
           : 'scored output',
       )
     }
-    return { ...file, format: job.spec.scoring.output?.format ?? 'parquet', jobId: job.id }
+    return { ...file, format: outputFormat(job.spec.scoring), jobId: job.id }
   }
 
   /** The bytes of a file output() named. */
@@ -191,27 +193,26 @@ export class TrainingResults {
     const report = await this.scoring?.report(job.tenant, job.id)
     if (!report) throw errors.resultMissing(job.id, 'scoring.json')
     const { name, version, alias } = job.spec.scoring!.resolved!
-    const registration = await this.outputs?.datasets.outputOf(job.id)
-    const dataset =
-      registration && 'id' in registration
-        ? await this.outputs!.datasets.find(job.tenant, registration.id)
-        : undefined
-    const note =
-      registration && 'refused' in registration
-        ? `not registered as a dataset: ${registration.refused}`
-        : registration && !dataset
-          ? `registered as dataset ${registration.id}, since deleted`
-          : !registration && this.outputs
-            ? 'not registered as a dataset yet (the tracker does it shortly)'
-            : undefined
     return {
       rows: { scored: report.rows.scored, withoutPrediction: report.rows.withoutPrediction ?? 0 },
       outputUri: report.output.uri,
       format: report.output.format,
       columns: report.output.columns ?? [],
       model: { name, version, ...(alias ? { alias } : {}) },
-      dataset: dataset ? { id: dataset.id, name: dataset.name } : null,
-      ...(note ? { datasetNote: note } : {}),
+      ...(await this.outputDataset(job)),
     }
+  }
+
+  /** The dataset a scoring job's output became, or why there is none. */
+  private async outputDataset(job: Job): Promise<Pick<ScoringResult, 'dataset' | 'datasetNote'>> {
+    const none = (datasetNote: string) => ({ dataset: null, datasetNote })
+    if (!this.outputs) return { dataset: null }
+    const registration = await this.outputs.datasets.outputOf(job.id)
+    if (!registration) return none('not registered as a dataset yet (the tracker does it shortly)')
+    if ('refused' in registration)
+      return none(`not registered as a dataset: ${registration.refused}`)
+    const dataset = await this.outputs.datasets.find(job.tenant, registration.id)
+    if (!dataset) return none(`registered as dataset ${registration.id}, since deleted`)
+    return { dataset: { id: dataset.id, name: dataset.name } }
   }
 }

@@ -64,3 +64,8 @@ export function parseModelRef(ref: string): { name: string; version?: number; al
   if (aliased) return { name: aliased[1]!, alias: aliased[2]! }
   return { name: ref }
 }
+
+/** The format a scoring job writes: output.format, parquet when not given. */
+export function outputFormat(s: Pick<ScoringSpec, 'output'>): 'csv' | 'parquet' {
+  return s.output?.format ?? 'parquet'
+}

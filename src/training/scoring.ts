@@ -16,7 +16,12 @@ import { MlflowError, type MlflowClient } from '../mlflow/mlflow-client.js'
 import type { WebHdfsClient } from '../storage/webhdfs-client.js'
 import { registeredModelName } from './mlflow-tracking.js'
 import type { ModelRegistry } from './model-registry.js'
-import { parseModelRef, type ResolvedModel, type ScoringSpec } from './scoring-spec.js'
+import {
+  outputFormat,
+  parseModelRef,
+  type ResolvedModel,
+  type ScoringSpec,
+} from './scoring-spec.js'
 import { inputOf, TRAIN_SCRIPT, type TrainingStager } from './training.js'
 
 export const SCORE_SCRIPT = fileURLToPath(new URL('../../jobs/score.py', import.meta.url))
@@ -91,7 +96,7 @@ export class ScoringStager {
       jobId,
       input: inputOf(jobId, s.dataset, uploaded),
       model: s.resolved,
-      output: { uri: this.staging.uri(dir), format: s.output?.format ?? 'parquet' },
+      output: { uri: this.staging.uri(dir), format: outputFormat(s) },
     }
     const hdfs = this.hdfs.as(owner.user)
     await hdfs.mkdirs(dir)

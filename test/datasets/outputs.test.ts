@@ -19,9 +19,13 @@ t.test('a job output becomes a dataset of its tenant, once', async (t) => {
     const path = `${runs}/${job}/scored/part-00000.csv`
     await app.hdfs.mkdirs(`${runs}/${job}/scored`)
     await app.hdfs.create(path, bytes, { overwrite: true })
-    return path
+    return { path, length: Buffer.byteLength(bytes) }
   }
-  const file = (path: string, job: string) => ({ path, name: `m-v1-${job}.csv`, model: 'm/1' })
+  const file = (f: { path: string; length: number }, job: string) => ({
+    ...f,
+    name: `m-v1-${job}.csv`,
+    model: 'm/1',
+  })
 
   // over the quota: refused, and that stays the decision for the job
   const p1 = await write('job-1', body)
@@ -39,8 +43,8 @@ t.test('a job output becomes a dataset of its tenant, once', async (t) => {
     id: sha,
     name: 'm-v1-job-2.csv',
     size: body.length,
-    path: p2,
-    uri: `${app.config.SPARKGATE_HDFS_DEFAULT_FS}${p2}`,
+    path: p2.path,
+    uri: `${app.config.SPARKGATE_HDFS_DEFAULT_FS}${p2.path}`,
     format: 'csv',
     columns: [
       { name: 'a', type: 'integer' },
@@ -62,8 +66,8 @@ t.test('a job output becomes a dataset of its tenant, once', async (t) => {
 
   // a delete removes the job's file (not a datasets/ folder), and the record
   await app.datasets.delete(tenant, sha)
-  t.equal(await app.hdfs.stat(p2), undefined, 'the output file is gone')
-  t.ok(await app.hdfs.stat(p3), "the other job's copy stays")
+  t.equal(await app.hdfs.stat(p2.path), undefined, 'the output file is gone')
+  t.ok(await app.hdfs.stat(p3.path), "the other job's copy stays")
   t.equal(await app.datasets.find(tenant, sha), undefined)
   t.equal(await app.datasets.bytesUsed(tenant), 0)
 })
