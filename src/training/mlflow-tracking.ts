@@ -63,8 +63,20 @@ const text = (value: unknown) => {
   return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s
 }
 
-/** The registered model name of a tenant's model: tenant ids have no dot, so it is unique. */
-export const registeredModelName = (tenant: string, modelName: string) => `${tenant}.${modelName}`
+/**
+ * The registered model name of a tenant's model: tenant ids have no dot, so it is unique.
+ * MLflow refuses ':' and '/' in a name, which a model named after its job may hold: they
+ * are written %3A and %2F ('%' is in no model name, so the mapping is one to one).
+ */
+export const registeredModelName = (tenant: string, modelName: string) =>
+  `${tenant}.${modelName.replaceAll(':', '%3A').replaceAll('/', '%2F')}`
+
+/** The model name of a tenant's registered model (registeredModelName undone). */
+export const modelNameOf = (tenant: string, registered: string) =>
+  registered
+    .slice(tenant.length + 1)
+    .replaceAll('%3A', ':')
+    .replaceAll('%2F', '/')
 
 export const datasetOf = (t: TrainingSpec) =>
   typeof t.dataset === 'string' ? t.dataset : t.dataset.uri

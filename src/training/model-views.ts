@@ -16,7 +16,7 @@ import {
   type RegisteredModel,
   type Run,
 } from '../mlflow/mlflow-client.js'
-import { TAG, registeredModelName } from './mlflow-tracking.js'
+import { TAG, modelNameOf, registeredModelName } from './mlflow-tracking.js'
 import type { ModelRegistry, ModelVersion } from './model-registry.js'
 
 /** MLflow keeps these alias names for itself (`latest`, `v1`, `V12`, …), in any case. */
@@ -102,7 +102,7 @@ export class ModelViews {
       .map(({ model, count, last }) => {
         const aliases = aliasesOf(model)
         return {
-          name: model.name.slice(prefix.length),
+          name: modelNameOf(tenant, model.name),
           versions: count,
           latest: this.version(tenant, last, runs, aliases),
           aliases,
@@ -196,7 +196,7 @@ export class ModelViews {
     const dataset = tags[TAG.dataset] ?? null
     const number = Number(v.version)
     const view: ModelVersion = {
-      name: v.name.slice(tenant.length + 1),
+      name: modelNameOf(tenant, v.name),
       version: number,
       jobId: tags[TAG.jobId] ?? '',
       // a dataset of the API has an id; one named by URI has none

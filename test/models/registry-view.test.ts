@@ -217,6 +217,42 @@ t.test('invalid aliases, unknown versions and models are refused', async (t) => 
   t.equal((await deleteAlias(app, `${model}-nope`, 'champion')).statusCode, 404)
 })
 
+t.test("a model named after a job name with ':' (MLflow refuses it in a name)", async (t) => {
+  const { app, root, model } = await setup(t)
+  const job = await succeededTrainingJob(
+    app,
+    root,
+    {
+      dataset: { uri: 'hdfs://127.0.0.1:8020/data/churn.csv', format: 'csv' },
+      label: 'churned',
+      algorithm: 'logistic_regression',
+    },
+    { task: 'classification', algorithm: 'logistic_regression', metrics: { accuracy: 0.8 } },
+  )
+  const name = `${model}:v2`
+  await app.trainingResults.beforeSucceeded({ ...job, name })
+  t.match(await app.mlflowTracking?.runOf(job.id), {
+    registeredModel: `${tenantOf(app).id}.${model}%3Av2`,
+    modelVersion: 1,
+  })
+  const list = await app.inject('/v1/models')
+  t.match(list.json<{ items: { name: string }[] }>().items, [{ name }], 'listed by its own name')
+  const set = await putAlias(app, encodeURIComponent(name), 'champion', 1)
+  t.equal(set.statusCode, 200, set.body)
+  t.match((await getModel(app, encodeURIComponent(name))).json(), {
+    name,
+    aliases: { champion: 1 },
+  })
+  // an alias of a name MLflow could not hold: unknown, not a server error
+  const scoring = await app.inject({
+    method: 'POST',
+    url: '/v1/jobs',
+    payload: { scoring: { model: 'Q:nothing@mSW', dataset: 'a'.repeat(64) } },
+  })
+  t.equal(scoring.statusCode, 404, scoring.body)
+  t.equal(scoring.json().code, 'SPARKGATE_MODEL_NOT_FOUND')
+})
+
 t.test("another tenant can neither see nor alias a tenant's model", async (t) => {
   const { app, root, model } = await setup(t)
   await trained(app, root, model, 0.8)

@@ -13,7 +13,7 @@ import {
   cachedToken,
   createMlflowClient,
 } from '../../src/mlflow/mlflow-settings.js'
-import { registeredModelName, runContent } from '../../src/training/mlflow-tracking.js'
+import { modelNameOf, registeredModelName, runContent } from '../../src/training/mlflow-tracking.js'
 import type { TrainingSpec } from '../../src/training/training-spec.js'
 
 const spec: TrainingSpec = {
@@ -105,6 +105,10 @@ t.test('defaults of the spec, k-fold metrics, long values cut', async (t) => {
 t.test('registered model names are per tenant', async (t) => {
   t.equal(registeredModelName('acme', 'churn'), 'acme.churn')
   t.not(registeredModelName('a', 'b.c'), registeredModelName('a-b', 'c'))
+  // MLflow refuses ':' and '/' in a name; a job name may hold them
+  t.equal(registeredModelName('acme', 'churn:v2/eu'), 'acme.churn%3Av2%2Feu')
+  t.equal(modelNameOf('acme', 'acme.churn%3Av2%2Feu'), 'churn:v2/eu')
+  t.not(registeredModelName('a', 'b:c'), registeredModelName('a', 'b_c'))
 })
 
 t.test('filter values are quoted; artifact paths come from the run', async (t) => {
