@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { quietPort } from './ports.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -22,7 +23,7 @@ export async function startRedisServer(
   o: { appendfsync?: 'always' | 'everysec'; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'sparkgate-redis-'))
-  const port = 41000 + Math.floor(Math.random() * 10000)
+  const port = await quietPort()
   const url = `redis://127.0.0.1:${port}`
   let child: ChildProcess | undefined
   const kill = () => {

@@ -11,7 +11,6 @@
  *   (`fake`, N = 1,000), or the stack's real Spark
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, openSync } from 'node:fs'
 import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -19,6 +18,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
 import { configWith } from '../../src/config.js'
+import { quietPort } from '../../bench/ports.js'
 import type { JournalEntry } from './livy-double.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -70,7 +70,8 @@ export async function livyDouble(o: {
   await writeFile(journal, '')
   const deaths = new Map<number, number>()
   let child: ChildProcess | undefined
-  let port = 0
+  // restarted on the same port after each crash: one that no outgoing socket takes meanwhile
+  const port = await quietPort()
   let inc = 0
   const start = async () => {
     inc++
@@ -87,9 +88,16 @@ export async function livyDouble(o: {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     )
-    const url = String(((await once(child.stdout!, 'data')) as [Buffer])[0]).trim()
-    port = Number(new URL(url).port)
-    return url
+    const started = child
+    return new Promise<string>((resolve, reject) => {
+      const exited = (code: number | null) =>
+        reject(new Error(`the Livy double exited (${code}) before it listened on ${port}`))
+      started.once('exit', exited)
+      started.stdout!.once('data', (line: Buffer) => {
+        started.off('exit', exited)
+        resolve(String(line).trim())
+      })
+    })
   }
   const url = await start()
   return {
@@ -209,7 +217,7 @@ export async function realLivy(o: {
   let url = configWith({}).SPARKGATE_LIVY_URL
   let child: ChildProcess | undefined
   const before: CensusBatch[] = []
-  const port = 39000 + Math.floor(Math.random() * 1000)
+  const port = await quietPort()
   const start = async () => {
     const dir = await mkdtemp(join(o.logDir, 'livy-'))
     child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir], {

@@ -22,6 +22,7 @@
  * documented outcome of a Livy restart without recovery for a job with one attempt).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -30,6 +31,7 @@ import { JobStore } from '../../src/domain/job-store.js'
 import type { JobRecord } from '../../src/domain/job-schema.js'
 import { configWith } from '../../src/config.js'
 import { removePrefix } from '../../bench/cleanup.js'
+import { quietPort } from '../../bench/ports.js'
 import { startRedisServer } from '../../bench/redis-server.js'
 import {
   killGroup,
@@ -153,10 +155,12 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
   const redisUrl = redisOwn?.url ?? base.SPARKGATE_REDIS_URL
   if (fault === 'backend' && !o.backend.crash)
     throw new Error(`${o.backend.label} cannot be restarted by the suite`)
-  const ports = Array.from(
-    { length: o.replicas },
-    (_, i) => 21000 + Math.floor(Math.random() * 20000) + i,
-  )
+  // each replica keeps its port through its restarts (below the ephemeral range: ../../bench/ports.ts)
+  const ports: number[] = []
+  while (ports.length < o.replicas) {
+    const port = await quietPort()
+    if (!ports.includes(port)) ports.push(port)
+  }
   const env = (i: number, failpoint: boolean) => ({
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? '/root',
@@ -177,6 +181,8 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
   })
   const gateways: (ChildProcess | undefined)[] = new Array(o.replicas)
   const log = logFile(o.logDir)
+  const tail = () =>
+    readFileSync(join(o.logDir, 'gateways.log'), 'utf8').split('\n').slice(-20).join('\n')
   const start = (i: number, failpoint = false) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: GATEWAY_ROOT,
@@ -187,16 +193,25 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
     gateways[i] = child
     children.push(child)
   }
+  // a replica is waited for while it lives (a loaded machine starts it slowly); one that
+  // exits first (its port taken meanwhile) is started again on another port
   const up = async (i: number) => {
-    for (let t = 0; t < 300; t++) {
+    const deadline = Date.now() + 180_000
+    for (let attempt = 1; ;) {
       try {
         if ((await fetch(`http://127.0.0.1:${ports[i]}/healthz`)).ok) return
       } catch {
         // starting
       }
+      const child = gateways[i]!
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (attempt++ >= 5) throw new Error(`gateway ${i} exited ${attempt - 1} times: ${tail()}`)
+        ports[i] = await quietPort()
+        start(i)
+      } else if (Date.now() > deadline)
+        throw new Error(`gateway ${i} did not answer /healthz in 180 s: ${tail()}`)
       await sleep(100)
     }
-    throw new Error(`gateway ${i} did not start`)
   }
   const redis = new Redis(redisUrl, { lazyConnect: true })
   try {
@@ -331,6 +346,7 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
       killGroup(gateways[i])
       start(i)
     }
+    await Promise.all(ports.map((_, i) => up(i)))
     const store = new JobStore(redis, prefix)
     const ids = [...new Set([...acked.values()].flatMap((s) => [...s]))]
     const deadline = Date.now() + (o.settleMs ?? 180_000)

@@ -1,7 +1,7 @@
 /** Helpers for job tests: stage a script, create jobs over inject(), wait for states. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile, mkdtemp } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { quietPort } from '../../bench/ports.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { App } from '../../src/app.js'
@@ -66,16 +66,11 @@ export async function waitForState(
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
+/**
+ * A port nothing listens on, for a process a test starts (and may restart on it): below the
+ * ephemeral range, so no outgoing socket takes it meanwhile (../../bench/ports.ts).
+ */
+export const freePort = () => quietPort()
 
 /** Kills a detached child's whole process group (Livy and its spark-submit children). */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
