@@ -118,9 +118,13 @@ if [ -n "$mlflow_version" ]; then
   curl -sS -X PUT "$BASE/v1/models/churn-demo/aliases/champion" "${auth[@]}" \
     -H 'content-type: application/json' -d "{\"version\": \"$mlflow_version\"}" |
     json 'JSON.stringify({name:o.name,aliases:o.aliases})'
-else
+elif [ "$(echo "$result" | json 'o.modelVersion === null ? "" : o.modelVersion')" != "" ]; then
+  # MLflow tracking off: the Redis registry's version
   model_ref="churn-demo/$(echo "$result" | json 'o.modelVersion')"
-  echo "demo: the job has no MLflow run yet (see $STATE/logs/gateway.log); scoring $model_ref"
+  echo "demo: MLflow tracking is off; scoring $model_ref"
+else
+  echo "demo: the job has no MLflow version yet (MLflow down? see $STATE/logs/gateway.log); the repair pass will track it" >&2
+  exit 1
 fi
 echo "demo: POST $BASE/v1/jobs  (score churn.csv with $model_ref, through Livy)"
 score_id=$(curl -sS -X POST "$BASE/v1/jobs" "${auth[@]}" -H 'content-type: application/json' \

@@ -740,7 +740,7 @@ export interface components {
       }
       /** @description Batch scoring (jobs/score.py): every row of the dataset with prediction (and probability). */
       scoring?: {
-        /** @description A model of the caller's tenant: `name` (its latest version), `name/<version>`, or `name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking). */
+        /** @description A model of the caller's tenant: `name` (its latest version), `name/<version>`, or `name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking). The numbers are those GET /v1/models shows: with tracking on, the MLflow registry’s. */
         model: string
         /** @description A dataset id, or { uri, format } for data already on the cluster. */
         dataset:
@@ -1453,6 +1453,7 @@ export interface operations {
                 }
                 modelUri: string
                 modelName: string
+                /** @description The model's version as GET /v1/models shows it and a scoring job names it: with MLflow tracking on, the MLflow registry's (null until tracked); with it off, the Redis registry's. */
                 modelVersion: number | null
                 /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
                 mlflow: {

@@ -132,12 +132,17 @@ export class TrainingResults {
     if (!job.spec.training) throw errors.notTraining(job.id)
     const metrics = await this.training.metrics(job.tenant, job.id)
     if (!metrics) throw errors.resultMissing(job.id)
+    const mlflow = (await this.tracking?.runOf(job.id)) ?? null
     return {
       ...metrics,
       modelUri: this.training.modelUri(job.tenant, job.id),
       modelName: job.spec.training.modelName ?? job.name,
-      modelVersion: (await this.registry.versionOf(job.id)) ?? null,
-      mlflow: (await this.tracking?.runOf(job.id)) ?? null,
+      // the number of the registry of record (the one /v1/models shows and scoring takes):
+      // MLflow's with tracking on — null until tracked —, else the Redis registry's
+      modelVersion: this.tracking
+        ? (mlflow?.modelVersion ?? null)
+        : ((await this.registry.versionOf(job.id)) ?? null),
+      mlflow,
     }
   }
 

@@ -27,7 +27,8 @@ export const ScoringSpecSchema = Type.Object(
       pattern: MODEL_REF,
       description:
         "A model of the caller's tenant: `name` (its latest version), `name/<version>`, or " +
-        '`name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking).',
+        '`name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking). The ' +
+        'numbers are those GET /v1/models shows: with tracking on, the MLflow registry’s.',
     }),
     dataset: DatasetRefSchema,
     output: Type.Optional(

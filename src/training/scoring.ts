@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url'
 import type { Dataset } from '../datasets/dataset-schema.js'
 import type { Staging, StagingOwner } from '../datasets/staging.js'
 import { errors as problems } from '../errors.js'
-import { MlflowError, type MlflowClient } from '../mlflow/mlflow-client.js'
+import {
+  MlflowError,
+  quote,
+  type MlflowClient,
+  type ModelVersion,
+} from '../mlflow/mlflow-client.js'
 import type { WebHdfsClient } from '../storage/webhdfs-client.js'
 import { registeredModelName } from './mlflow-tracking.js'
 import type { ModelRegistry } from './model-registry.js'
@@ -128,8 +133,12 @@ export class ScoringStager {
 
 /**
  * Resolves a scoring job's model reference, at accept time, to one version of a model of
- * the caller's tenant: `name` (latest) and `name/<version>` from the model registry,
- * `name@<alias>` from MLflow's registered model `<tenant>.<name>`.
+ * the caller's tenant, in the registry of record — the one /v1/models shows, so a version
+ * number means one model everywhere. With MLflow tracking on, that is MLflow's registered
+ * model `<tenant>.<name>`: `name` (its newest version), `name/<version>`, `name@<alias>`;
+ * its numbers can differ from the Redis registry's (a job tracked after a later one, when
+ * MLflow was down at its success), so Redis is not asked. With tracking off, the Redis
+ * registry (`name`, `name/<version>`; an alias is refused).
  */
 export class ModelResolver {
   constructor(
@@ -147,6 +156,7 @@ export class ModelResolver {
   async resolve(tenant: string, ref: string): Promise<ResolvedModel> {
     const { name, version, alias } = parseModelRef(ref)
     if (alias !== undefined) return this.byAlias(tenant, name, alias)
+    if (this.mlflow) return this.inMlflow(this.mlflow, tenant, ref, name, version)
     const versions = await this.registry.versions(tenant, name)
     const found =
       version === undefined ? versions.at(-1) : versions.find((v) => v.version === version)
@@ -161,17 +171,52 @@ export class ModelResolver {
         'alias',
         `names the alias @${alias}, but MLflow tracking is off (SPARKGATE_MLFLOW_URL=none); name ${name} or ${name}/<version>`,
       )
-    let found
-    try {
-      found = await this.mlflow.getModelVersionByAlias(registeredModelName(tenant, name), alias)
-    } catch (error) {
-      if (error instanceof MlflowError && error.transient)
-        throw problems.mlflowUnavailable(error.message)
-      throw error
-    }
+    const mlflow = this.mlflow
+    const found = await this.ask(() =>
+      mlflow.getModelVersionByAlias(registeredModelName(tenant, name), alias),
+    )
     // a version whose source is not one of this tenant's runs is none of its models
     if (!found || !this.scoring.inArea(tenant, found.source))
       throw problems.modelNotFound(`${name}@${alias}`)
     return { name, version: Number(found.version), uri: found.source, alias }
+  }
+
+  /** `name/<version>`, or `name`: the newest version made by one of the tenant's runs. */
+  private async inMlflow(
+    mlflow: MlflowClient,
+    tenant: string,
+    ref: string,
+    name: string,
+    version: number | undefined,
+  ): Promise<ResolvedModel> {
+    const full = registeredModelName(tenant, name)
+    const own = (v: ModelVersion | undefined) =>
+      v !== undefined && this.scoring.inArea(tenant, v.source)
+    const found =
+      version !== undefined
+        ? await this.ask(() => mlflow.getModelVersion(full, String(version)))
+        : ((await this.ask(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))) ?? [])
+            .filter(own)
+            .reduce<ModelVersion | undefined>(
+              (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
+              undefined,
+            )
+    if (!own(found)) throw problems.modelNotFound(ref)
+    return { name, version: Number(found!.version), uri: found!.source }
+  }
+
+  /**
+   * An MLflow read: a transient fault is a 503; a name or version MLflow finds invalid (it
+   * has rules of its own) is no model of this tenant — undefined, as one not found.
+   */
+  private async ask<T>(read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read()
+    } catch (error) {
+      if (error instanceof MlflowError && error.transient)
+        throw problems.mlflowUnavailable(error.message)
+      if (error instanceof MlflowError && error.kind === 'invalid') return undefined
+      throw error
+    }
   }
 }

@@ -45,9 +45,9 @@ interface ModelView {
   aliases: Record<string, number>
 }
 
-/** A succeeded training job of `model` (its output on HDFS), through the success step. */
-async function trained(app: App, root: string, model: string, accuracy: number): Promise<Job> {
-  const job = await succeededTrainingJob(
+/** A training job of `model` whose application succeeded (its output on HDFS). */
+function succeeded(app: App, root: string, model: string, accuracy: number): Promise<Job> {
+  return succeededTrainingJob(
     app,
     root,
     {
@@ -66,6 +66,11 @@ async function trained(app: App, root: string, model: string, accuracy: number):
       warnings: [],
     },
   )
+}
+
+/** The same, through the success step (registered and tracked). */
+async function trained(app: App, root: string, model: string, accuracy: number): Promise<Job> {
+  const job = await succeeded(app, root, model, accuracy)
   await app.trainingResults.beforeSucceeded(job)
   return job
 }
@@ -132,6 +137,64 @@ t.test(
       [[model, 2, 2, second.id]],
     )
     t.equal(items[0]!.latest.metrics['accuracy'], 0.9)
+  },
+)
+
+t.test(
+  "one number per version, MLflow's: the view, the job's MLflow ids and scoring agree when MLflow numbered jobs out of order",
+  async (t) => {
+    const { app, root, model } = await setup(t, { SPARKGATE_ROLES: 'api' })
+    // A succeeds while MLflow is down: the Redis registry only (version 1 there) …
+    const a = await succeeded(app, root, model, 0.7)
+    await app.models.register({
+      tenant: a.tenant,
+      jobId: a.id,
+      jobName: a.name,
+      spec: a.spec.training!,
+    })
+    t.equal(await app.models.versionOf(a.id), 1)
+    // … B succeeds with MLflow up (Redis 2, MLflow 1), then the repair pass tracks A (MLflow 2)
+    const b = await succeeded(app, root, model, 0.9)
+    await app.trainingResults.beforeSucceeded(b)
+    await app.trainingResults.beforeSucceeded(a)
+    t.equal((await app.mlflowTracking!.runOf(b.id))?.modelVersion, 1)
+    t.equal((await app.mlflowTracking!.runOf(a.id))?.modelVersion, 2)
+
+    const view = (await getModel(app, model)).json<ModelView>()
+    t.same(
+      view.versions.map((v) => [v.version, v.jobId]),
+      [
+        [1, b.id],
+        [2, a.id],
+      ],
+      "the view numbers by MLflow's registry",
+    )
+    const score = async (ref: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: {
+          scoring: {
+            model: ref,
+            dataset: { uri: 'hdfs://127.0.0.1:8020/data/x.csv', format: 'csv' },
+          },
+        },
+      })
+    const resolved = async (ref: string) => {
+      const r = await score(ref)
+      t.equal(r.statusCode, 202, r.body)
+      return r.json<{ spec: { scoring: { resolved: { version: number; uri: string } } } }>().spec
+        .scoring.resolved
+    }
+    const uriOf = (job: Job) => view.versions.find((v) => v.jobId === job.id)!.modelUri
+    t.same(await resolved(`${model}/1`), { name: model, version: 1, uri: uriOf(b) }, 'v1 is B')
+    t.same(await resolved(`${model}/2`), { name: model, version: 2, uri: uriOf(a) }, 'v2 is A')
+    t.same(await resolved(model), { name: model, version: 2, uri: uriOf(a) }, 'the newest: 2')
+    const none = await score(`${model}/3`)
+    t.equal(none.statusCode, 404)
+    t.equal(none.json().code, 'SPARKGATE_MODEL_NOT_FOUND')
+    const huge = await score(`${model}/999999999`)
+    t.equal(huge.statusCode, 404, huge.body)
   },
 )
 
