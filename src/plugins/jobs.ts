@@ -52,15 +52,12 @@ export const jobsPlugin = fp(
     const queues = new BullJobQueue(connection, prefix)
     const training = new TrainingStager(app.staging, app.hdfs)
     const scoring = new ScoringStager(app.staging, app.hdfs, training)
-    const models = new ModelRegistry(
-      app.redis,
-      prefix,
-      training,
-      durationMs(config.SPARKGATE_EVENTS_RETENTION),
-    )
     // SPARKGATE_MLFLOW_URL=none: no client, no tracking (and no alias to score by)
     const mlflow = createMlflowClient(config)
-    const tracking = mlflow && new MlflowTracking(app.redis, prefix, mlflow, training)
+    const retention = durationMs(config.SPARKGATE_EVENTS_RETENTION)
+    // the registry of record emits model.version.registered: MLflow's when tracking is on
+    const models = new ModelRegistry(app.redis, prefix, training, retention, !mlflow)
+    const tracking = mlflow && new MlflowTracking(app.redis, prefix, mlflow, training, retention)
     const service = new JobService(
       store,
       queues,

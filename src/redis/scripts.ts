@@ -25,6 +25,7 @@ export interface ScriptResults {
   'create-dataset': [created: number, record: string]
   'delete-dataset': number
   'register-model': number
+  'record-mlflow-run': number
   'renew-lease': number
   'release-lease': number
 }

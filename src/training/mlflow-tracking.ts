@@ -32,7 +32,10 @@ import {
   type Run,
 } from '../mlflow/mlflow-client.js'
 import { RedisKeys } from '../redis/keys.js'
-import type { TrainedRun } from './model-registry.js'
+import { streamMinId } from '../redis/paging.js'
+import { RedisScripts } from '../redis/scripts.js'
+import { eventEnvelope } from '../schemas/events.js'
+import { versionRecord, type ModelVersion, type TrainedRun } from './model-registry.js'
 import type { TrainingStager } from './training.js'
 import type { TrainingSpec } from './training-spec.js'
 
@@ -144,16 +147,20 @@ export function runContent(
 
 export class MlflowTracking {
   private readonly keys: RedisKeys
+  private readonly scripts: RedisScripts
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
     private readonly client: MlflowClient,
     private readonly training: TrainingStager,
+    /** how long the tenant's event stream keeps an event (0: forever) */
+    private readonly eventRetentionMs = 7 * 86_400_000,
     /** how long one process may hold a job's lease */
     private readonly leaseMs = 120_000,
   ) {
     this.keys = new RedisKeys(prefix)
+    this.scripts = new RedisScripts(redis)
   }
 
   /** The MLflow ids a job's run got, once tracked. */
@@ -183,12 +190,41 @@ export class MlflowTracking {
       const result = await this.training.metrics(run.tenant, run.jobId)
       if (!result) return undefined
       const tracked = await this.log(run, result)
-      await this.redis.set(this.keys.mlflowOfJob(run.jobId), JSON.stringify(tracked))
+      await this.record(run, result, tracked)
       return tracked
     } finally {
       // only our own lease (a slow run may have outlived it); a lost race costs one retry
       if ((await this.redis.get(lease)) === holder) await this.redis.del(lease)
     }
+  }
+
+  /**
+   * The ids in Redis, written last, and — once per job, in the same step — the version's
+   * `model.version.registered` event with MLflow's number: the registry of record.
+   */
+  private async record(run: TrainedRun, result: Json, tracked: MlflowRun) {
+    const version: ModelVersion = {
+      ...versionRecord(
+        run,
+        result,
+        this.training.modelUri(run.tenant, run.jobId),
+        tracked.modelVersion,
+      ),
+      runId: tracked.runId,
+      dataset: datasetOf(run.spec),
+    }
+    await this.scripts.run(
+      'record-mlflow-run',
+      [this.keys.mlflowOfJob(run.jobId), this.keys.of(run.tenant).events()],
+      [
+        JSON.stringify(tracked),
+        JSON.stringify(
+          eventEnvelope(run.tenant, 'dev.sparkgate.model.version.registered', version.name),
+        ),
+        JSON.stringify(version),
+        streamMinId(this.eventRetentionMs),
+      ],
+    )
   }
 
   private async log(run: TrainedRun, result: Json): Promise<MlflowRun> {

@@ -2,7 +2,9 @@
  * The model registry: every succeeded training job is one version of its model (named by
  * `training.modelName`, else the job name), numbered 1, 2, … per name and tenant, with what is
  * needed to compare runs side by side: metrics, job, dataset, algorithm, params.
- * Registration is idempotent per job (src/redis/lua/register-model-3.lua).
+ * Registration is idempotent per job (src/redis/lua/register-model-4.lua). With MLflow
+ * tracking on, MLflow is the registry of record (its numbers are the ones shown, scored
+ * and sent in events); this one keeps what the runs trained for the repair pass.
  */
 import type { Redis } from 'ioredis'
 import { Type, type Static } from 'typebox'
@@ -56,6 +58,28 @@ export interface TrainedRun {
   finishedAt?: string
 }
 
+/** One version of a run's model: what a registry keeps of it, and its event's data. */
+export function versionRecord(
+  run: TrainedRun,
+  result: Record<string, unknown>,
+  modelUri: string,
+  version: number,
+): ModelVersion {
+  const t = run.spec
+  return {
+    name: t.modelName ?? run.jobName,
+    version,
+    jobId: run.jobId,
+    datasetId: typeof t.dataset === 'string' ? t.dataset : null,
+    task: typeof result['task'] === 'string' ? result['task'] : '',
+    algorithm: t.algorithm,
+    params: t.params ?? {},
+    metrics: (result['metrics'] ?? {}) as Record<string, number>,
+    modelUri,
+    createdAt: run.finishedAt ?? new Date().toISOString(),
+  }
+}
+
 export class ModelRegistry {
   private readonly keys: RedisKeys
   private readonly scripts: RedisScripts
@@ -66,6 +90,12 @@ export class ModelRegistry {
     private readonly training: TrainingStager,
     /** how long the tenant's event stream keeps an event (0: forever) */
     private readonly eventRetentionMs = 7 * 86_400_000,
+    /**
+     * whether this is the registry of record, whose registrations are the tenant's
+     * `model.version.registered` events (with MLflow tracking on, MLflow is: its versions
+     * are the events, see MlflowTracking)
+     */
+    private readonly ofRecord = true,
   ) {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
@@ -77,28 +107,24 @@ export class ModelRegistry {
     if (known !== undefined) return known
     const result = await this.training.metrics(run.tenant, run.jobId)
     if (!result) return undefined
-    const t = run.spec
-    const name = t.modelName ?? run.jobName
-    const record: ModelVersion = {
-      name,
-      version: 0,
-      jobId: run.jobId,
-      datasetId: typeof t.dataset === 'string' ? t.dataset : null,
-      task: typeof result['task'] === 'string' ? result['task'] : '',
-      algorithm: t.algorithm,
-      params: t.params ?? {},
-      metrics: (result['metrics'] ?? {}) as Record<string, number>,
-      modelUri: this.training.modelUri(run.tenant, run.jobId),
-      createdAt: run.finishedAt ?? new Date().toISOString(),
-    }
+    const record = versionRecord(run, result, this.training.modelUri(run.tenant, run.jobId), 0)
     const tenant = this.keys.of(run.tenant)
     return this.scripts.run(
       'register-model',
-      [tenant.models(), tenant.model(name), this.keys.modelOfJob(run.jobId), tenant.events()],
       [
-        name,
+        tenant.models(),
+        tenant.model(record.name),
+        this.keys.modelOfJob(run.jobId),
+        tenant.events(),
+      ],
+      [
+        record.name,
         JSON.stringify(record),
-        JSON.stringify(eventEnvelope(run.tenant, 'dev.sparkgate.model.version.registered', name)),
+        this.ofRecord
+          ? JSON.stringify(
+              eventEnvelope(run.tenant, 'dev.sparkgate.model.version.registered', record.name),
+            )
+          : '',
         streamMinId(this.eventRetentionMs),
       ],
     )

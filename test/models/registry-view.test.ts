@@ -82,6 +82,16 @@ async function setup(t: Tap, overrides: Record<string, string> = {}) {
   return { app, root, model: uniqueId('model') }
 }
 
+/** The model's `model.version.registered` events: [jobId, version, runId] each. */
+async function registeredEvents(app: App, model: string) {
+  const r = await app.inject({
+    url: `/v1/events?type=dev.sparkgate.model.version.registered&subject=${encodeURIComponent(model)}`,
+  })
+  return r
+    .json<{ items: { data: VersionView }[] }>()
+    .items.map((e) => [e.data.jobId, e.data.version, e.data.runId ?? null])
+}
+
 const getModel = async (app: App, name: string, headers = {}) =>
   app.inject({ method: 'GET', url: `/v1/models/${name}`, headers })
 const putAlias = (app: App, name: string, alias: string, version: unknown, headers = {}) =>
@@ -160,6 +170,7 @@ t.test(
     t.equal((await app.mlflowTracking!.runOf(b.id))?.modelVersion, 1)
     t.equal((await app.mlflowTracking!.runOf(a.id))?.modelVersion, 2)
 
+    await app.trainingResults.beforeSucceeded(b) // a step run again changes nothing
     const view = (await getModel(app, model)).json<ModelView>()
     t.same(
       view.versions.map((v) => [v.version, v.jobId]),
@@ -168,6 +179,14 @@ t.test(
         [2, a.id],
       ],
       "the view numbers by MLflow's registry",
+    )
+    t.same(
+      await registeredEvents(app, model),
+      [
+        [b.id, 1, view.versions[0]!.runId],
+        [a.id, 2, view.versions[1]!.runId],
+      ],
+      "the events too: one per version, with MLflow's number and run, when MLflow has it",
     )
     const score = async (ref: string) =>
       app.inject({
@@ -364,6 +383,7 @@ t.test('tracking off: the Redis registry in the same shape; aliases refused', as
   ])
   const list = (await app.inject({ url: '/v1/models' })).json()
   t.match(list.items, [{ name: model, versions: 1, aliases: {}, latest: { runId: null } }])
+  t.same(await registeredEvents(app, model), [[job.id, 1, null]], 'the event: the registry’s')
 
   for (const res of [
     await putAlias(app, model, 'champion', 1),

@@ -8,7 +8,8 @@
 
   ARGV[1] the model name
   ARGV[2] the version record (JSON) with "version":0, replaced by the number given
-  ARGV[3] its `dev.sparkgate.model.version.registered` CloudEvent envelope
+  ARGV[3] its `dev.sparkgate.model.version.registered` CloudEvent envelope, or '' when
+          MLflow is the registry of record (its version is the event's: record-mlflow-run)
   ARGV[4] the oldest stream id the tenant's stream keeps, or ''
 
   Returns the job's version number (the existing one when it was registered before).
@@ -21,5 +22,5 @@ local record = string.gsub(ARGV[2], '"version":0', '"version":' .. version, 1)
 redis.call('LSET', KEYS[2], version - 1, record)
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
 redis.call('SET', KEYS[3], version)
-emit_event(KEYS[4], ARGV[3], record, ARGV[4])
+if ARGV[3] ~= '' then emit_event(KEYS[4], ARGV[3], record, ARGV[4]) end
 return version
