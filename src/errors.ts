@@ -75,6 +75,12 @@ export const errors = {
       409,
       'model aliases live in the MLflow registry, and this gateway runs without it (SPARKGATE_MLFLOW_URL=none)',
     ),
+  versionDeleteNeedsMlflow: () =>
+    new SparkgateError(
+      'SPARKGATE_MLFLOW_OFF',
+      409,
+      'a model version is deleted from the MLflow registry, and this gateway runs without it (SPARKGATE_MLFLOW_URL=none); the Redis registry keeps every version of its jobs',
+    ),
   mlflowUnavailable: (message: string) =>
     new SparkgateError('SPARKGATE_MLFLOW_UNAVAILABLE', 503, `MLflow is unavailable: ${message}`),
 

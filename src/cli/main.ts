@@ -524,6 +524,16 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
       )
     },
   )
+  sub(models, 'rm <name> <version>', 'delete a version from the registry (needs MLflow)').action(
+    async (name: string, version: string, _o, cmd: Command) => {
+      await client(cmd).deleteModelVersion(name, Number(version))
+      print(
+        cmd,
+        { name, version: Number(version), deleted: true },
+        () => `deleted ${name}/${version}`,
+      )
+    },
+  )
   const alias = sub(models, 'alias', 'aliases of a model version (e.g. champion; needs MLflow)')
   sub(alias, 'set <name> <alias> <version>', 'point an alias at a version (moves it)').action(
     async (name: string, a: string, version: string, _o, cmd: Command) => {

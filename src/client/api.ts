@@ -302,6 +302,26 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/models/{name}/versions/{version}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    /**
+     * Delete a version of a model from the registry
+     * @description Deletes the version from the MLflow registry, with the aliases that pointed at it; a scoring job can no longer name it (jobs accepted before keep the model they resolved). The training job, its MLflow run and the model's files stay, and the other versions keep their numbers. A model or version that does not exist is a 404. Needs MLflow tracking (409 SPARKGATE_MLFLOW_OFF without).
+     */
+    delete: operations['deleteModelVersion']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/backends': {
     parameters: {
       query?: never
@@ -2010,6 +2030,63 @@ export interface operations {
     requestBody?: never
     responses: {
       /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  deleteModelVersion: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        name: string
+        version: number
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Deleted. */
       204: {
         headers: {
           [name: string]: unknown

@@ -249,6 +249,13 @@ export class SparkgateClient {
       }),
     )
   }
+  deleteModelVersion(name: string, version: number) {
+    return this.unwrap(
+      this.raw.DELETE('/v1/models/{name}/versions/{version}', {
+        params: { path: { name, version } },
+      }),
+    )
+  }
   deleteModelAlias(name: string, alias: string) {
     return this.unwrap(
       this.raw.DELETE('/v1/models/{name}/aliases/{alias}', { params: { path: { name, alias } } }),

@@ -364,6 +364,13 @@ export class MlflowClient {
     })
   }
 
+  /** Deletes a version (MLflow drops the aliases pointing at it; its run stays). */
+  async deleteModelVersion(name: string, version: string): Promise<void> {
+    await this.request('DELETE', '/api/2.0/mlflow/model-versions/delete', {
+      data: { name, version },
+    })
+  }
+
   /** The version an alias points at; undefined for an unknown model or alias. */
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined> {
     try {

@@ -156,6 +156,28 @@ export class ModelViews {
     await this.call(() => mlflow.deleteModelAlias(full, alias))
   }
 
+  /**
+   * Deletes a version of the tenant's model from the MLflow registry (the aliases pointing
+   * at it go with it; its run, the job and the model's files stay); a 404 when the model
+   * or the version is not there. Scoring can no longer name it.
+   */
+  async deleteVersion(tenant: string, name: string, version: number): Promise<void> {
+    const mlflow = this.mlflow
+    if (!mlflow) throw errors.versionDeleteNeedsMlflow()
+    const full = registeredModelName(tenant, name)
+    if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
+    if (!(await this.call(() => mlflow.getModelVersion(full, String(version)))))
+      throw errors.modelVersionNotFound(name, version)
+    try {
+      await this.call(() => mlflow.deleteModelVersion(full, String(version)))
+    } catch (error) {
+      // deleted meanwhile by another call
+      if (error instanceof MlflowError && error.kind === 'not_found')
+        throw errors.modelVersionNotFound(name, version)
+      throw error
+    }
+  }
+
   /** The MLflow client for an alias change: refused for a reserved name, or with tracking off. */
   private aliasing(alias: string): MlflowClient {
     if (RESERVED_ALIAS.test(alias)) throw errors.aliasReserved(alias)

@@ -40,6 +40,7 @@ export const ROUTES: RouteCase[] = [
     payload: { version: 'x' },
   },
   { method: 'DELETE', url: '/v1/models/nothing-here/aliases/champion', access: 'write' },
+  { method: 'DELETE', url: '/v1/models/nothing-here/versions/1', access: 'write' },
   { method: 'GET', url: '/v1/backends', access: 'read' },
   { method: 'GET', url: '/v1/me', access: 'read' },
   { method: 'POST', url: '/v1/tenants', access: 'admin', payload: { name: 'X' } },

@@ -103,6 +103,8 @@ const putAlias = (app: App, name: string, alias: string, version: unknown, heade
   })
 const deleteAlias = (app: App, name: string, alias: string, headers = {}) =>
   app.inject({ method: 'DELETE', url: `/v1/models/${name}/aliases/${alias}`, headers })
+const deleteVersion = (app: App, name: string, version: number | string, headers = {}) =>
+  app.inject({ method: 'DELETE', url: `/v1/models/${name}/versions/${version}`, headers })
 
 t.test(
   'the models of a tenant, from MLflow: versions with run, metrics, dataset, job',
@@ -270,6 +272,75 @@ t.test('an alias is set, shown, moved and removed', async (t) => {
   ])
 })
 
+t.test('a version is deleted: gone from the view, its aliases and scoring', async (t) => {
+  const { app, root, model } = await setup(t, { SPARKGATE_ROLES: 'api' })
+  const first = await trained(app, root, model, 0.8)
+  await trained(app, root, model, 0.9)
+  t.equal((await putAlias(app, model, 'champion', 1)).statusCode, 200)
+
+  const viewer = await makeKey(app, tenantOf(app).id, 'viewer')
+  t.equal((await deleteVersion(app, model, 1, bearer(viewer))).statusCode, 403, 'not a viewer')
+  const b = await makeTenant(app)
+  const other = await deleteVersion(app, model, 1, bearer(b.key))
+  t.equal(other.statusCode, 404, 'nor another tenant')
+  t.equal(other.json().code, 'SPARKGATE_MODEL_NOT_FOUND')
+
+  const deleted = await deleteVersion(app, model, 1)
+  t.equal(deleted.statusCode, 204, deleted.body)
+  const m = (await getModel(app, model)).json<ModelView>()
+  t.same(
+    m.versions.map((v) => v.version),
+    [2],
+    'the other keeps its number',
+  )
+  t.same(m.aliases, {}, 'the alias went with it')
+  const again = await deleteVersion(app, model, 1)
+  t.equal(again.statusCode, 404)
+  t.equal(again.json().code, 'SPARKGATE_MODEL_VERSION_NOT_FOUND')
+  t.equal((await deleteVersion(app, `${model}-nope`, 1)).statusCode, 404)
+  t.equal((await deleteVersion(app, model, 0)).statusCode, 400, 'versions start at 1')
+
+  const score = (ref: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: {
+        scoring: { model: ref, dataset: { uri: 'hdfs://127.0.0.1:8020/x.csv', format: 'csv' } },
+      },
+    })
+  t.equal((await score(`${model}/1`)).statusCode, 404, 'no longer scored')
+  t.equal((await score(`${model}@champion`)).statusCode, 404)
+  t.equal((await score(`${model}/2`)).statusCode, 202)
+  // the job's run and files stay: its result still names what it became
+  t.equal((await app.mlflowTracking!.runOf(first.id))?.modelVersion, 1)
+  t.ok(await hdfs.getFileStatus(`${root}/tenants/${tenantOf(app).id}/runs/${first.id}/model`))
+  // and the repair pass does not bring it back
+  await app.trainingResults.repair()
+  t.same(
+    (await getModel(app, model)).json<ModelView>().versions.map((v) => v.version),
+    [2],
+  )
+  const audit = await app.inject({
+    url: '/v1/audit',
+    headers: bearer(app.config.SPARKGATE_ADMIN_KEY),
+  })
+  t.ok(
+    audit
+      .json<{ items: { action: string; target: string }[] }>()
+      .items.some(
+        (e) => e.action === 'model.version.delete' && e.target === `model/${model}/versions/1`,
+      ),
+    'audited',
+  )
+
+  // with tracking off there is nothing to delete it from
+  const off = await setup(t, { SPARKGATE_MLFLOW_URL: 'none', SPARKGATE_ROLES: 'api' })
+  await trained(off.app, off.root, off.model, 0.8)
+  const refused = await deleteVersion(off.app, off.model, 1)
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().code, 'SPARKGATE_MLFLOW_OFF')
+})
+
 t.test('invalid aliases, unknown versions and models are refused', async (t) => {
   const { app, root, model } = await setup(t)
   await trained(app, root, model, 0.8)
@@ -402,7 +473,7 @@ t.test('MLflow down: the view answers 503, not a stale or empty list', async (t)
   t.equal(r.json().code, 'SPARKGATE_MLFLOW_UNAVAILABLE')
 })
 
-t.test('the CLI sets and removes an alias', async (t) => {
+t.test('the CLI sets and removes an alias, and deletes a version', async (t) => {
   const { app, root, model } = await setup(t)
   await trained(app, root, model, 0.8)
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
@@ -419,4 +490,7 @@ t.test('the CLI sets and removes an alias', async (t) => {
   const rm = await cli('models', 'alias', 'rm', model, 'champion')
   t.match(rm.stdout, `removed ${model}@champion`)
   t.same((await getModel(app, model)).json<ModelView>().aliases, {})
+  const deleted = await cli('models', 'rm', model, '1', '--json')
+  t.same(JSON.parse(deleted.stdout), { name: model, version: 1, deleted: true })
+  t.same((await getModel(app, model)).json<ModelView>().versions, [])
 })

@@ -445,6 +445,7 @@ t.test('the security tests cover every /v1 route of the OpenAPI document', async
       .replace(/\/v1\/datasets\/\{job\}/, '/v1/datasets/{dataset}')
       .replace('/v1/models/{name}', '/v1/models/nothing-here')
       .replace('/aliases/{alias}', '/aliases/champion')
+      .replace('/versions/{version}', '/versions/1')
       .replace('/keys/{keyId}', '/keys/key_none')
       .replace(/\/v1\/webhooks\/\{job\}/, '/v1/webhooks/{webhook}')
       .replace('/deliveries/{deliveryId}', '/deliveries/none')

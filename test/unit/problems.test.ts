@@ -316,6 +316,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   aliasNotFound: ['m', 'champion'],
   aliasReserved: ['latest'],
   aliasesNeedMlflow: [],
+  versionDeleteNeedsMlflow: [],
   mlflowUnavailable: ['ECONNREFUSED'],
   unknownBackend: ['nope', ['livy', 'local']],
   idempotencyConflict: ['k'],

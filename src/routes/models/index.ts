@@ -38,6 +38,15 @@ const TenantQuery = Type.Object(
 )
 const AliasParams = Type.Object({ name: ModelName, alias: AliasName })
 
+/** The answers of a DELETE of the registry: 204, or a problem. */
+const removal = (done: string) => ({
+  204: Type.Null({ description: done }),
+  400: Problem,
+  404: Problem,
+  409: Problem,
+  503: Problem,
+})
+
 /** The tenant whose models a read shows: the caller's own, or (an admin's) the one asked. */
 function readTenant(request: FastifyRequest, asked: string | undefined) {
   const principal = principalOf(request)
@@ -48,6 +57,14 @@ function readTenant(request: FastifyRequest, asked: string | undefined) {
 
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const views = app.modelViews
+  /** A change of the caller's tenant's registry, in the audit log. */
+  const audited = (request: FastifyRequest, action: string, target: string) =>
+    app.audit.record({
+      ...auditActor(request),
+      action,
+      target,
+      tenant: principalOf(request).tenant,
+    })
 
   app.get(
     '',
@@ -122,13 +139,31 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant } = principalOf(request)
       const { name, alias } = request.params
       const model = await views.setAlias(tenant, name, alias, request.body.version)
-      await app.audit.record({
-        ...auditActor(request),
-        action: 'model.alias.set',
-        target: `model/${name}/aliases/${alias}`,
-        tenant,
-      })
+      await audited(request, 'model.alias.set', `model/${name}/aliases/${alias}`)
       return model
+    },
+  )
+
+  app.delete(
+    '/:name/versions/:version',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags: ['models'],
+        operationId: 'deleteModelVersion',
+        summary: 'Delete a version of a model from the registry',
+        description:
+          "Deletes the version from the MLflow registry, with the aliases that pointed at it; a scoring job can no longer name it (jobs accepted before keep the model they resolved). The training job, its MLflow run and the model's files stay, and the other versions keep their numbers. A model or version that does not exist is a 404. Needs MLflow tracking (409 SPARKGATE_MLFLOW_OFF without).",
+        params: Type.Object({ name: ModelName, version: Type.Integer({ minimum: 1 }) }),
+        response: removal('Deleted.'),
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = principalOf(request)
+      const { name, version } = request.params
+      await views.deleteVersion(tenant, name, version)
+      await audited(request, 'model.version.delete', `model/${name}/versions/${version}`)
+      return reply.code(204).send(null)
     },
   )
 
@@ -143,25 +178,14 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A model or alias that does not exist is a 404. Needs MLflow tracking (409 SPARKGATE_MLFLOW_OFF without).',
         params: AliasParams,
-        response: {
-          204: Type.Null({ description: 'Removed.' }),
-          400: Problem,
-          404: Problem,
-          409: Problem,
-          503: Problem,
-        },
+        response: removal('Removed.'),
       },
     },
     async (request, reply) => {
       const { tenant } = principalOf(request)
       const { name, alias } = request.params
       await views.deleteAlias(tenant, name, alias)
-      await app.audit.record({
-        ...auditActor(request),
-        action: 'model.alias.delete',
-        target: `model/${name}/aliases/${alias}`,
-        tenant,
-      })
+      await audited(request, 'model.alias.delete', `model/${name}/aliases/${alias}`)
       return reply.code(204).send(null)
     },
   )
