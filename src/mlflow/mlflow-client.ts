@@ -122,6 +122,13 @@ export function quote(value: string) {
   throw new MlflowError('invalid', `cannot search MLflow for a value with both quotes: ${value}`)
 }
 
+/** The highest-numbered of some versions (MLflow sends numbers as strings). */
+export const newestVersion = (versions: ModelVersion[]): ModelVersion | undefined =>
+  versions.reduce<ModelVersion | undefined>(
+    (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
+    undefined,
+  )
+
 export class MlflowClient {
   private readonly http: AxiosInstance
 

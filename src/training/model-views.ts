@@ -10,6 +10,7 @@
 import { errors } from '../errors.js'
 import {
   MlflowError,
+  newestVersion,
   quote,
   type MlflowClient,
   type ModelVersion as MlflowVersion,
@@ -87,11 +88,7 @@ export class ModelViews {
       .filter((m) => m.name.startsWith(prefix))
       .map((m) => {
         const own = versions.filter((v) => v.name === m.name)
-        const last = own.reduce<MlflowVersion | undefined>(
-          (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
-          undefined,
-        )
-        return { model: m, count: own.length, last }
+        return { model: m, count: own.length, last: newestVersion(own) }
       })
       .filter((e): e is typeof e & { last: MlflowVersion } => e.last !== undefined)
     const runs = await this.runs(

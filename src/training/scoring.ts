@@ -14,6 +14,7 @@ import type { Staging, StagingOwner } from '../datasets/staging.js'
 import { errors as problems } from '../errors.js'
 import {
   MlflowError,
+  newestVersion,
   quote,
   type MlflowClient,
   type ModelVersion,
@@ -195,28 +196,27 @@ export class ModelResolver {
     const found =
       version !== undefined
         ? await this.ask(() => mlflow.getModelVersion(full, String(version)))
-        : ((await this.ask(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))) ?? [])
-            .filter(own)
-            .reduce<ModelVersion | undefined>(
-              (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
-              undefined,
-            )
+        : newestVersion(
+            (
+              (await this.ask(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))) ?? []
+            ).filter(own),
+          )
     if (!own(found)) throw problems.modelNotFound(ref)
     return { name, version: Number(found!.version), uri: found!.source }
   }
 
   /**
-   * An MLflow read: a transient fault is a 503; a name or version MLflow finds invalid (it
-   * has rules of its own) is no model of this tenant — undefined, as one not found.
+   * An MLflow read: a name or version MLflow finds invalid (it has rules of its own) is no
+   * model of this tenant — undefined, as one not found; any other fault of the server
+   * (down, refused credentials, 5xx) is a 503, as in the models view.
    */
   private async ask<T>(read: () => Promise<T>): Promise<T | undefined> {
     try {
       return await read()
     } catch (error) {
-      if (error instanceof MlflowError && error.transient)
-        throw problems.mlflowUnavailable(error.message)
-      if (error instanceof MlflowError && error.kind === 'invalid') return undefined
-      throw error
+      if (!(error instanceof MlflowError)) throw error
+      if (error.kind === 'invalid' || error.kind === 'not_found') return undefined
+      throw problems.mlflowUnavailable(error.message)
     }
   }
 }
