@@ -13,7 +13,7 @@ import type { Dataset } from '../datasets/dataset-schema.js'
 import { checkScoring, type ModelResolver } from '../training/scoring.js'
 import type { ResolvedModel } from '../training/scoring-spec.js'
 import { checkTraining, trainingDatasetId } from '../training/training.js'
-import type { BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
+import type { BackendRef, BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
 import { isTerminal, StaleTransitionError } from './job-state.js'
 import type { JobStore, ListQuery } from './job-store.js'
 import type { JobQueue } from './ports/job-queue.js'
@@ -286,7 +286,7 @@ export class JobService {
           // An application that succeeded before any tracker saw it keeps its end: its
           // outputs (a model, a scored file) stand, and the tracker records it.
           const ref = job.backendRef
-          const ended = ref && (await this.succeededUnseen(job))
+          const ended = ref && (await this.succeededUnseen(job, ref))
           if (ended) throw errors.applicationSucceeded(job, ended)
           // The intent first, then the kill, then the record: a kill that fails, or a
           // crash after it, leaves the flag, and the tracker kills (again) and ends the
@@ -315,8 +315,7 @@ export class JobService {
    * not recorded it yet); undefined otherwise, or when the backend cannot say (then the
    * cancel goes on: the tracker lets a succeeded end stand over a cancel flag anyway).
    */
-  private async succeededUnseen(job: Job): Promise<string | undefined> {
-    const ref = job.backendRef!
+  private async succeededUnseen(job: Job, ref: BackendRef): Promise<string | undefined> {
     try {
       const status = (await this.backendOf(job).backend.statusMany([ref])).get(batchKey(ref))
       return status?.phase === 'succeeded' ? status.rawState : undefined

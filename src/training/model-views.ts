@@ -163,12 +163,10 @@ export class ModelViews {
     if (!mlflow) throw errors.versionDeleteNeedsMlflow()
     const full = registeredModelName(tenant, name)
     if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
-    if (!(await this.call(() => mlflow.getModelVersion(full, String(version)))))
-      throw errors.modelVersionNotFound(name, version)
     try {
       await this.call(() => mlflow.deleteModelVersion(full, String(version)))
     } catch (error) {
-      // deleted meanwhile by another call
+      // no such version (MLflow's RESOURCE_DOES_NOT_EXIST)
       if (error instanceof MlflowError && error.kind === 'not_found')
         throw errors.modelVersionNotFound(name, version)
       throw error
@@ -240,14 +238,21 @@ export class ModelViews {
     return view
   }
 
-  /** An MLflow call: a fault of the server (down, auth, 5xx) is a 503 of ours. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof MlflowError && !['not_found', 'invalid'].includes(error.kind))
-        throw errors.mlflowUnavailable(error.message)
-      throw error
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return mlflowCall(fn)
+  }
+}
+
+/**
+ * An MLflow call of the registry's API: a fault of the server (down, refused credentials,
+ * 5xx) is a 503 of ours; MLflow's not_found and invalid are left to the caller.
+ */
+export async function mlflowCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    if (error instanceof MlflowError && !['not_found', 'invalid'].includes(error.kind))
+      throw errors.mlflowUnavailable(error.message)
+    throw error
   }
 }

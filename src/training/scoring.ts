@@ -21,6 +21,7 @@ import {
 } from '../mlflow/mlflow-client.js'
 import type { WebHdfsClient } from '../storage/webhdfs-client.js'
 import { registeredModelName } from './mlflow-tracking.js'
+import { mlflowCall } from './model-views.js'
 import type { ModelRegistry } from './model-registry.js'
 import {
   outputFormat,
@@ -212,11 +213,10 @@ export class ModelResolver {
    */
   private async ask<T>(read: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await read()
+      return await mlflowCall(read)
     } catch (error) {
-      if (!(error instanceof MlflowError)) throw error
-      if (error.kind === 'invalid' || error.kind === 'not_found') return undefined
-      throw problems.mlflowUnavailable(error.message)
+      if (error instanceof MlflowError) return undefined // not_found, invalid
+      throw error
     }
   }
 }
