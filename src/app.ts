@@ -5,6 +5,8 @@
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
+import type { JobKindDefinition } from './domain/ports/job-kind.js'
+import { JOB_KINDS } from './kinds/registry.js'
 import { installErrorHandling } from './errors.js'
 import { authPlugin } from './plugins/auth.js'
 import { configPlugin } from './plugins/config.js'
@@ -31,7 +33,17 @@ import { jobRoutes } from './routes/jobs/index.js'
 import { modelRoutes } from './routes/models/index.js'
 import { serverOptions } from './server-options.js'
 
-export async function buildApp(config: Config, options: FastifyServerOptions = {}) {
+/** What a gateway is built with beyond its config (tests add a job kind of their own). */
+export interface BuildOptions {
+  /** the job kinds (default: src/kinds/registry.ts) */
+  kinds?: readonly JobKindDefinition[]
+}
+
+export async function buildApp(
+  config: Config,
+  options: FastifyServerOptions = {},
+  { kinds = JOB_KINDS }: BuildOptions = {},
+) {
   const app = Fastify(serverOptions(config, options)).withTypeProvider<TypeBoxTypeProvider>()
   installErrorHandling(app)
   app.addHook('onSend', async (request, reply) => {
@@ -40,7 +52,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
 
   // infrastructure
   await app.register(configPlugin, { config })
-  await app.register(swaggerPlugin)
+  await app.register(swaggerPlugin, { kinds })
   await app.register(redisPlugin)
   await app.register(hdfsPlugin)
   await app.register(backendsPlugin)
@@ -49,7 +61,7 @@ export async function buildApp(config: Config, options: FastifyServerOptions = {
 
   // domain
   await app.register(datasetsPlugin)
-  await app.register(jobsPlugin)
+  await app.register(jobsPlugin, { kinds })
   await app.register(eventsPlugin)
   await app.register(metricsPlugin)
 

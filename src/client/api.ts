@@ -1442,6 +1442,27 @@ export interface operations {
         }
         content: {
           'application/json':
+            | ({
+                metrics: {
+                  [key: string]: number
+                }
+                modelUri: string
+                modelName: string
+                /** @description The model's version as GET /v1/models shows it and a scoring job names it: with MLflow tracking on, the MLflow registry's (null until tracked); with it off, the Redis registry's. */
+                modelVersion: number | null
+                /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
+                mlflow: {
+                  experimentId: string
+                  /** @description The tenant's experiment (named after it). */
+                  experimentName: string
+                  runId: string
+                  /** @description `<tenant>.<modelName>` */
+                  registeredModel: string
+                  modelVersion: number
+                } | null
+              } & {
+                [key: string]: unknown
+              })
             | {
                 rows: {
                   /** @description Rows written: every row of the dataset. */
@@ -1467,27 +1488,6 @@ export interface operations {
                 /** @description Why dataset is null: not registered yet, over the quota or the size limit, or deleted since. */
                 datasetNote?: string
               }
-            | ({
-                metrics: {
-                  [key: string]: number
-                }
-                modelUri: string
-                modelName: string
-                /** @description The model's version as GET /v1/models shows it and a scoring job names it: with MLflow tracking on, the MLflow registry's (null until tracked); with it off, the Redis registry's. */
-                modelVersion: number | null
-                /** @description The MLflow run and model version, once tracked (null: not yet, or off). */
-                mlflow: {
-                  experimentId: string
-                  /** @description The tenant's experiment (named after it). */
-                  experimentName: string
-                  runId: string
-                  /** @description `<tenant>.<modelName>` */
-                  registeredModel: string
-                  modelVersion: number
-                } | null
-              } & {
-                [key: string]: unknown
-              })
         }
       }
       /** @description Default Response */

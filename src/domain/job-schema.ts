@@ -2,10 +2,8 @@
  * TypeBox schemas of a job: what a client sends (JobSpec) and what Sparkgate shows (Job).
  * They drive request validation, the TypeScript types and the OpenAPI document.
  */
-import { Type, type Static } from 'typebox'
-import { ClusterUri, Timestamp } from '../schemas/common.js'
-import { ScoringSpecSchema, type ScoringSpec } from '../training/scoring-spec.js'
-import { TrainingSpecSchema, type TrainingSpec } from '../training/training-spec.js'
+import { Type, type Static, type TSchema } from 'typebox'
+import { Timestamp } from '../schemas/common.js'
 import { JOB_STATES, type JobState } from './job-state.js'
 
 const MEMORY = '^[1-9][0-9]{0,6}[kKmMgGtT]?$'
@@ -20,79 +18,70 @@ export const ResourcesSchema = Type.Object(
   { additionalProperties: false },
 )
 
-export const BatchSpecSchema = Type.Object(
-  {
-    file: ClusterUri,
-    className: Type.Optional(
-      Type.String({
-        pattern: '^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$',
-        maxLength: 512,
-      }),
-    ),
-    args: Type.Optional(Type.Array(Type.String({ maxLength: 8192 }), { maxItems: 1000 })),
-    pyFiles: Type.Optional(Type.Array(ClusterUri, { maxItems: 100 })),
-    jars: Type.Optional(Type.Array(ClusterUri, { maxItems: 100 })),
-    files: Type.Optional(Type.Array(ClusterUri, { maxItems: 100 })),
-    conf: Type.Optional(
-      Type.Unsafe<Record<string, string>>({
-        type: 'object',
-        propertyNames: { pattern: '^spark\\.[A-Za-z0-9_.-]+$', maxLength: 256 },
-        additionalProperties: { type: 'string', maxLength: 8192 },
-        maxProperties: 500,
-        description: 'Spark configuration; keys must start with spark.',
-      }),
-    ),
-  },
-  { additionalProperties: false, description: 'Run your own PySpark file or jar.' },
-)
+/** What every job has, whatever its kind: its name, backend, priority, attempts, resources. */
+export const JobSpecCoreSchema = Type.Object({
+  name: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:/-]*$' }),
+  ),
+  backend: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'A configured backend; default from config.',
+    }),
+  ),
+  priority: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 10, default: 5, description: '1 is the highest.' }),
+  ),
+  maxAttempts: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 10,
+      default: 1,
+      description: 'How many times a failed Spark application is run in all.',
+    }),
+  ),
+  timeoutSeconds: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 7 * 24 * 3600,
+      description: 'Kill the application and fail the job (code TIMEOUT) after this long.',
+    }),
+  ),
+  resources: Type.Optional(ResourcesSchema),
+})
 
-export const JobSpecSchema = Type.Object(
-  {
-    name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:/-]*$' }),
-    ),
-    backend: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 64,
-        description: 'A configured backend; default from config.',
-      }),
-    ),
-    priority: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 10, default: 5, description: '1 is the highest.' }),
-    ),
-    maxAttempts: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 10,
-        default: 1,
-        description: 'How many times a failed Spark application is run in all.',
-      }),
-    ),
-    timeoutSeconds: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 7 * 24 * 3600,
-        description: 'Kill the application and fail the job (code TIMEOUT) after this long.',
-      }),
-    ),
-    resources: Type.Optional(ResourcesSchema),
-    batch: Type.Optional(BatchSpecSchema),
-    training: Type.Optional(TrainingSpecSchema),
-    scoring: Type.Optional(ScoringSpecSchema),
-  },
-  {
-    $id: 'JobSpec',
-    additionalProperties: false,
-    description:
-      'Exactly one of batch (your own Spark code), training (declarative MLlib) or scoring (a trained model on a dataset).',
-  },
-)
-export type JobSpec = Static<typeof JobSpecSchema>
+/** A job kind's part of JobSpec: its field and the schema of its spec. */
+export interface KindSpec {
+  name: string
+  summary: string
+  specSchema: TSchema
+}
+
+/**
+ * JobSpec: the core's fields and one optional field per job kind (src/kinds/registry.ts),
+ * exactly one of which a request carries. Built once at boot from the kinds.
+ */
+export function jobSpecSchema(kinds: readonly KindSpec[]) {
+  const names = kinds.map((k) => k.summary)
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0]
+  return Type.Object(
+    {
+      ...JobSpecCoreSchema.properties,
+      ...Object.fromEntries(kinds.map((k) => [k.name, Type.Optional(k.specSchema)])),
+    },
+    {
+      $id: 'JobSpec',
+      additionalProperties: false,
+      description: `Exactly one of ${list}.`,
+    },
+  )
+}
+
+/** A job spec: the core's fields, and its kind's spec under the kind's name. */
+export type JobSpec = Static<typeof JobSpecCoreSchema> & { [kind: string]: unknown }
 /** JobSpec by reference: registered once (src/plugins/swagger.ts), named in OpenAPI. */
 export const JobSpecRef = Type.Unsafe<JobSpec>(Type.Ref('JobSpec'))
-export type BatchSpec = Static<typeof BatchSpecSchema>
-export type { ScoringSpec, TrainingSpec }
 
 export const JobStateSchema = Type.Unsafe<JobState>({
   type: 'string',
@@ -154,18 +143,10 @@ export type Job = Static<typeof JobSchema>
 export const JobRef = Type.Unsafe<Job>(Type.Ref('Job'))
 
 /**
- * What the gateway keeps of a job beside its public record and never shows: where the
- * submit worker staged a training job's files, and the format of its dataset.
+ * What the gateway keeps of a job beside its public record and never shows: the core's
+ * own fields, and whatever its kind keeps (where it staged the job's files, say).
  */
-export interface JobInternals {
-  /** hdfs:// URI of the staged train.py (score.py for a scoring job) */
-  trainScript?: string
-  /** hdfs:// URI of the run's spec.json */
-  trainSpec?: string
-  /** py-files of the staged script (score.py imports train.py) */
-  trainPyFiles?: string[]
-  /** the format of the uploaded dataset a training or scoring job reads */
-  datasetFormat?: string
+export interface JobInternals extends Record<string, unknown> {
   /** the user Spark runs as (Livy proxyUser) and the job's files are staged as */
   clusterUser?: string
   /**

@@ -4,16 +4,12 @@
  * It talks to backends and the queue only through the ports in ./ports/.
  */
 import { randomUUID } from 'node:crypto'
-import type { DatasetService } from '../datasets/dataset-service.js'
 import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
 import { checkConf, checkUris, type Policy, type TenantArea } from '../tenancy/policy.js'
 import type { Tenant } from '../tenancy/tenant-schema.js'
-import type { Dataset } from '../datasets/dataset-schema.js'
-import { checkScoring, type ModelResolver } from '../training/scoring.js'
-import type { ResolvedModel } from '../training/scoring-spec.js'
-import { checkTraining, trainingDatasetId } from '../training/training.js'
-import type { BackendRef, BatchSpec, Job, JobEvent, JobInternals, JobSpec } from './job-schema.js'
+import type { JobKinds, KindOf } from './job-kinds.js'
+import type { BackendRef, Job, JobEvent, JobSpec } from './job-schema.js'
 import { isTerminal, StaleTransitionError } from './job-state.js'
 import type { JobStore, ListQuery } from './job-store.js'
 import type { JobQueue } from './ports/job-queue.js'
@@ -24,19 +20,6 @@ import {
   type ConfiguredBackend,
   type LogPage,
 } from './ports/spark-backend.js'
-
-/** Every place of a batch spec that takes a URI (or an argument), with its field name. */
-function referenceFields(b: BatchSpec): [string, string][] {
-  const list = (name: string, values?: string[]) =>
-    (values ?? []).map((v, i): [string, string] => [`body.batch.${name}.${i}`, v])
-  return [
-    ['body.batch.file', b.file],
-    ...list('pyFiles', b.pyFiles),
-    ...list('files', b.files),
-    ...list('jars', b.jars),
-    ...list('args', b.args),
-  ]
-}
 
 /** What the job core needs to know of the platform's policy and a tenant's HDFS area. */
 export interface JobPolicyOptions {
@@ -56,18 +39,6 @@ export function queueRank(priority: number, tenantActive: number) {
   return (priority - 1) * 200_000 + Math.min(tenantActive, 199_999) + 1
 }
 
-interface References {
-  /** the uploaded datasets the job reads */
-  ids: string[]
-  /** where the request names each of them (for a 400 when one is gone) */
-  fields: Record<string, string>
-  /** each dataset:// reference → the hdfs:// URI it runs with (public) */
-  inputs: Record<string, string>
-  internals: JobInternals
-  /** a scoring job's model, resolved now (recorded on its spec) */
-  resolved?: ResolvedModel
-}
-
 export class JobService {
   /** create() calls under way: a shutdown lets them finish (record and enqueue) first */
   private readonly pending = new Set<Promise<unknown>>()
@@ -76,10 +47,8 @@ export class JobService {
     private readonly store: JobStore,
     private readonly queue: JobQueue,
     private readonly backends: Backends,
-    private readonly datasets: DatasetService | undefined,
+    private readonly kinds: JobKinds,
     private readonly policy: JobPolicyOptions,
-    /** resolves scoring jobs' models (none: scoring is refused) */
-    private readonly models?: ModelResolver,
   ) {}
 
   /** Accepts a job of `tenant`: checked against its policy and quota, recorded, queued. */
@@ -108,76 +77,19 @@ export class JobService {
   }
 
   /**
-   * Checks what the schema cannot and resolves dataset references: exactly one of batch,
-   * training or scoring; dataset:// URIs of a batch; the dataset, params and columns of a
-   * training; the model of a scoring job (another tenant's: 404) and the dataset's columns.
+   * What a job may name (the tenant's policy): every URI its kind names — its own HDFS
+   * area, dataset:// and the prefixes its admin allowed; its Spark conf — the allowed
+   * keys, never a protected one.
    */
-  private async references(tenant: Tenant, spec: JobSpec): Promise<References> {
-    if ([spec.batch, spec.training, spec.scoring].filter(Boolean).length !== 1)
-      throw errors.validation('body', 'oneOf', 'needs exactly one of batch, training or scoring')
-    this.checkPolicy(tenant, spec)
-    if (spec.batch) {
-      const resolved = this.datasets
-        ? await this.datasets.resolve(tenant.id, referenceFields(spec.batch))
-        : { ids: [], inputs: {}, fields: {} }
-      return { ...resolved, internals: {} }
-    }
-    if (spec.training) {
-      const training = spec.training
-      return this.datasetReferences(tenant, 'training', training, (d) => checkTraining(training, d))
-    }
-    const scoring = spec.scoring!
-    if (!this.models)
-      throw errors.validation('body.scoring', 'available', 'is not available in this gateway')
-    const resolved = await this.models.resolve(tenant.id, scoring.model)
-    const refs = await this.datasetReferences(tenant, 'scoring', scoring, async (d) => {
-      if (d) checkScoring(await this.models!.features(resolved.uri), d)
-    })
-    return { ...refs, resolved }
-  }
-
-  /** The uploaded dataset a training or scoring job reads, if it names one, checked. */
-  private async datasetReferences(
-    tenant: Tenant,
-    kind: 'training' | 'scoring',
-    spec: { dataset: string | { uri: string } },
-    check: (dataset?: Dataset) => void | Promise<void>,
-  ): Promise<References> {
-    const id = trainingDatasetId(spec as Parameters<typeof trainingDatasetId>[0])
-    if (id === undefined) {
-      await check()
-      return { ids: [], inputs: {}, fields: {}, internals: {} }
-    }
-    const field =
-      typeof spec.dataset === 'string' ? `body.${kind}.dataset` : `body.${kind}.dataset.uri`
-    const dataset = await this.datasets?.find(tenant.id, id)
-    if (!dataset) throw errors.unknownDatasetReference(field, id)
-    await check(dataset)
-    return {
-      ids: [id],
-      inputs: { [`dataset://${id}`]: dataset.uri },
-      fields: { [id]: field },
-      internals: typeof spec.dataset === 'string' ? { datasetFormat: dataset.format } : {},
-    }
-  }
-
-  /**
-   * What a job may name (the tenant's policy): every URI of a batch (and URI-like args)
-   * and a training dataset's URI — its own HDFS area, dataset:// and the prefixes its
-   * admin allowed; its Spark conf — the allowed keys, never a protected one.
-   */
-  private checkPolicy(tenant: Tenant, spec: JobSpec) {
+  private checkPolicy(tenant: Tenant, { kind, spec }: KindOf) {
     const policy: Policy = {
       uriPrefixes: tenant.policy.uriPrefixes,
       localFolders: this.policy.localFolders,
       confAllow: tenant.policy.confAllow,
     }
+    const { uris, conf } = kind.policyRefs(spec)
     const area = this.policy.areaOf(tenant.id)
-    const uris: [string, string][] = spec.batch ? referenceFields(spec.batch) : []
-    const kind = spec.training ? 'training' : 'scoring'
-    const data = (spec.training ?? spec.scoring)?.dataset
-    if (data && typeof data === 'object') uris.push([`body.${kind}.dataset.uri`, data.uri])
-    const refused = [...checkUris(uris, area, policy), ...checkConf(spec.batch?.conf ?? {}, policy)]
+    const refused = [...checkUris(uris, area, policy), ...checkConf(conf ?? {}, policy)]
     if (refused.length > 0) throw errors.validationAll(refused)
   }
 
@@ -185,18 +97,18 @@ export class JobService {
     const backend = spec.backend ?? this.backends.defaultName
     const configured = this.backends.byName.get(backend)
     if (!configured) throw errors.unknownBackend(backend, [...this.backends.byName.keys()])
-    const refs = await this.references(tenant, spec)
-    // a scoring job scores the version resolved now, on every attempt
-    if (spec.scoring) spec = { ...spec, scoring: { ...spec.scoring, resolved: refs.resolved } }
+    // exactly one kind; its policy, then what only it can check and resolve
+    const of = this.kinds.ofRequest(spec)
+    this.checkPolicy(tenant, of)
+    const refs = await of.kind.accept(tenant, of.spec)
+    const request = of.kind.requestOf
+      ? { ...spec, [of.kind.name]: of.kind.requestOf(of.spec) }
+      : spec
+    if (refs.spec !== undefined) spec = { ...spec, [of.kind.name]: refs.spec }
     if (refs.ids.length > 0 && !configured.backend.capabilities.readsStagedFiles) {
       // Sparkgate stages datasets on its HDFS; this backend reads its own storage only
-      const field = spec.training
-        ? 'body.training.dataset'
-        : spec.scoring
-          ? 'body.scoring.dataset'
-          : 'body.batch'
       throw errors.validation(
-        field,
+        refs.stagedField,
         'reachable',
         `names dataset ${refs.ids[0]}, staged on HDFS, which ${configured.backend.kind} backend ${backend} cannot read; give a URI it can read instead (e.g. abfss:// for Synapse)`,
       )
@@ -215,6 +127,7 @@ export class JobService {
         inputs: refs.inputs,
         internals: { ...refs.internals, clusterUser: tenant.clusterUser },
         datasets: refs.ids,
+        request,
       },
       idempotencyKey,
     )

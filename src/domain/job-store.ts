@@ -144,16 +144,18 @@ export class JobStore {
       internals?: JobInternals
       /** the uploaded datasets it reads: checked to exist and told of it, in the same step */
       datasets?: string[]
+      /**
+       * the spec as the request sent it, when the recorded one holds what Sparkgate resolved
+       * (a replay may resolve anew): what an idempotent replay is compared by
+       */
+      request?: JobSpec
     },
     idempotencyKey?: string,
   ): Promise<CreateResult> {
     const now = new Date(await this.clock.fresh())
     const at = now.toISOString()
     const sortKey = indexMember(now, id)
-    // what Sparkgate resolved is no part of the request (a replay may resolve anew)
-    const hash = bodyHash(
-      spec.scoring ? { ...spec, scoring: { ...spec.scoring, resolved: undefined } } : spec,
-    )
+    const hash = bodyHash(defaults.request ?? spec)
     const tenant = this.keys.of(defaults.tenant)
     const fields: Fields = {
       id,

@@ -4,16 +4,16 @@
  * close: workers finish their in-flight job and stop, then the queues close.
  */
 import fp from 'fastify-plugin'
+import { JobKinds } from '../domain/job-kinds.js'
+import { JobResults } from '../domain/job-results.js'
 import { JobService } from '../domain/job-service.js'
+import type { JobKindDefinition } from '../domain/ports/job-kind.js'
 import { StatusService } from '../domain/status-service.js'
-import { TrainingResults } from '../domain/training-results.js'
 import { createMlflowClient } from '../mlflow/mlflow-settings.js'
+import { createModelRegistry } from '../models/create-model-registry.js'
+import type { ModelRegistry } from '../models/model-registry.js'
+import { RunArea } from '../runs/run-area.js'
 import { durationMs } from '../schemas/common.js'
-import { MlflowTracking } from '../training/mlflow-tracking.js'
-import { ModelRegistry } from '../training/model-registry.js'
-import { ModelViews } from '../training/model-views.js'
-import { ModelResolver, ScoringStager } from '../training/scoring.js'
-import { TrainingStager } from '../training/training.js'
 import { BullJobQueue, connectionFrom } from '../workers/queues.js'
 import { SubmitWorkers } from '../workers/submit-worker.js'
 import { Tracker } from '../workers/tracker.js'
@@ -24,12 +24,12 @@ declare module 'fastify' {
     /** the submit queues (BullMQ), one per backend */
     jobQueues: BullJobQueue
     tracker?: Tracker
+    /** the registry of record: MLflow's with tracking on, else Sparkgate's own in Redis */
     models: ModelRegistry
-    /** what /v1/models shows: the MLflow registry, or the Redis one with tracking off */
-    modelViews: ModelViews
-    /** MLflow tracking of succeeded training jobs; null with SPARKGATE_MLFLOW_URL=none */
-    mlflowTracking: MlflowTracking | null
-    trainingResults: TrainingResults
+    /** the job kinds, bound to the platform */
+    jobKinds: JobKinds
+    /** results, output files and success steps of jobs, through their kinds */
+    jobResults: JobResults
     status: StatusService
   }
 }
@@ -43,48 +43,48 @@ function safeUrl(url: string) {
 }
 
 export const jobsPlugin = fp(
-  async (app) => {
+  async (app, { kinds }: { kinds: readonly JobKindDefinition[] }) => {
     const config = app.config
     const roles = new Set(config.SPARKGATE_ROLES.split(','))
     const connection = connectionFrom(config.SPARKGATE_REDIS_URL)
     const prefix = config.SPARKGATE_REDIS_PREFIX
     const store = app.jobStore
     const queues = new BullJobQueue(connection, prefix)
-    const training = new TrainingStager(app.staging, app.hdfs)
-    const scoring = new ScoringStager(app.staging, app.hdfs, training)
+    const runs = new RunArea(app.staging, app.hdfs)
     // SPARKGATE_MLFLOW_URL=none: no client, no tracking (and no alias to score by)
     const mlflow = createMlflowClient(config)
-    const retention = durationMs(config.SPARKGATE_EVENTS_RETENTION)
-    // the registry of record emits model.version.registered: MLflow's when tracking is on
-    const models = new ModelRegistry(app.redis, prefix, training, retention, !mlflow)
-    const tracking = mlflow && new MlflowTracking(app.redis, prefix, mlflow, training, retention)
-    const service = new JobService(
-      store,
-      queues,
-      app.backends,
-      app.datasets,
-      {
-        localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
-        areaOf: (tenant) => ({
-          defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
-          root: app.staging.tenantRoot(tenant),
-        }),
-      },
-      new ModelResolver(models, scoring, mlflow ?? undefined),
-    )
-    const results = new TrainingResults(store, models, training, tracking, scoring, {
+    const models = createModelRegistry({
+      redis: app.redis,
+      prefix,
+      runs,
+      inArea: (tenant, uri) => runs.inArea(tenant, uri),
+      eventRetentionMs: durationMs(config.SPARKGATE_EVENTS_RETENTION),
+      ...(mlflow ? { mlflow } : {}),
+    })
+    const jobKinds = new JobKinds(kinds, {
+      staging: app.staging,
+      hdfs: app.hdfs,
+      runs,
       datasets: app.datasets,
+      models,
       ownerOf: async (tenant) => {
         const t = await app.tenants.current(tenant)
         return { tenant: t.id, user: t.clusterUser, quotaBytes: t.quotas.datasetBytes }
       },
     })
+    const service = new JobService(store, queues, app.backends, jobKinds, {
+      localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
+      areaOf: (tenant) => ({
+        defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
+        root: app.staging.tenantRoot(tenant),
+      }),
+    })
+    const results = new JobResults(store, jobKinds)
     app.decorate('jobService', service)
     app.decorate('jobQueues', queues)
     app.decorate('models', models)
-    app.decorate('modelViews', new ModelViews(models, mlflow))
-    app.decorate('mlflowTracking', tracking ?? null)
-    app.decorate('trainingResults', results)
+    app.decorate('jobKinds', jobKinds)
+    app.decorate('jobResults', results)
     app.decorate(
       'status',
       new StatusService(
@@ -107,8 +107,7 @@ export const jobsPlugin = fp(
           backoffMaxMs: config.SPARKGATE_SUBMIT_BACKOFF_MAX_MS,
           lockMs: config.SPARKGATE_WORKER_LOCK_MS,
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
-          training,
-          scoring,
+          kinds: jobKinds,
           tenantCap: async (tenant) => (await app.tenants.current(tenant)).quotas.maxLiveJobs,
         })
       : undefined

@@ -6,12 +6,13 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
-import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
+import { JobSchema, jobSpecSchema } from '../domain/job-schema.js'
+import type { JobKindDefinition } from '../domain/ports/job-kind.js'
 import { ProblemSchema } from '../schemas/common.js'
 import { WebhookSchema } from '../events/webhook-store.js'
 import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
-import { ModelVersionSchema } from '../training/model-registry.js'
+import { ModelVersionSchema } from '../models/model-version.js'
 
 // Swagger UI's page is Sparkgate's: a spark in an orange tile (the favicon), and that tile
 // with the name in white (the wordmark on Swagger UI's dark top bar, shown 40 px high)
@@ -26,11 +27,11 @@ const SPARKGATE_WORDMARK =
   'font-family="Helvetica, Arial, sans-serif" font-size="26" font-weight="700">Sparkgate</text></svg>'
 
 export const swaggerPlugin = fp(
-  async (app) => {
+  async (app, { kinds }: { kinds: readonly JobKindDefinition[] }) => {
     // shared objects, registered once: routes name them by $ref, OpenAPI under components
     for (const schema of [
       ProblemSchema,
-      JobSpecSchema,
+      jobSpecSchema(kinds),
       JobSchema,
       DatasetSchema,
       ModelVersionSchema,

@@ -16,6 +16,7 @@
  *   duplicate-name refusal is a second guard.
  */
 import { DelayedError, Worker, type Job as BullJob } from 'bullmq'
+import type { JobKinds } from '../domain/job-kinds.js'
 import type { BackendRef, JobRecord } from '../domain/job-schema.js'
 import { StaleTransitionError } from '../domain/job-state.js'
 import {
@@ -25,8 +26,6 @@ import {
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
 import { WebHdfsError } from '../storage/webhdfs-client.js'
-import type { ScoringStager } from '../training/scoring.js'
-import type { TrainingStager } from '../training/training.js'
 import {
   bullPrefix,
   closeWorker,
@@ -40,10 +39,8 @@ export interface SubmitWorkerOptions extends WorkerContext {
   backoffMaxMs: number
   lockMs: number
   failpoints: Set<string>
-  /** stages training jobs (train.py, spec.json) */
-  training?: TrainingStager
-  /** stages scoring jobs (score.py, spec.json) */
-  scoring?: ScoringStager
+  /** the job kinds: what each stages and how its spec becomes a batch */
+  kinds: JobKinds
   /** how long a backend at its cap pauses its queue (a tenant at its cap: its job waits) */
   capPauseMs?: number
   /** a tenant's cap of live jobs (its maxLiveJobs quota) */
@@ -55,39 +52,19 @@ export function batchName(jobId: string, attempt: number) {
   return attempt <= 1 ? jobId : `${jobId}.${attempt}`
 }
 
-export function toSubmission(job: JobRecord, attempt: number): BatchSubmission {
-  const { batch, resources } = job.spec
+/**
+ * The batch of a job's attempt: what its kind runs (a user's file, or a staged script),
+ * under the attempt's name, as the tenant's cluster user, with the job's resources.
+ */
+export function toSubmission(job: JobRecord, attempt: number, kinds: JobKinds): BatchSubmission {
+  const of = kinds.of(job)
+  if (!of) throw new Error(`job ${job.id} is of no kind this gateway has`)
   const proxyUser = job.internals?.clusterUser
-  const as = proxyUser ? { proxyUser } : {}
-  if (!batch) {
-    // a training (scoring) job: jobs/train.py (score.py) with its spec.json, staged by the worker
-    const script = job.internals?.trainScript
-    const spec = job.internals?.trainSpec
-    const pyFiles = job.internals?.trainPyFiles
-    if (!script || !spec)
-      throw new Error(`${job.spec.scoring ? 'scoring' : 'training'} job ${job.id} was not staged`)
-    return {
-      name: batchName(job.id, attempt),
-      file: script,
-      args: [spec],
-      ...(pyFiles ? { pyFiles } : {}),
-      ...as,
-      ...resources,
-    }
-  }
-  // dataset://<id> references run with the hdfs:// URI recorded when the job was accepted
-  const r = (value: string) => job.inputs?.[value] ?? value
   return {
     name: batchName(job.id, attempt),
-    file: r(batch.file),
-    ...(batch.className ? { className: batch.className } : {}),
-    ...(batch.args ? { args: batch.args.map(r) } : {}),
-    ...(batch.pyFiles ? { pyFiles: batch.pyFiles.map(r) } : {}),
-    ...(batch.jars ? { jars: batch.jars.map(r) } : {}),
-    ...(batch.files ? { files: batch.files.map(r) } : {}),
-    ...(batch.conf ? { conf: batch.conf } : {}),
-    ...as,
-    ...resources,
+    ...of.kind.batch(job, of.spec),
+    ...(proxyUser ? { proxyUser } : {}),
+    ...job.spec.resources,
   }
 }
 
@@ -187,7 +164,7 @@ export class SubmitWorkers {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
       // Batches name cluster URIs already (dataset:// resolved at accept time); a training
       // job gets train.py and its spec.json staged here (idempotent, so safe to redo).
-      let staged: { script: string; spec: string; pyFiles?: string[] } | undefined
+      let staged: Record<string, unknown> | undefined
       try {
         staged = await this.stage(job)
       } catch (error) {
@@ -199,16 +176,7 @@ export class SubmitWorkers {
         reason: `submitting attempt ${job.attempts + 1}`,
         set: {
           attempts: job.attempts + 1,
-          ...(staged
-            ? {
-                internals: {
-                  ...job.internals,
-                  trainScript: staged.script,
-                  trainSpec: staged.spec,
-                  ...(staged.pyFiles ? { trainPyFiles: staged.pyFiles } : {}),
-                },
-              }
-            : {}),
+          ...(staged ? { internals: { ...job.internals, ...staged } } : {}),
         },
       })
       job = (await store.get(id))!
@@ -225,18 +193,10 @@ export class SubmitWorkers {
     return 'already submitted'
   }
 
-  /** train.py (score.py) and the run's spec.json on HDFS; undefined for a batch job. */
+  /** What the job's kind stages (train.py and spec.json, say); undefined when nothing. */
   private async stage(job: JobRecord) {
-    const { training, scoring } = job.spec
-    const dataset = (training ?? scoring)?.dataset
-    if (!dataset) return undefined
-    const reference = typeof dataset === 'string' ? `dataset://${dataset}` : dataset.uri
-    const uri = job.inputs?.[reference]
-    const format = job.internals?.datasetFormat ?? 'csv'
-    const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
-    const uploaded = uri ? { uri, format } : undefined
-    if (training) return this.o.training?.stage(owner, job.id, training, uploaded)
-    return this.o.scoring?.stage(owner, job.id, scoring!, uploaded)
+    const of = this.o.kinds.of(job)
+    return of?.kind.stage?.(job, of.spec)
   }
 
   private async submit(job: JobRecord, backend: SparkBackend, reentered: boolean): Promise<string> {
@@ -244,9 +204,9 @@ export class SubmitWorkers {
     const attempt = Math.max(1, job.attempts)
     let submission: BatchSubmission
     try {
-      submission = toSubmission(job, attempt)
+      submission = toSubmission(job, attempt, this.o.kinds)
     } catch (error) {
-      // a training job without its staged files: no retry can submit it
+      // a job without its staged files (or of no known kind): no retry can submit it
       return this.failSubmission(job, 'submitting', 'NOT_STAGED', (error as Error).message)
     }
 

@@ -5,7 +5,7 @@
  */
 import type { App } from '../../src/app.js'
 import type { Job } from '../../src/domain/job-schema.js'
-import type { TrainingSpec } from '../../src/training/training-spec.js'
+import type { TrainingSpec } from '../../src/kinds/training/spec.js'
 import { hdfsClient, tenantOf, uniqueId } from './stack.js'
 
 const hdfs = hdfsClient()

@@ -118,7 +118,7 @@ t.test('a dataset being deleted cannot be named, re-uploaded or seen', async (t)
   // the race the check above cannot see: the script itself refuses
   const raced = await app.jobStore.create(
     '00000000-0000-4000-8000-000000000001',
-    training(dataset.id) as never,
+    training(dataset.id),
     { tenant, maxActive: 100, backend: 'livy', datasets: [dataset.id] },
   )
   t.same(raced, { missingDataset: dataset.id }, 'the accept step checks, atomically')

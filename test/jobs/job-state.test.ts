@@ -36,7 +36,7 @@ t.test('transitions are atomic, checked and recorded', async (t) => {
   )
   if (!('job' in created)) throw new Error('over quota')
   const { job } = created
-  t.same(job.spec.batch?.args, [], 'empty arrays survive the round trip')
+  t.same((job.spec.batch as { args?: string[] }).args, [], 'empty arrays survive the round trip')
 
   await t.rejects(store.transition(job, ['queued'], 'running'), IllegalTransitionError)
   await store.transition(job, ['queued'], 'staging')

@@ -10,7 +10,8 @@ import t from 'tap'
 type Tap = Parameters<typeof hdfsTestDir>[0]
 import type { App } from '../../src/app.js'
 import { MlflowClient, quote } from '../../src/mlflow/mlflow-client.js'
-import type { TrainingSpec } from '../../src/training/training-spec.js'
+import type { TrainingSpec } from '../../src/kinds/training/spec.js'
+import { mlflowOf, versionsOf } from '../helpers/models.js'
 import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
 import { succeededTrainingJob } from '../helpers/training.js'
 
@@ -57,7 +58,7 @@ const metricsJson = {
 const succeededJob = (app: App, root: string, modelName: string) =>
   succeededTrainingJob(app, root, spec(modelName), metricsJson)
 
-const mlflowOf = (app: App) => new MlflowClient({ url: app.config.SPARKGATE_MLFLOW_URL })
+const clientOf = (app: App) => new MlflowClient({ url: app.config.SPARKGATE_MLFLOW_URL })
 
 async function runsOf(client: MlflowClient, experiment: string, jobId: string) {
   return client.searchRuns(experiment, `tags.\`sparkgate.job_id\` = ${quote(jobId)}`)
@@ -68,15 +69,15 @@ async function setup(t: Tap, model: string) {
   const root = await hdfsTestDir(t, hdfs)
   const app = await build(t, { SPARKGATE_HDFS_ROOT: root })
   const job = await succeededJob(app, root, model)
-  return { root, app, client: mlflowOf(app), tenant: tenantOf(app).id, job }
+  return { root, app, client: clientOf(app), tenant: tenantOf(app).id, job }
 }
 
 t.test('a success is logged once, even when the success step runs twice', async (t) => {
   const { root, app, client, tenant, job } = await setup(t, 'churn')
 
-  t.equal(await app.trainingResults.beforeSucceeded(job), 1, 'registry version 1')
-  t.equal(await app.trainingResults.beforeSucceeded(job), 1, 'a restart repeats the step')
-  const tracked = await app.mlflowTracking!.runOf(job.id)
+  t.equal(await app.jobResults.beforeSucceeded(job), 1, 'registry version 1')
+  t.equal(await app.jobResults.beforeSucceeded(job), 1, 'a restart repeats the step')
+  const tracked = await mlflowOf(app)!.runOf(job.id)
   t.ok(tracked, 'the MLflow ids are recorded')
   t.equal(tracked!.experimentName, tenant, 'the experiment is named after the tenant')
   t.equal(tracked!.registeredModel, `${tenant}.churn`)
@@ -123,8 +124,8 @@ t.test('a success is logged once, even when the success step runs twice', async 
 
   // a second job of the same model: a second version, in the same experiment
   const next = await succeededJob(app, root, 'churn')
-  await app.trainingResults.beforeSucceeded(next)
-  t.equal((await app.mlflowTracking!.runOf(next.id))?.modelVersion, 2)
+  await app.jobResults.beforeSucceeded(next)
+  t.equal((await mlflowOf(app)!.runOf(next.id))?.modelVersion, 2)
 })
 
 t.test('a run cut short is resumed, not logged again; the repair pass finishes it', async (t) => {
@@ -139,13 +140,18 @@ t.test('a run cut short is resumed, not logged again; the repair pass finishes i
   await client.logBatch(partial.info.run_id, {
     metrics: [{ key: 'accuracy', value: 0.91, timestamp: 1, step: 0 }],
   })
-  t.equal(await app.mlflowTracking!.runOf(job.id), undefined)
+  t.equal(await mlflowOf(app)!.runOf(job.id), undefined)
 
   // the repair pass: every succeeded job without MLflow ids (the store is asked for them)
-  await app.models.register({ tenant, jobId: job.id, jobName: job.name, spec: job.spec.training! })
-  t.same(await app.mlflowTracking!.untracked([job.id]), [job.id])
-  await app.trainingResults.beforeSucceeded(job)
-  const tracked = await app.mlflowTracking!.runOf(job.id)
+  await versionsOf(app).register({
+    tenant,
+    jobId: job.id,
+    jobName: job.name,
+    spec: job.spec.training as TrainingSpec,
+  })
+  t.same(await mlflowOf(app)!.untracked([job.id]), [job.id])
+  await app.jobResults.beforeSucceeded(job)
+  const tracked = await mlflowOf(app)!.runOf(job.id)
   t.equal(tracked?.runId, partial.info.run_id, 'the unfinished run was resumed')
   const runs = await runsOf(client, experiment, job.id)
   t.equal(runs.length, 1)
@@ -154,15 +160,15 @@ t.test('a run cut short is resumed, not logged again; the repair pass finishes i
     `${app.config.SPARKGATE_MLFLOW_URL}/api/2.0/mlflow/metrics/get-history?run_id=${partial.info.run_id}&metric_key=accuracy`,
   )
   t.equal(((await history.json()) as { metrics: unknown[] }).metrics.length, 1, 'not logged twice')
-  t.same(await app.mlflowTracking!.untracked([job.id]), [])
+  t.same(await mlflowOf(app)!.untracked([job.id]), [])
 
   // the Redis record lost (say, restored from an older backup): still one run, one version
   await app.redis.del(`${app.config.SPARKGATE_REDIS_PREFIX}:mlflow-job:${job.id}`)
-  const again = await app.mlflowTracking!.track({
+  const again = await mlflowOf(app)!.track({
     tenant,
     jobId: job.id,
     jobName: job.name,
-    spec: job.spec.training!,
+    spec: job.spec.training as TrainingSpec,
   })
   t.same(again, tracked, 'found again by tag and run_id')
   t.equal((await client.searchModelVersions(`run_id = ${quote(partial.info.run_id)}`)).length, 1)
@@ -172,13 +178,13 @@ t.test('tenants never share an experiment or a registered model', async (t) => {
   const root = await hdfsTestDir(t, hdfs)
   const a = await build(t, { SPARKGATE_HDFS_ROOT: root })
   const b = await build(t, { SPARKGATE_HDFS_ROOT: root })
-  const client = mlflowOf(a)
+  const client = clientOf(a)
   const jobA = await succeededJob(a, root, 'shared-name')
   const jobB = await succeededJob(b, root, 'shared-name')
-  await a.trainingResults.beforeSucceeded(jobA)
-  await b.trainingResults.beforeSucceeded(jobB)
-  const ta = (await a.mlflowTracking!.runOf(jobA.id))!
-  const tb = (await b.mlflowTracking!.runOf(jobB.id))!
+  await a.jobResults.beforeSucceeded(jobA)
+  await b.jobResults.beforeSucceeded(jobB)
+  const ta = (await mlflowOf(a)!.runOf(jobA.id))!
+  const tb = (await mlflowOf(b)!.runOf(jobB.id))!
   t.not(ta.experimentId, tb.experimentId, 'one experiment per tenant')
   t.not(ta.registeredModel, tb.registeredModel, 'one registered model per tenant')
   t.equal(ta.modelVersion, 1)
@@ -195,9 +201,9 @@ t.test('tenants never share an experiment or a registered model', async (t) => {
 t.test('SPARKGATE_MLFLOW_URL=none: the registry only, nothing in MLflow', async (t) => {
   const root = await hdfsTestDir(t, hdfs)
   const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_MLFLOW_URL: 'none' })
-  t.equal(app.mlflowTracking, null)
+  t.equal(mlflowOf(app), null)
   const job = await succeededJob(app, root, 'untracked')
-  t.equal(await app.trainingResults.beforeSucceeded(job), 1, 'registered in the Redis registry')
+  t.equal(await app.jobResults.beforeSucceeded(job), 1, 'registered in the Redis registry')
   const client = new MlflowClient({ url: 'http://127.0.0.1:5005' })
   t.equal(await client.getExperimentByName(tenantOf(app).id), undefined, 'no experiment')
 })
@@ -211,9 +217,9 @@ t.test(
       SPARKGATE_MLFLOW_URL: 'http://127.0.0.1:9',
     })
     const job = await succeededJob(app, root, 'down')
-    const error = await app.trainingResults.beforeSucceeded(job).catch((e: unknown) => e)
+    const error = await app.jobResults.beforeSucceeded(job).catch((e: unknown) => e)
     t.equal((error as { transient?: boolean }).transient, true)
-    t.equal(await app.models.versionOf(job.id), 1, 'the model is registered all the same')
-    t.same(await app.mlflowTracking!.untracked([job.id]), [job.id], 'left for the repair pass')
+    t.equal(await versionsOf(app).versionOf(job.id), 1, 'the model is registered all the same')
+    t.same(await mlflowOf(app)!.untracked([job.id]), [job.id], 'left for the repair pass')
   },
 )

@@ -20,6 +20,8 @@ import {
   tenantOf,
   uniqueId,
 } from '../helpers/stack.js'
+import type { TrainingSpec } from '../../src/kinds/training/spec.js'
+import { mlflowOf, versionsOf } from '../helpers/models.js'
 import { succeededTrainingJob } from '../helpers/training.js'
 
 type Tap = Parameters<typeof hdfsTestDir>[0]
@@ -71,7 +73,7 @@ function succeeded(app: App, root: string, model: string, accuracy: number): Pro
 /** The same, through the success step (registered and tracked). */
 async function trained(app: App, root: string, model: string, accuracy: number): Promise<Job> {
   const job = await succeeded(app, root, model, accuracy)
-  await app.trainingResults.beforeSucceeded(job)
+  await app.jobResults.beforeSucceeded(job)
   return job
 }
 
@@ -112,7 +114,7 @@ t.test(
     const { app, root, model } = await setup(t)
     const first = await trained(app, root, model, 0.8)
     const second = await trained(app, root, model, 0.9)
-    const tracked = await app.mlflowTracking!.runOf(second.id)
+    const tracked = await mlflowOf(app)!.runOf(second.id)
     t.ok(tracked, 'tracked in MLflow')
 
     const r = await getModel(app, model)
@@ -158,21 +160,21 @@ t.test(
     const { app, root, model } = await setup(t, { SPARKGATE_ROLES: 'api' })
     // A succeeds while MLflow is down: the Redis registry only (version 1 there) …
     const a = await succeeded(app, root, model, 0.7)
-    await app.models.register({
+    await versionsOf(app).register({
       tenant: a.tenant,
       jobId: a.id,
       jobName: a.name,
-      spec: a.spec.training!,
+      spec: a.spec.training as TrainingSpec,
     })
-    t.equal(await app.models.versionOf(a.id), 1)
+    t.equal(await versionsOf(app).versionOf(a.id), 1)
     // … B succeeds with MLflow up (Redis 2, MLflow 1), then the repair pass tracks A (MLflow 2)
     const b = await succeeded(app, root, model, 0.9)
-    await app.trainingResults.beforeSucceeded(b)
-    await app.trainingResults.beforeSucceeded(a)
-    t.equal((await app.mlflowTracking!.runOf(b.id))?.modelVersion, 1)
-    t.equal((await app.mlflowTracking!.runOf(a.id))?.modelVersion, 2)
+    await app.jobResults.beforeSucceeded(b)
+    await app.jobResults.beforeSucceeded(a)
+    t.equal((await mlflowOf(app)!.runOf(b.id))?.modelVersion, 1)
+    t.equal((await mlflowOf(app)!.runOf(a.id))?.modelVersion, 2)
 
-    await app.trainingResults.beforeSucceeded(b) // a step run again changes nothing
+    await app.jobResults.beforeSucceeded(b) // a step run again changes nothing
     const view = (await getModel(app, model)).json<ModelView>()
     t.same(
       view.versions.map((v) => [v.version, v.jobId]),
@@ -312,10 +314,10 @@ t.test('a version is deleted: gone from the view, its aliases and scoring', asyn
   t.equal((await score(`${model}@champion`)).statusCode, 404)
   t.equal((await score(`${model}/2`)).statusCode, 202)
   // the job's run and files stay: its result still names what it became
-  t.equal((await app.mlflowTracking!.runOf(first.id))?.modelVersion, 1)
+  t.equal((await mlflowOf(app)!.runOf(first.id))?.modelVersion, 1)
   t.ok(await hdfs.getFileStatus(`${root}/tenants/${tenantOf(app).id}/runs/${first.id}/model`))
   // and the repair pass does not bring it back
-  await app.trainingResults.repair()
+  await app.jobResults.repair()
   t.same(
     (await getModel(app, model)).json<ModelView>().versions.map((v) => v.version),
     [2],
@@ -383,8 +385,8 @@ t.test("a model named after a job name with ':' (MLflow refuses it in a name)", 
     { task: 'classification', algorithm: 'logistic_regression', metrics: { accuracy: 0.8 } },
   )
   const name = `${model}:v2`
-  await app.trainingResults.beforeSucceeded({ ...job, name })
-  t.match(await app.mlflowTracking?.runOf(job.id), {
+  await app.jobResults.beforeSucceeded({ ...job, name })
+  t.match(await mlflowOf(app)?.runOf(job.id), {
     registeredModel: `${tenantOf(app).id}.${model}%3Av2`,
     modelVersion: 1,
   })

@@ -182,7 +182,8 @@ t.test('secret conf values: *** in every reply and never in a log line', async (
   }
   // the job record keeps the real value: it is what Spark runs with
   const record = await app.jobStore.get(ok.json().id)
-  t.equal(record?.spec.batch?.conf?.['spark.hadoop.fs.s3a.secret.key'], secret)
+  const batch = record?.spec.batch as { conf?: Record<string, string> } | undefined
+  t.equal(batch?.conf?.['spark.hadoop.fs.s3a.secret.key'], secret)
   // webhook signing secrets: in the replies that make them, never in the log
   const hook = await app.inject({
     method: 'POST',

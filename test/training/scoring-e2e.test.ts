@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
+import type { ScoringSpec } from '../../src/kinds/scoring/spec.js'
 import { build, hdfsClient, hdfsTestDir } from '../helpers/stack.js'
 import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
 
@@ -85,7 +86,7 @@ t.test(
       scoring: { model: 'answers/1', dataset: toScore.id },
     })
     t.equal(pinned.statusCode, 202, pinned.body)
-    t.match(pinned.json<Job>().spec.scoring?.resolved, {
+    t.match((pinned.json<Job>().spec.scoring as ScoringSpec | undefined)?.resolved, {
       name: 'answers',
       version: 1,
       uri: /\/runs\/.+\/model$/,
@@ -109,7 +110,11 @@ t.test(
     })
     t.equal(r.statusCode, 202, r.body)
     const job = r.json<Job>()
-    t.match(job.spec.scoring?.resolved, { name: 'answers', version: 1, alias: 'champion' })
+    t.match((job.spec.scoring as ScoringSpec | undefined)?.resolved, {
+      name: 'answers',
+      version: 1,
+      alias: 'champion',
+    })
     const scored = await waitForState(
       (id) => getJob(app, id),
       job.id,

@@ -8,17 +8,17 @@
  * The second test keeps that file equal to the TS table; regenerate it, from the
  * repository's root, with:
  *
- *   npx tsx -e "import('./src/training/algorithms.ts').then(m=>process.stdout.write(JSON.stringify(m.ALGORITHMS)))" | npx prettier --stdin-filepath jobs/tests/algorithms.json > jobs/tests/algorithms.json
+ *   npx tsx -e "import('./src/kinds/training/algorithms.ts').then(m=>process.stdout.write(JSON.stringify(m.ALGORITHMS)))" | npx prettier --stdin-filepath jobs/tests/algorithms.json > jobs/tests/algorithms.json
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ALGORITHMS } from '../../src/training/algorithms.js'
+import { ALGORITHMS } from '../../src/kinds/training/algorithms.js'
 
 const TRAIN_PY = fileURLToPath(new URL('../../jobs/train.py', import.meta.url))
 const JSON_EXPORT = fileURLToPath(new URL('../../jobs/tests/algorithms.json', import.meta.url))
 const REGENERATE =
-  'npx tsx -e "import(\'./src/training/algorithms.ts\').then(m=>process.stdout.write(JSON.stringify(m.ALGORITHMS)))"' +
+  'npx tsx -e "import(\'./src/kinds/training/algorithms.ts\').then(m=>process.stdout.write(JSON.stringify(m.ALGORITHMS)))"' +
   ' | npx prettier --stdin-filepath jobs/tests/algorithms.json > jobs/tests/algorithms.json'
 
 /** `"name": ("task", module.Class),` — one entry of train.py's ALGORITHMS dict. */

@@ -1,24 +1,28 @@
 /**
  * Imports point down: each part of src/ may import only from the parts below it, or from
- * its own folder. The layers, lowest first (the README's layout section draws them):
+ * its own folder. The layers, lowest first (docs/architecture.md draws them):
  *
  *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
  *                                  from the OpenAPI document)
- *   1 errors.ts                    the error catalogue and problem+json mapper
+ *   1 errors.ts                    the error catalogue
  *   2 redis/ storage/ mlflow/      key names, Lua scripts, paging; the WebHDFS client; the
  *                                  MLflow REST client and its settings
- *   3 datasets/ tenancy/ events/   dataset records, staging, sniffing; tenants, keys, policy, audit;
- *                                  the event log, webhooks (signing, destinations), the Kafka sink
- *   4 training/                    training spec and checks, staging, model registry
- *   5 domain/                      the job core and its ports (ports/: backend, queue)
- *   6 backends/ workers/           adapters of the ports: one folder per backend kind; BullMQ
+ *   3 datasets/ tenancy/ events/   dataset records, inputs, staging, sniffing; tenants, keys,
+ *     webhooks/                    policy, audit; the event log, SSE, the Kafka sink; webhooks
+ *   4 models/ runs/                the model registry port and its two adapters; a job's run
+ *                                  folder and Sparkgate's own PySpark job files
+ *   5 domain/                      the job core and its ports (ports/: backend, queue, job kind)
+ *   6 kinds/ backends/ workers/    job kinds (one folder each); backend kinds (one folder each);
+ *                                  BullMQ: the submit worker and the tracker
  *   7 config.ts                    the one config schema (with each backend kind's variables)
  *   8 plugins/ routes/ server-options.ts
  *   9 app.ts
  *  10 server.ts tools/ cli/        the entry points: the gateway, npm run openapi, sparkgate
  *
- * Two parts on the same layer do not import each other (backends/ ↔ workers/,
- * plugins/ ↔ routes/). A backend kind imports no other kind's folder.
+ * Two parts on the same layer do not import each other (kinds/ ↔ backends/ ↔ workers/,
+ * plugins/ ↔ routes/): the job core (domain/, workers/) imports no job kind. A job kind
+ * imports no other kind's folder, and a backend kind no other backend kind's. No file in
+ * src/ passes 400 lines, but the generated client.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
@@ -36,8 +40,11 @@ const LAYERS: [string, number][] = [
   ['datasets/', 3],
   ['tenancy/', 3],
   ['events/', 3],
-  ['training/', 4],
+  ['webhooks/', 3],
+  ['models/', 4],
+  ['runs/', 4],
   ['domain/', 5],
+  ['kinds/', 6],
   ['backends/', 6],
   ['workers/', 6],
   ['config.ts', 7],
@@ -70,9 +77,12 @@ function importsOf(file: string): string[] {
   return specs.map((s) => normalize(join(dirname(file), s)).replace(/\.js$/, '.ts'))
 }
 
-/** The backend kind folder of a file under backends/, if any (backends/livy/… → livy). */
+/**
+ * The kind folder of a file under backends/ or kinds/, if any (backends/livy/… →
+ * backends/livy, kinds/training/… → kinds/training).
+ */
 function kindOf(file: string): string | undefined {
-  const m = /^backends\/([^/]+)\//.exec(file)
+  const m = /^((?:backends|kinds)\/[^/]+)\//.exec(file)
   return m?.[1]
 }
 
@@ -102,9 +112,13 @@ t.test('the rule catches an upward import', async (t) => {
   // what the layering once had: the job core reaching into workers/ and backends/
   t.ok(partOf('workers/queues.ts')[1] > partOf('domain/job-service.ts')[1])
   t.ok(partOf('backends/livy/livy-backend.ts')[1] > partOf('domain/job-service.ts')[1])
-  t.ok(partOf('domain/job-schema.ts')[1] > partOf('training/training-spec.ts')[1])
-  t.equal(kindOf('backends/synapse/synapse-backend.ts'), 'synapse')
+  t.ok(partOf('kinds/training/spec.ts')[1] > partOf('domain/job-schema.ts')[1])
+  t.equal(partOf('kinds/training/index.ts')[1], partOf('workers/tracker.ts')[1])
+  t.equal(kindOf('backends/synapse/synapse-backend.ts'), 'backends/synapse')
+  t.equal(kindOf('kinds/scoring/index.ts'), 'kinds/scoring')
+  t.not(kindOf('kinds/scoring/index.ts'), kindOf('kinds/training/spec.ts'))
   t.equal(kindOf('backends/livy-protocol.ts'), undefined, 'shared backend code is no kind')
+  t.equal(kindOf('kinds/registry.ts'), undefined, 'the registry is no kind')
 })
 
 t.test('a backend kind is one folder plus one registry line', async (t) => {
@@ -122,4 +136,49 @@ t.test('a backend kind is one folder plus one registry line', async (t) => {
     const text = readFileSync(join(SRC, file), 'utf8')
     t.notMatch(text, /kind === '(livy|local|synapse)'/, `src/${file} has no kind switch`)
   }
+})
+
+t.test('a job kind is one folder plus one registry line', async (t) => {
+  const registry = readFileSync(join(SRC, 'kinds/registry.ts'), 'utf8')
+  const folders = readdirSync(join(SRC, 'kinds'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+  t.ok(folders.length >= 3, folders.join(', '))
+  for (const kind of folders) {
+    t.match(registry, `from './${kind}/index.js'`, `${kind} is registered`)
+    const index = readFileSync(join(SRC, 'kinds', kind, 'index.ts'), 'utf8')
+    t.match(index, /defineJobKind(<[^>]+>)?\(/, `${kind}/index.ts defines its kind`)
+  }
+  // the job core names no kind: no import of kinds/ (the layer rule), and no kind's spec field
+  for (const file of sourceFiles().filter((f) => /^(domain|workers)\//.test(f))) {
+    const text = readFileSync(join(SRC, file), 'utf8')
+    t.notMatch(text, /spec\.(batch|training|scoring)\b/, `src/${file} reads no kind's spec`)
+  }
+})
+
+/** The only file allowed past the line limit: generated from the OpenAPI document. */
+const GENERATED = new Set(['client/api.ts'])
+const MAX_LINES = 400
+
+t.test(`no file in src/ passes ${MAX_LINES} lines (but the generated client)`, async (t) => {
+  const long = sourceFiles()
+    .filter((f) => !GENERATED.has(f))
+    .map((f) => [f, readFileSync(join(SRC, f), 'utf8').split('\n').length - 1] as const)
+    .filter(([, lines]) => lines > MAX_LINES)
+    .map(([f, lines]) => `src/${f}: ${lines} lines`)
+  t.same(long, [], 'split by concern: one class or concern per file')
+})
+
+t.test('the rules catch a kind importing a kind, and a long file', async (t) => {
+  const crossing = (file: string, target: string) =>
+    partOf(file)[0] === partOf(target)[0] &&
+    kindOf(file) !== undefined &&
+    kindOf(target) !== undefined &&
+    kindOf(file) !== kindOf(target)
+  t.ok(
+    crossing('kinds/scoring/index.ts', 'kinds/training/spec.ts'),
+    'scoring → training is refused',
+  )
+  t.notOk(crossing('kinds/registry.ts', 'kinds/training/index.ts'), 'the registry lists kinds')
+  t.ok(partOf('workers/tracker.ts')[0] !== partOf('kinds/training/index.ts')[0], 'tracker ↛ kinds')
 })

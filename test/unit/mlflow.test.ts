@@ -13,8 +13,8 @@ import {
   cachedToken,
   createMlflowClient,
 } from '../../src/mlflow/mlflow-settings.js'
-import { modelNameOf, registeredModelName, runContent } from '../../src/training/mlflow-tracking.js'
-import type { TrainingSpec } from '../../src/training/training-spec.js'
+import { modelNameOf, registeredModelName, runContent } from '../../src/models/mlflow-tracking.js'
+import type { TrainingSpec } from '../../src/kinds/training/spec.js'
 
 const spec: TrainingSpec = {
   dataset: 'a'.repeat(64),

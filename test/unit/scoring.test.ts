@@ -8,27 +8,35 @@ import t, { type Test } from 'tap'
 import { Value } from 'typebox/value'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Staging } from '../../src/datasets/staging.js'
-import { JobSpecSchema, type JobRecord } from '../../src/domain/job-schema.js'
+import { jobSpecSchema, type JobRecord } from '../../src/domain/job-schema.js'
 import { SparkgateError } from '../../src/errors.js'
 import type { MlflowClient, ModelVersion } from '../../src/mlflow/mlflow-client.js'
 import type { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
-import type { ModelRegistry, ModelVersion as Version } from '../../src/training/model-registry.js'
-import { parseModelRef } from '../../src/training/scoring-spec.js'
-import { checkScoring, ModelResolver, ScoringStager } from '../../src/training/scoring.js'
-import { TrainingStager } from '../../src/training/training.js'
+import { checkScoring } from '../../src/kinds/scoring/checks.js'
+import { JOB_KINDS } from '../../src/kinds/registry.js'
+import { MlflowModels } from '../../src/models/mlflow-models.js'
+import type { MlflowTracking } from '../../src/models/mlflow-tracking.js'
+import { parseModelRef } from '../../src/models/model-ref.js'
+import type { ModelRegistry } from '../../src/models/model-registry.js'
+import type { ModelVersion as Version } from '../../src/models/model-version.js'
+import { RedisModels } from '../../src/models/redis-models.js'
+import type { RedisVersions } from '../../src/models/redis-versions.js'
+import { RunArea } from '../../src/runs/run-area.js'
 import { toSubmission } from '../../src/workers/submit-worker.js'
+import { unitKinds } from '../helpers/kinds.js'
 
 const FS = 'hdfs://nn:8020'
 const runUri = (tenant: string, job: string) =>
   `${FS}/sparkgate/tenants/${tenant}/runs/${job}/model`
 const DATASET_ID = 'a'.repeat(64)
+const FIELD = 'body.scoring.model'
 
 const staging = {
   uri: (path: string) => `${FS}${path}`,
   tenantRoot: (tenant: string) => `/sparkgate/tenants/${tenant}`,
 } as unknown as Staging
-const training = new TrainingStager(staging, {} as WebHdfsClient)
-const stager = new ScoringStager(staging, {} as WebHdfsClient, training)
+const stager = new RunArea(staging, {} as WebHdfsClient)
+const JobSpecSchema = jobSpecSchema(JOB_KINDS)
 
 const version = (tenant: string, name: string, v: number): Version => ({
   name,
@@ -53,7 +61,7 @@ const registry = {
         : tenant === 'globex'
           ? [version('globex', name, 1)]
           : [],
-} as unknown as ModelRegistry
+} as unknown as RedisVersions
 
 const mlflow = {
   getModelVersionByAlias: async (
@@ -100,39 +108,49 @@ t.test('model references: name, name/version, name@alias', async (t) => {
 })
 
 t.test('a name is its latest version; name/version that version', async (t) => {
-  const resolver = new ModelResolver(registry, stager)
-  t.same(await resolver.resolve('acme', 'churn'), {
+  const resolver = new RedisModels(registry)
+  t.same(await resolver.resolve('acme', 'churn', FIELD), {
     name: 'churn',
     version: 3,
     uri: runUri('acme', 'job-3'),
   })
-  t.same(await resolver.resolve('acme', 'churn/1'), {
+  t.same(await resolver.resolve('acme', 'churn/1', FIELD), {
     name: 'churn',
     version: 1,
     uri: runUri('acme', 'job-1'),
   })
-  await refused(t, resolver.resolve('acme', 'churn/4'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
-  await refused(t, resolver.resolve('acme', 'nope'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, resolver.resolve('acme', 'churn/4', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, resolver.resolve('acme', 'nope', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
   // another tenant's model is as absent as a missing one
-  await refused(t, resolver.resolve('initech', 'churn'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
-  t.equal((await resolver.resolve('globex', 'churn')).uri, runUri('globex', 'job-1'))
+  await refused(t, resolver.resolve('initech', 'churn', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  t.equal((await resolver.resolve('globex', 'churn', FIELD)).uri, runUri('globex', 'job-1'))
 })
 
 t.test('name@alias goes to MLflow (<tenant>.<name>); without tracking it is a 400', async (t) => {
-  const off = new ModelResolver(registry, stager)
-  const e = await refused(t, off.resolve('acme', 'churn@champion'), 400, 'SPARKGATE_VALIDATION')
+  const off = new RedisModels(registry)
+  const e = await refused(
+    t,
+    off.resolve('acme', 'churn@champion', FIELD),
+    400,
+    'SPARKGATE_VALIDATION',
+  )
   t.match(e.message, /MLflow tracking is off/)
-  const on = new ModelResolver(registry, stager, mlflow)
-  t.same(await on.resolve('acme', 'churn@champion'), {
+  const on: ModelRegistry = new MlflowModels(
+    mlflow,
+    {} as MlflowTracking,
+    registry,
+    (tenant, uri) => stager.inArea(tenant, uri),
+  )
+  t.same(await on.resolve('acme', 'churn@champion', FIELD), {
     name: 'churn',
     version: 2,
     uri: runUri('acme', 'job-2'),
     alias: 'champion',
   })
-  await refused(t, on.resolve('acme', 'churn@nope'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
-  await refused(t, on.resolve('globex', 'churn@champion'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, on.resolve('acme', 'churn@nope', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, on.resolve('globex', 'churn@champion', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
   // a source outside the tenant's runs is none of its models
-  await refused(t, on.resolve('acme', 'churn@stolen'), 404, 'SPARKGATE_MODEL_NOT_FOUND')
+  await refused(t, on.resolve('acme', 'churn@stolen', FIELD), 404, 'SPARKGATE_MODEL_NOT_FOUND')
 })
 
 t.test("an uploaded dataset must hold the model's feature columns", async (t) => {
@@ -184,12 +202,15 @@ t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
       clusterUser: 'acme',
     },
   } as unknown as JobRecord
-  t.same(toSubmission(job, 1), {
+  t.same(toSubmission(job, 1, unitKinds), {
     name: 'j1',
     file: `${FS}/sparkgate/artifacts/s/score.py`,
     args: [`${FS}/sparkgate/tenants/acme/runs/j1/spec.json`],
     pyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
     proxyUser: 'acme',
   })
-  t.throws(() => toSubmission({ ...job, internals: {} }, 1), /scoring job j1 was not staged/)
+  t.throws(
+    () => toSubmission({ ...job, internals: {} }, 1, unitKinds),
+    /scoring job j1 was not staged/,
+  )
 })

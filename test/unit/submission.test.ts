@@ -7,6 +7,7 @@
 import t from 'tap'
 import type { JobRecord, JobSpec } from '../../src/domain/job-schema.js'
 import { batchName, toSubmission } from '../../src/workers/submit-worker.js'
+import { unitKinds } from '../helpers/kinds.js'
 
 const ID = '0b6f7c1e-5d2a-4c8e-9f3b-2a1d4e5f6a7b'
 const DS1 = '1'.repeat(64)
@@ -55,7 +56,7 @@ t.test('a batch job: every dataset:// reference runs with its recorded URI', asy
     },
     { inputs: { [`dataset://${DS1}`]: URI1, [`dataset://${DS2}`]: URI2 } },
   )
-  t.strictSame(toSubmission(job, 1), {
+  t.strictSame(toSubmission(job, 1, unitKinds), {
     name: ID,
     file: URI1,
     className: 'org.example.Main',
@@ -69,14 +70,20 @@ t.test('a batch job: every dataset:// reference runs with its recorded URI', asy
     numExecutors: 2,
     executorCores: 1,
   })
-  t.equal(toSubmission(job, 3).name, `${ID}.3`, 'a later attempt gets its own name')
+  t.equal(toSubmission(job, 3, unitKinds).name, `${ID}.3`, 'a later attempt gets its own name')
 })
 
 t.test('a minimal batch job: only name and file, no empty keys', async (t) => {
-  const submission = toSubmission(record({ batch: { file: 'hdfs://nn:8020/app.py' } }), 1)
+  const submission = toSubmission(
+    record({ batch: { file: 'hdfs://nn:8020/app.py' } }),
+    1,
+    unitKinds,
+  )
   t.strictSame(submission, { name: ID, file: 'hdfs://nn:8020/app.py' })
   t.strictSame(
-    Object.keys(toSubmission(record({ batch: { file: 'hdfs://nn/app.py', args: [] } }), 1)),
+    Object.keys(
+      toSubmission(record({ batch: { file: 'hdfs://nn/app.py', args: [] } }), 1, unitKinds),
+    ),
     ['name', 'file', 'args'],
     'an empty args list is kept as given',
   )
@@ -86,6 +93,7 @@ t.test('without inputs, values pass through unchanged', async (t) => {
   const submission = toSubmission(
     record({ batch: { file: `dataset://${DS1}`, args: [`dataset://${DS2}`] } }),
     1,
+    unitKinds,
   )
   t.equal(submission.file, `dataset://${DS1}`)
   t.strictSame(submission.args, [`dataset://${DS2}`])
@@ -106,27 +114,37 @@ t.test('a training job runs the staged train.py with its spec.json', async (t) =
       },
     },
   )
-  t.strictSame(toSubmission(job, 1), {
+  t.strictSame(toSubmission(job, 1, unitKinds), {
     name: ID,
     file: 'hdfs://nn:8020/sparkgate/artifacts/abc/train.py',
     args: [`hdfs://nn:8020/sparkgate/runs/${ID}/spec.json`],
     driverMemory: '2g',
   })
-  t.equal(toSubmission(job, 2).name, `${ID}.2`)
+  t.equal(toSubmission(job, 2, unitKinds).name, `${ID}.2`)
 })
 
 t.test('a training job that was not staged cannot be submitted', async (t) => {
   const training = { dataset: DS1, algorithm: 'kmeans' }
-  t.throws(() => toSubmission(record({ training }), 1), {
+  t.throws(() => toSubmission(record({ training }), 1, unitKinds), {
     message: `training job ${ID} was not staged`,
   })
   t.throws(
-    () => toSubmission(record({ training }, { internals: { trainScript: 'hdfs://nn/t.py' } }), 1),
+    () =>
+      toSubmission(
+        record({ training }, { internals: { trainScript: 'hdfs://nn/t.py' } }),
+        1,
+        unitKinds,
+      ),
     { message: `training job ${ID} was not staged` },
     'a script without its spec',
   )
   t.throws(
-    () => toSubmission(record({ training }, { internals: { trainSpec: 'hdfs://nn/s.json' } }), 1),
+    () =>
+      toSubmission(
+        record({ training }, { internals: { trainSpec: 'hdfs://nn/s.json' } }),
+        1,
+        unitKinds,
+      ),
     { message: `training job ${ID} was not staged` },
     'a spec without its script',
   )
@@ -137,11 +155,14 @@ t.test('a job runs as its tenant’s cluster user (Livy proxyUser)', async (t) =
     { batch: { file: 'hdfs://nn:8020/app.py' } },
     { internals: { clusterUser: 'analytics' } },
   )
-  t.equal(toSubmission(batch, 1).proxyUser, 'analytics')
+  t.equal(toSubmission(batch, 1, unitKinds).proxyUser, 'analytics')
   const training = record(
     { training: { dataset: `${DS1}`, label: 'y', algorithm: 'logistic_regression' } },
     { internals: { clusterUser: 'analytics', trainScript: URI1, trainSpec: URI2 } },
   )
-  t.equal(toSubmission(training, 1).proxyUser, 'analytics')
-  t.notOk('proxyUser' in toSubmission(record({ batch: { file: URI1 } }), 1), 'none recorded: none')
+  t.equal(toSubmission(training, 1, unitKinds).proxyUser, 'analytics')
+  t.notOk(
+    'proxyUser' in toSubmission(record({ batch: { file: URI1 } }), 1, unitKinds),
+    'none recorded: none',
+  )
 })

@@ -6,9 +6,10 @@
 import t, { type Test } from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import { SparkgateError, type FieldError } from '../../src/errors.js'
-import { ALGORITHMS, checkParam, type ParamRule } from '../../src/training/algorithms.js'
-import { checkTraining, trainingDatasetId } from '../../src/training/training.js'
-import type { TrainingSpec } from '../../src/training/training-spec.js'
+import { ALGORITHMS, checkParam, type ParamRule } from '../../src/kinds/training/algorithms.js'
+import { datasetIdOf } from '../../src/datasets/dataset-input.js'
+import { checkTraining } from '../../src/kinds/training/checks.js'
+import type { TrainingSpec } from '../../src/kinds/training/spec.js'
 
 const DATASET_ID = 'a'.repeat(64)
 
@@ -393,10 +394,10 @@ t.test('every broken rule is reported at once, in order', async (t) => {
   )
 })
 
-t.test('trainingDatasetId: an uploaded dataset id, or nothing for a cluster URI', async (t) => {
-  t.equal(trainingDatasetId(spec()), DATASET_ID)
+t.test('datasetIdOf: an uploaded dataset id, or nothing for a cluster URI', async (t) => {
+  t.equal(datasetIdOf(spec().dataset), DATASET_ID)
   t.equal(
-    trainingDatasetId(spec({ dataset: { uri: 'hdfs://nn:8020/data/iris.csv', format: 'csv' } })),
+    datasetIdOf(spec({ dataset: { uri: 'hdfs://nn:8020/data/iris.csv', format: 'csv' } }).dataset),
     undefined,
   )
 })

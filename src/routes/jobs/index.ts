@@ -17,8 +17,6 @@ import {
   LogsQuery,
   Problem,
   OutputDoc,
-  ScoringResult,
-  TrainingResult,
 } from './schemas.js'
 import { Type } from 'typebox'
 
@@ -26,13 +24,14 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.jobService
   // conf values of secret keys (SPARKGATE_SECRET_CONF_KEYS) never leave in a reply
   const secrets = app.config.SPARKGATE_SECRET_CONF_KEYS.split(',').filter(Boolean)
+  // whatever the kind, a Spark conf in its spec is shown redacted
+  const kinds = app.jobKinds
   const show = (job: Job): Job => {
-    const conf = job.spec.batch?.conf
-    if (!conf) return job
-    return {
-      ...job,
-      spec: { ...job.spec, batch: { ...job.spec.batch!, conf: redactConf(conf, secrets) } },
-    }
+    const of = kinds.of(job)
+    const own = of?.spec as { conf?: Record<string, string> } | undefined
+    if (!of || !own?.conf) return job
+    const spec = { ...own, conf: redactConf(own.conf, secrets) }
+    return { ...job, spec: { ...job.spec, [of.kind.name]: spec } }
   }
   const read = { access: 'read' as const }
   const write = { access: 'write' as const }
@@ -205,14 +204,17 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Training: what jobs/train.py wrote to runs/<jobId>/metrics.json (metrics, row counts, timings, feature importances or coefficients, confusion matrix) plus modelUri. Scoring: rows scored, the output and the model version scored. 409 while the job has not succeeded, or when it is a batch job.',
         params: JobIdParams,
         response: {
-          200: Type.Union([ScoringResult, TrainingResult]),
+          // each kind's result, in the registry's order
+          200: Type.Union(
+            app.jobKinds.definitions.flatMap((k) => (k.resultSchema ? [k.resultSchema] : [])),
+          ),
           404: Problem,
           409: Problem,
           503: Problem,
         },
       },
     },
-    async (request) => app.trainingResults.result(scopeOf(request, true), request.params.id),
+    async (request) => app.jobResults.result(scopeOf(request, true), request.params.id),
   )
 
   app.get(
@@ -230,7 +232,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const file = await app.trainingResults.output(scopeOf(request, true), request.params.id)
+      const file = await app.jobResults.output(scopeOf(request, true), request.params.id)
       const csv = file.format === 'csv'
       reply
         .type(csv ? 'text/csv; charset=utf-8' : 'application/vnd.apache.parquet')
@@ -239,7 +241,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'content-disposition',
           `attachment; filename="${file.jobId}.${csv ? 'csv' : 'parquet'}"`,
         )
-      return reply.send(await app.trainingResults.open(file.path))
+      return reply.send(await file.open())
     },
   )
 }

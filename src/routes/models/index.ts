@@ -1,7 +1,7 @@
 /**
  * /v1/models: the caller's tenant's models, versions per name — from the MLflow registry
  * with tracking on (with runs and aliases), else from the Redis registry
- * (src/training/model-views.ts).
+ * (src/models/model-registry.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
@@ -56,7 +56,7 @@ function readTenant(request: FastifyRequest, asked: string | undefined) {
 }
 
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const views = app.modelViews
+  const views = app.models
   /** A change of the caller's tenant's registry, in the audit log. */
   const audited = (request: FastifyRequest, action: string, target: string) =>
     app.audit.record({

@@ -7,87 +7,25 @@
  * and sent in events); this one keeps what the runs trained for the repair pass.
  */
 import type { Redis } from 'ioredis'
-import { Type, type Static } from 'typebox'
 import { streamMinId } from '../redis/paging.js'
 import { RedisKeys } from '../redis/keys.js'
 import { eventEnvelope } from '../schemas/events.js'
 import { RedisScripts } from '../redis/scripts.js'
-import type { TrainingStager } from './training.js'
-import type { TrainingSpec } from './training-spec.js'
+import {
+  versionRecord,
+  type ModelVersion,
+  type RunFiles,
+  type TrainedRun,
+} from './model-version.js'
 
-export const ModelVersionSchema = Type.Object(
-  {
-    name: Type.String(),
-    version: Type.Integer({ minimum: 1 }),
-    jobId: Type.String(),
-    datasetId: Type.Union([Type.String(), Type.Null()]),
-    task: Type.String(),
-    algorithm: Type.String(),
-    params: Type.Record(Type.String(), Type.Unknown()),
-    metrics: Type.Record(Type.String(), Type.Number()),
-    modelUri: Type.String({ description: 'The fitted PipelineModel (hdfs://…/model).' }),
-    createdAt: Type.String({ format: 'date-time' }),
-    runId: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
-        description: 'The MLflow run of the version (null with SPARKGATE_MLFLOW_URL=none).',
-      }),
-    ),
-    dataset: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
-        description: 'What the run trained on: a dataset id, or the URI the spec named.',
-      }),
-    ),
-    aliases: Type.Optional(
-      Type.Array(Type.String(), {
-        description: 'The aliases pointing at this version (none with tracking off).',
-      }),
-    ),
-  },
-  { $id: 'ModelVersion' },
-)
-export type ModelVersion = Static<typeof ModelVersionSchema>
-
-/** A succeeded training run, as the registry needs it. */
-export interface TrainedRun {
-  /** whose model it is: model names are per tenant */
-  tenant: string
-  jobId: string
-  /** the job's name: the model's name when the spec gives none */
-  jobName: string
-  spec: TrainingSpec
-  finishedAt?: string
-}
-
-/** One version of a run's model: what a registry keeps of it, and its event's data. */
-export function versionRecord(
-  run: TrainedRun,
-  result: Record<string, unknown>,
-  modelUri: string,
-  version: number,
-): ModelVersion {
-  const t = run.spec
-  return {
-    name: t.modelName ?? run.jobName,
-    version,
-    jobId: run.jobId,
-    datasetId: typeof t.dataset === 'string' ? t.dataset : null,
-    task: typeof result['task'] === 'string' ? result['task'] : '',
-    algorithm: t.algorithm,
-    params: t.params ?? {},
-    metrics: (result['metrics'] ?? {}) as Record<string, number>,
-    modelUri,
-    createdAt: run.finishedAt ?? new Date().toISOString(),
-  }
-}
-
-export class ModelRegistry {
+export class RedisVersions {
   private readonly keys: RedisKeys
   private readonly scripts: RedisScripts
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    private readonly training: TrainingStager,
+    private readonly runs: RunFiles,
     /** how long the tenant's event stream keeps an event (0: forever) */
     private readonly eventRetentionMs = 7 * 86_400_000,
     /**
@@ -105,9 +43,9 @@ export class ModelRegistry {
   async register(run: TrainedRun): Promise<number | undefined> {
     const known = await this.versionOf(run.jobId)
     if (known !== undefined) return known
-    const result = await this.training.metrics(run.tenant, run.jobId)
+    const result = await this.runs.metrics(run.tenant, run.jobId)
     if (!result) return undefined
-    const record = versionRecord(run, result, this.training.modelUri(run.tenant, run.jobId), 0)
+    const record = versionRecord(run, result, this.runs.modelUri(run.tenant, run.jobId), 0)
     const tenant = this.keys.of(run.tenant)
     return this.scripts.run(
       'register-model',

@@ -5,21 +5,8 @@
  * at accept time, so every attempt scores the same version.
  */
 import { Type, type Static } from 'typebox'
-import { DatasetRefSchema } from './training-spec.js'
-
-/** `name`, `name/<version>` or `name@<alias>` (a name ending in `/<digits>` is a version). */
-export const MODEL_REF = '^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,127}(@[A-Za-z0-9_-]{1,255})?$'
-
-export const ResolvedModelSchema = Type.Object(
-  {
-    name: Type.String(),
-    version: Type.Integer({ minimum: 1 }),
-    uri: Type.String({ description: 'The PipelineModel scored (hdfs://…/model).' }),
-    alias: Type.Optional(Type.String({ description: 'The MLflow alias it was named by.' })),
-  },
-  { additionalProperties: false },
-)
-export type ResolvedModel = Static<typeof ResolvedModelSchema>
+import { MODEL_REF, ResolvedModelSchema } from '../../models/model-ref.js'
+import { DatasetInputSchema } from '../../datasets/dataset-input.js'
 
 export const ScoringSpecSchema = Type.Object(
   {
@@ -30,7 +17,7 @@ export const ScoringSpecSchema = Type.Object(
         '`name@<alias>` (an MLflow alias of `<tenant>.<name>`; needs MLflow tracking). The ' +
         'numbers are those GET /v1/models shows: with tracking on, the MLflow registry’s.',
     }),
-    dataset: DatasetRefSchema,
+    dataset: DatasetInputSchema,
     output: Type.Optional(
       Type.Object(
         {
@@ -56,15 +43,6 @@ export const ScoringSpecSchema = Type.Object(
   },
 )
 export type ScoringSpec = Static<typeof ScoringSpecSchema>
-
-/** A model reference split into its name and its version or alias. */
-export function parseModelRef(ref: string): { name: string; version?: number; alias?: string } {
-  const versioned = /^(.+)\/([1-9][0-9]{0,8})$/.exec(ref)
-  if (versioned) return { name: versioned[1]!, version: Number(versioned[2]) }
-  const aliased = /^(.+)@([A-Za-z0-9_-]+)$/.exec(ref)
-  if (aliased) return { name: aliased[1]!, alias: aliased[2]! }
-  return { name: ref }
-}
 
 /** The format a scoring job writes: output.format, parquet when not given. */
 export function outputFormat(s: Pick<ScoringSpec, 'output'>): 'csv' | 'parquet' {

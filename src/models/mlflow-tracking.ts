@@ -35,9 +35,13 @@ import { RedisKeys } from '../redis/keys.js'
 import { streamMinId } from '../redis/paging.js'
 import { RedisScripts } from '../redis/scripts.js'
 import { eventEnvelope } from '../schemas/events.js'
-import { versionRecord, type ModelVersion, type TrainedRun } from './model-registry.js'
-import type { TrainingStager } from './training.js'
-import type { TrainingSpec } from './training-spec.js'
+import {
+  versionRecord,
+  type ModelVersion,
+  type RunFiles,
+  type TrainedRun,
+  type TrainedSpec,
+} from './model-version.js'
 
 export const MlflowRunSchema = Type.Object(
   {
@@ -81,7 +85,7 @@ export const modelNameOf = (tenant: string, registered: string) =>
     .replaceAll('%3A', ':')
     .replaceAll('%2F', '/')
 
-export const datasetOf = (t: TrainingSpec) =>
+export const datasetOf = (t: TrainedSpec) =>
   typeof t.dataset === 'string' ? t.dataset : t.dataset.uri
 
 type Json = Record<string, unknown>
@@ -95,7 +99,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
  * best mean and std, k-fold means, row counts), every metric at `timestamp`, step 0.
  */
 export function runContent(
-  spec: TrainingSpec,
+  spec: TrainedSpec,
   result: Json,
   timestamp: number,
 ): { params: MlflowTag[]; metrics: Metric[] } {
@@ -153,7 +157,7 @@ export class MlflowTracking {
     private readonly redis: Redis,
     prefix: string,
     private readonly client: MlflowClient,
-    private readonly training: TrainingStager,
+    private readonly runs: RunFiles,
     /** how long the tenant's event stream keeps an event (0: forever) */
     private readonly eventRetentionMs = 7 * 86_400_000,
     /** how long one process may hold a job's lease */
@@ -187,7 +191,7 @@ export class MlflowTracking {
     const holder = randomUUID()
     if ((await this.redis.set(lease, holder, 'PX', this.leaseMs, 'NX')) !== 'OK') return undefined
     try {
-      const result = await this.training.metrics(run.tenant, run.jobId)
+      const result = await this.runs.metrics(run.tenant, run.jobId)
       if (!result) return undefined
       const tracked = await this.log(run, result)
       await this.record(run, result, tracked)
@@ -207,7 +211,7 @@ export class MlflowTracking {
       ...versionRecord(
         run,
         result,
-        this.training.modelUri(run.tenant, run.jobId),
+        this.runs.modelUri(run.tenant, run.jobId),
         tracked.modelVersion,
       ),
       runId: tracked.runId,
@@ -313,7 +317,7 @@ export class MlflowTracking {
     }
     const created = await this.client.createModelVersion({
       name,
-      source: this.training.modelUri(run.tenant, run.jobId),
+      source: this.runs.modelUri(run.tenant, run.jobId),
       runId,
       tags: [
         { key: TAG.jobId, value: run.jobId },

@@ -1,11 +1,10 @@
 /**
- * What /v1/models shows: a tenant's models and their versions, from the registry of
- * record. With MLflow tracking on, that is the MLflow model registry — the registered
- * models `<tenant>.<name>` (the prefix is stripped here and added back on the way in, so
- * one tenant can never name another's), each version joined with its run (metrics,
- * params; the job and dataset from the run's sparkgate.* tags) and its aliases. With
- * tracking off (SPARKGATE_MLFLOW_URL=none) it is the Redis registry, in the same shape:
- * no run and no aliases, and an alias cannot be set.
+ * The registry of record with MLflow tracking on: MLflow's model registry. A tenant's
+ * models are the registered models `<tenant>.<name>` (the prefix is stripped here and added
+ * back on the way in, so one tenant can never name another's), each version joined with
+ * its run (metrics, params; the job and dataset from the run's sparkgate.* tags) and its
+ * aliases. A succeeded run is recorded in Sparkgate's Redis versions first (what the runs
+ * trained, for the repair pass), then logged and registered in MLflow (MlflowTracking).
  */
 import { errors } from '../errors.js'
 import {
@@ -17,27 +16,19 @@ import {
   type RegisteredModel,
   type Run,
 } from '../mlflow/mlflow-client.js'
-import { TAG, modelNameOf, registeredModelName } from './mlflow-tracking.js'
-import type { ModelRegistry, ModelVersion } from './model-registry.js'
-
-/** MLflow keeps these alias names for itself (`latest`, `v1`, `V12`, …), in any case. */
-export const RESERVED_ALIAS = /^(latest|v\d+)$/i
-
-/** alias → version number */
-export type Aliases = Record<string, number>
-
-export interface ModelView {
-  name: string
-  versions: ModelVersion[]
-  aliases: Aliases
-}
-
-export interface ModelSummary {
-  name: string
-  versions: number
-  latest: ModelVersion
-  aliases: Aliases
-}
+import { mlflowAsk, mlflowCall } from './mlflow-call.js'
+import { TAG, modelNameOf, registeredModelName, type MlflowTracking } from './mlflow-tracking.js'
+import { parseModelRef, type ResolvedModel } from './model-ref.js'
+import {
+  RESERVED_ALIAS,
+  type Aliases,
+  type ModelRegistry,
+  type ModelSummary,
+  type ModelView,
+  type RecordedRun,
+} from './model-registry.js'
+import type { ModelVersion, TrainedRun } from './model-version.js'
+import type { RedisVersions } from './redis-versions.js'
 
 const aliasesOf = (m: RegisteredModel): Aliases =>
   Object.fromEntries((m.aliases ?? []).map((a) => [a.alias, Number(a.version)]))
@@ -54,30 +45,74 @@ function paramValue(text: string): unknown {
   }
 }
 
-/** A Redis registry version in the view's shape: no run, no alias. */
-const fromRegistry = (v: ModelVersion): ModelVersion => ({
-  ...v,
-  runId: null,
-  dataset: v.datasetId,
-  aliases: [],
-})
+export class MlflowModels implements ModelRegistry {
+  readonly kind = 'mlflow' as const
 
-export class ModelViews {
   constructor(
-    private readonly registry: ModelRegistry,
-    /** the MLflow registry; undefined with SPARKGATE_MLFLOW_URL=none */
-    private readonly mlflow?: MlflowClient,
+    private readonly mlflow: MlflowClient,
+    /** logs runs and registers their versions in MLflow */
+    readonly tracking: MlflowTracking,
+    /** Sparkgate's own record of what each run trained (the repair pass's memory) */
+    readonly versions: RedisVersions,
+    /** whether a model URI lies in the tenant's own area (its training runs) */
+    private readonly inArea: (tenant: string, uri: string) => boolean,
   ) {}
+
+  /**
+   * Records the run in Redis, then logs and registers it in MLflow; an MLflow fault throws
+   * after the Redis record (the repair pass tracks it later).
+   */
+  async record(run: TrainedRun): Promise<number | undefined> {
+    const version = await this.versions.register(run)
+    if (version !== undefined) await this.tracking.track(run)
+    return version
+  }
+
+  async unrecorded(jobIds: string[]): Promise<string[]> {
+    const ids = new Set(await this.versions.unregistered(jobIds))
+    for (const id of await this.tracking.untracked(jobIds)) ids.add(id)
+    return jobIds.filter((id) => ids.has(id))
+  }
+
+  async recordOf(jobId: string): Promise<RecordedRun> {
+    const mlflow = (await this.tracking.runOf(jobId)) ?? null
+    return { modelVersion: mlflow?.modelVersion ?? null, mlflow }
+  }
+
+  /**
+   * `name` (the newest version made by one of the tenant's runs), `name/<version>` or
+   * `name@<alias>`, in MLflow's registered model `<tenant>.<name>`; its numbers can differ
+   * from the Redis versions' (a job tracked after a later one, when MLflow was down at its
+   * success), so Redis is not asked. A version whose source is not one of the tenant's
+   * runs is none of its models.
+   */
+  async resolve(tenant: string, ref: string): Promise<ResolvedModel> {
+    const { name, version, alias } = parseModelRef(ref)
+    const mlflow = this.mlflow
+    const full = registeredModelName(tenant, name)
+    if (alias !== undefined) {
+      const found = await mlflowAsk(() => mlflow.getModelVersionByAlias(full, alias))
+      if (!found || !this.inArea(tenant, found.source))
+        throw errors.modelNotFound(`${name}@${alias}`)
+      return { name, version: Number(found.version), uri: found.source, alias }
+    }
+    const own = (v: MlflowVersion | undefined): v is MlflowVersion =>
+      v !== undefined && this.inArea(tenant, v.source)
+    const found =
+      version !== undefined
+        ? await mlflowAsk(() => mlflow.getModelVersion(full, String(version)))
+        : newestVersion(
+            (
+              (await mlflowAsk(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))) ?? []
+            ).filter(own),
+          )
+    if (!own(found)) throw errors.modelNotFound(ref)
+    return { name, version: Number(found.version), uri: found.source }
+  }
 
   /** Every model name of a tenant (sorted) with its number of versions and latest version. */
   async list(tenant: string): Promise<ModelSummary[]> {
     const mlflow = this.mlflow
-    if (!mlflow)
-      return (await this.registry.list(tenant)).map((m) => ({
-        ...m,
-        latest: fromRegistry(m.latest),
-        aliases: {},
-      }))
     const prefix = `${tenant}.`
     const filter = `name LIKE ${quote(`${prefix}%`)}`
     const [models, versions] = await this.call(() =>
@@ -111,11 +146,6 @@ export class ModelViews {
   /** Every version of one model, oldest first, and its aliases. */
   async get(tenant: string, name: string): Promise<ModelView> {
     const mlflow = this.mlflow
-    if (!mlflow) {
-      const versions = await this.registry.versions(tenant, name)
-      if (versions.length === 0) throw errors.modelNotFound(name)
-      return { name, versions: versions.map(fromRegistry), aliases: {} }
-    }
     const full = registeredModelName(tenant, name)
     const model = await this.call(() => mlflow.getRegisteredModel(full))
     if (!model) throw errors.modelNotFound(name)
@@ -129,7 +159,7 @@ export class ModelViews {
   }
 
   /** Points `alias` at a version of the tenant's model (moving it if set); the model after. */
-  async setAlias(tenant: string, name: string, alias: string, version: number) {
+  async setAlias(tenant: string, name: string, alias: string, version: number): Promise<ModelView> {
     const mlflow = this.aliasing(alias)
     const full = registeredModelName(tenant, name)
     if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
@@ -160,7 +190,6 @@ export class ModelViews {
    */
   async deleteVersion(tenant: string, name: string, version: number): Promise<void> {
     const mlflow = this.mlflow
-    if (!mlflow) throw errors.versionDeleteNeedsMlflow()
     const full = registeredModelName(tenant, name)
     if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
     try {
@@ -176,7 +205,6 @@ export class ModelViews {
   /** The MLflow client for an alias change: refused for a reserved name, or with tracking off. */
   private aliasing(alias: string): MlflowClient {
     if (RESERVED_ALIAS.test(alias)) throw errors.aliasReserved(alias)
-    if (!this.mlflow) throw errors.aliasesNeedMlflow()
     return this.mlflow
   }
 
@@ -185,7 +213,7 @@ export class ModelViews {
    * (where sparkgate logs them); one made elsewhere is read on its own.
    */
   private async runs(tenant: string, versions: MlflowVersion[]): Promise<Map<string, Run>> {
-    const mlflow = this.mlflow!
+    const mlflow = this.mlflow
     const ids = [...new Set(versions.map((v) => v.run_id).filter((id): id is string => !!id))]
     const out = new Map<string, Run>()
     if (ids.length === 0) return out
@@ -240,19 +268,5 @@ export class ModelViews {
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return mlflowCall(fn)
-  }
-}
-
-/**
- * An MLflow call of the registry's API: a fault of the server (down, refused credentials,
- * 5xx) is a 503 of ours; MLflow's not_found and invalid are left to the caller.
- */
-export async function mlflowCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    if (error instanceof MlflowError && !['not_found', 'invalid'].includes(error.kind))
-      throw errors.mlflowUnavailable(error.message)
-    throw error
   }
 }

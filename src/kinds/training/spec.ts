@@ -5,34 +5,14 @@
  * optional cross-validation or k-fold evaluation. jobs/train.py runs it.
  */
 import { Type, type Static } from 'typebox'
-import { ClusterUri } from '../schemas/common.js'
+import { DatasetInputSchema } from '../../datasets/dataset-input.js'
 import { ALGORITHM_NAMES } from './algorithms.js'
 
 const ColumnName = Type.String({ minLength: 1, maxLength: 256 })
 
-/** An uploaded dataset id, or `{uri, format}` of data on the cluster (training and scoring). */
-export const DatasetRefSchema = Type.Union(
-  [
-    Type.String({ pattern: '^[0-9a-f]{64}$', description: 'An uploaded dataset id.' }),
-    Type.Object(
-      {
-        uri: ClusterUri,
-        format: Type.Unsafe<'csv' | 'parquet' | 'json' | 'libsvm'>({
-          type: 'string',
-          enum: ['csv', 'parquet', 'json', 'libsvm'],
-        }),
-        header: Type.Optional(Type.Boolean({ description: 'CSV: first line is a header.' })),
-        separator: Type.Optional(Type.String({ minLength: 1, maxLength: 1 })),
-      },
-      { additionalProperties: false },
-    ),
-  ],
-  { description: 'A dataset id, or { uri, format } for data already on the cluster.' },
-)
-
 export const TrainingSpecSchema = Type.Object(
   {
-    dataset: DatasetRefSchema,
+    dataset: DatasetInputSchema,
     label: Type.Optional({
       ...ColumnName,
       description: 'The label column (not for clustering).',

@@ -1,0 +1,37 @@
+/** GET /v1/jobs/{id}/result of a scoring job: rows scored, its output and the model. */
+import { Type, type Static } from 'typebox'
+
+export const ScoringResultSchema = Type.Object(
+  {
+    rows: Type.Object({
+      scored: Type.Integer({ description: 'Rows written: every row of the dataset.' }),
+      withoutPrediction: Type.Integer({
+        description: 'Rows missing a numeric feature the model does not impute (null prediction).',
+      }),
+    }),
+    outputUri: Type.String({
+      description: 'The folder of the one part file (runs/<jobId>/scored).',
+    }),
+    format: Type.Union([Type.Literal('parquet'), Type.Literal('csv')]),
+    columns: Type.Array(Type.String(), {
+      description: 'The input columns, then prediction (and probability).',
+    }),
+    model: Type.Object({
+      name: Type.String(),
+      version: Type.Integer(),
+      alias: Type.Optional(Type.String()),
+    }),
+    dataset: Type.Union([Type.Object({ id: Type.String(), name: Type.String() }), Type.Null()], {
+      description:
+        'The dataset the output file was registered as (where it lies, counted in the quota; dataset://<id> in another job), or null (see datasetNote).',
+    }),
+    datasetNote: Type.Optional(
+      Type.String({
+        description:
+          'Why dataset is null: not registered yet, over the quota or the size limit, or deleted since.',
+      }),
+    ),
+  },
+  { description: 'What jobs/score.py wrote to runs/<jobId>/scoring.json, and its dataset.' },
+)
+export type ScoringResult = Static<typeof ScoringResultSchema>

@@ -1,0 +1,69 @@
+/**
+ * Batch scoring's staging: jobs/score.py
+ * (with train.py, whose helpers it imports, as a py-file) and the run's spec.json, and
+ * reading back what score.py wrote:
+ *
+ *   runs/<jobId>/spec.json      the input, the resolved model, the output format
+ *   runs/<jobId>/scored/        one part file (csv with a header, or parquet)
+ *   runs/<jobId>/scoring.json   rows, model, task, classes, the output's columns
+ */
+import type { StagingOwner } from '../../datasets/staging.js'
+import { inputOf } from '../../datasets/dataset-input.js'
+import { SCORE_SCRIPT, TRAIN_SCRIPT } from '../../runs/job-scripts.js'
+import type { RunArea } from '../../runs/run-area.js'
+import { outputFormat, type ScoringSpec } from './spec.js'
+
+/** What score.py wrote to scoring.json (the fields the gateway reads). */
+export interface ScoringReport extends Record<string, unknown> {
+  rows: { scored: number; withoutPrediction?: number }
+  output: { uri: string; format: 'csv' | 'parquet'; columns?: string[] }
+}
+
+export class ScoringStager {
+  constructor(private readonly runs: RunArea) {}
+
+  /**
+   * Stages score.py and train.py (once per content) and writes runs/<jobId>/spec.json in
+   * the owner's area (as its user). Idempotent: a re-entered worker may call it again.
+   */
+  async stage(
+    owner: StagingOwner,
+    jobId: string,
+    s: ScoringSpec,
+    uploaded?: { uri: string; format: string },
+  ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
+    if (!s.resolved) throw new Error(`job ${jobId}: the model was not resolved`)
+    const dir = this.runs.runDir(owner.tenant, jobId)
+    const spec = {
+      jobId,
+      input: inputOf(jobId, s.dataset, uploaded),
+      model: s.resolved,
+      output: { uri: this.runs.staging.uri(dir), format: outputFormat(s) },
+    }
+    const hdfs = this.runs.hdfs.as(owner.user)
+    await hdfs.mkdirs(dir)
+    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    const script = await this.runs.staging.artifact(SCORE_SCRIPT)
+    const train = await this.runs.staging.artifact(TRAIN_SCRIPT)
+    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles: [train] }
+  }
+
+  /** runs/<jobId>/scoring.json, or undefined when it is not there. */
+  async report(tenant: string, jobId: string): Promise<ScoringReport | undefined> {
+    const path = `${this.runs.runDir(tenant, jobId)}/scoring.json`
+    return (await this.runs.readJson(path)) as ScoringReport | undefined
+  }
+
+  /** The one part file score.py wrote under runs/<jobId>/scored/, with its size. */
+  async outputFile(tenant: string, jobId: string) {
+    const dir = `${this.runs.runDir(tenant, jobId)}/scored`
+    const part = (await this.runs.hdfs.listStatus(dir)).find(
+      (f) => f.type === 'FILE' && f.pathSuffix.startsWith('part-'),
+    )
+    return part && { path: `${dir}/${part.pathSuffix}`, length: part.length }
+  }
+
+  open(path: string) {
+    return this.runs.hdfs.open(path)
+  }
+}

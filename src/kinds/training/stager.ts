@@ -1,0 +1,52 @@
+/**
+ * Staging a training job for the cluster: jobs/train.py once per content under
+ * artifacts/, the run's spec.json under runs/<jobId>/ (metrics.json and the model are
+ * written beside it by the job).
+ */
+import type { StagingOwner } from '../../datasets/staging.js'
+import { inputOf } from '../../datasets/dataset-input.js'
+import { TRAIN_SCRIPT } from '../../runs/job-scripts.js'
+import type { RunArea } from '../../runs/run-area.js'
+import { ALGORITHMS } from './algorithms.js'
+import type { TrainingSpec } from './spec.js'
+
+export class TrainingStager {
+  constructor(private readonly runs: RunArea) {}
+
+  /**
+   * Stages train.py (once per content) and writes runs/<jobId>/spec.json in the owner's
+   * area (as its user) for a job's training spec, reading `uploaded` (a dataset's URI and
+   * format) when the spec names a dataset id; returns the script's and the spec's URIs.
+   * Idempotent: a re-entered worker may call it again.
+   */
+  async stage(
+    owner: StagingOwner,
+    jobId: string,
+    t: TrainingSpec,
+    uploaded?: { uri: string; format: string },
+  ): Promise<{ script: string; spec: string }> {
+    const input = inputOf(jobId, t.dataset, uploaded)
+    const dir = this.runs.runDir(owner.tenant, jobId)
+    const spec = {
+      jobId,
+      input,
+      label: t.label ?? null,
+      features: t.features ?? null,
+      task: t.task ?? ALGORITHMS[t.algorithm]!.task,
+      algorithm: t.algorithm,
+      params: t.params ?? {},
+      split: { test: 0.2, seed: 42, ...t.split },
+      crossValidation: t.crossValidation ?? null,
+      evaluation: t.evaluation ?? null,
+      missing: t.missing ?? null,
+      standardize: t.standardize ?? null,
+      classWeights: t.classWeights ?? null,
+      output: this.runs.staging.uri(dir),
+    }
+    const hdfs = this.runs.hdfs.as(owner.user)
+    await hdfs.mkdirs(dir)
+    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    const script = await this.runs.staging.artifact(TRAIN_SCRIPT)
+    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`) }
+  }
+}

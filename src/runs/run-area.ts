@@ -1,0 +1,65 @@
+/**
+ * A job's run folder on HDFS, in its tenant's area: what Sparkgate's own PySpark jobs
+ * (jobs/train.py, jobs/score.py) are given and what they write back.
+ *
+ *   <tenant root>/runs/<jobId>/spec.json      the spec the job runs
+ *   <tenant root>/runs/<jobId>/metrics.json   a training's metrics; model/ beside it
+ *   <tenant root>/runs/<jobId>/scoring.json   a scoring's rows and output; scored/ beside it
+ *
+ * Shared by the job kinds that stage runs and the model registries that read them.
+ */
+import type { Staging } from '../datasets/staging.js'
+import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+
+export class RunArea {
+  constructor(
+    readonly staging: Staging,
+    readonly hdfs: WebHdfsClient,
+  ) {}
+
+  /** `<root>/tenants/<t>/runs/<jobId>`: the run's spec.json, metrics.json and model. */
+  runDir(tenant: string, jobId: string) {
+    return `${this.staging.tenantRoot(tenant)}/runs/${jobId}`
+  }
+
+  /** runs/<jobId>/metrics.json, or undefined when it is not there. */
+  metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined> {
+    return this.readJson(`${this.runDir(tenant, jobId)}/metrics.json`)
+  }
+
+  /** A JSON file a job wrote, or undefined when it is not there. */
+  async readJson(path: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const text = await this.hdfs.readFile(path)
+      return JSON.parse(text.toString('utf8')) as Record<string, unknown>
+    } catch (error) {
+      if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined
+      throw error
+    }
+  }
+
+  /** The fitted PipelineModel of a training run. */
+  modelUri(tenant: string, jobId: string) {
+    return this.staging.uri(`${this.runDir(tenant, jobId)}/model`)
+  }
+
+  /** The HDFS path of an hdfs:// URI of Sparkgate's file system; undefined for another. */
+  pathOf(uri: string): string | undefined {
+    const base = this.staging.uri('/')
+    return uri.startsWith(base) ? uri.slice(base.length - 1) : undefined
+  }
+
+  /** Whether a model URI lies in the tenant's own area (runs/ of its training jobs). */
+  inArea(tenant: string, uri: string) {
+    return this.pathOf(uri)?.startsWith(`${this.staging.tenantRoot(tenant)}/runs/`) === true
+  }
+
+  /** The feature columns of a model (metrics.json beside it); undefined when unknown. */
+  async features(modelUri: string): Promise<string[] | undefined> {
+    const path = this.pathOf(modelUri.replace(/\/+$/, ''))
+    if (!path) return undefined
+    const metrics = await this.readJson(`${path.replace(/\/[^/]*$/, '')}/metrics.json`)
+    const features = metrics?.['features']
+    return Array.isArray(features) ? features.map(String) : undefined
+  }
+}
