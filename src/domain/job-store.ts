@@ -16,16 +16,9 @@ import type { Redis } from 'ioredis'
 import { JOB_ID } from '../schemas/common.js'
 import { eventEnvelope, jobEventType, type JobEventData } from '../schemas/events.js'
 import { RedisKeys } from '../redis/keys.js'
-import {
-  member as indexMember,
-  encodeCursor,
-  memberId,
-  streamMinId,
-  upperBound,
-} from '../redis/paging.js'
+import { member as indexMember, memberId, streamMinId } from '../redis/paging.js'
 import { clockOf, type RedisClock } from '../redis/clock.js'
 import { RedisScripts } from '../redis/scripts.js'
-import { PLATFORM_TENANT } from '../tenancy/access.js'
 import type {
   BackendRef,
   Job,
@@ -44,62 +37,10 @@ import {
   canTransition,
   type JobState,
 } from './job-state.js'
-
-type Fields = Partial<Record<string, string | number | boolean | object | undefined>>
-
-export type CreateResult =
-  | {
-      job: JobRecord
-      created: boolean
-      /** set when an Idempotency-Key matched a job created from a different body */
-      conflict?: boolean
-      /** when created: the tenant's jobs that had not ended before it */
-      active?: number
-    }
-  /** the tenant has `active` jobs that have not ended: its quota */
-  | { overQuota: number }
-  /** a dataset the job reads is gone (deleted meanwhile) */
-  | { missingDataset: string }
-
-export interface ListQuery {
-  /** one tenant's jobs; none: every tenant's (the platform admin) */
-  tenant?: string
-  state?: JobState
-  backend?: string
-  name?: string
-  limit: number
-  cursor?: string
-}
-
-export interface TransitionOptions {
-  reason?: string
-  /**
-   * Move the job only while it is on this attempt (its `attempts`): an actor that read an
-   * earlier attempt (a slow tracker tick, a worker's late retry) then changes nothing.
-   */
-  attempt?: number
-  /** record an intermediate state (failed → queued for a retry) in the same update */
-  via?: JobState
-  set?: Fields
-}
-
-export function bodyHash(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex')
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
-const JSON_FIELDS = new Set(['spec', 'backendRef', 'error', 'inputs', 'internals'])
-const INT_FIELDS = new Set(['attempts', 'maxAttempts', 'priority', 'timeoutSeconds'])
+import { bodyHash, decodeJob, encode, encodeAll, tenantOf, type Fields } from './job-codec.js'
+import { listJobs } from './job-listing.js'
+import { TrackerMarks } from './tracker-marks.js'
+import type { CreateResult, ListQuery, TransitionOptions } from './job-store-types.js'
 
 /**
  * Who a transition moves: the job's id, backend and tenant (whose live sets it may enter
@@ -108,6 +49,8 @@ const INT_FIELDS = new Set(['attempts', 'maxAttempts', 'priority', 'timeoutSecon
 export type JobKey = Pick<Job, 'id' | 'backend' | 'tenant'>
 
 export class JobStore {
+  /** the tracker's marks: missing batches, backends seen */
+  readonly marks: TrackerMarks
   private readonly keys: RedisKeys
   private readonly scripts: RedisScripts
   /** Redis's time: every replica's timestamps on one clock */
@@ -125,6 +68,7 @@ export class JobStore {
     this.keys = new RedisKeys(prefix)
     this.scripts = new RedisScripts(redis)
     this.clock = clockOf(redis)
+    this.marks = new TrackerMarks(redis, this.keys, this.clock)
   }
 
   /**
@@ -231,39 +175,6 @@ export class JobStore {
     const job = await this.get(previous.jobId)
     if (!job) throw new Error(`idempotency record points at missing job ${previous.jobId}`)
     return { job, created: false, conflict: previous.bodyHash !== hash }
-  }
-
-  /**
-   * One more tracker tick in a row that did not find the job's batch on its backend: the
-   * count, kept in Redis so that every replica's tick counts.
-   */
-  async countMissing(id: string): Promise<number> {
-    return this.redis.hincrby(this.keys.jobsMissing(), id, 1)
-  }
-
-  /** Every job with a missing-batch count, and its count. */
-  async missingCounts(): Promise<Map<string, number>> {
-    const all = await this.redis.hgetall(this.keys.jobsMissing())
-    return new Map(Object.entries(all).map(([id, n]) => [id, Number(n)]))
-  }
-
-  async clearMissing(id: string): Promise<void> {
-    await this.redis.hdel(this.keys.jobsMissing(), id)
-  }
-
-  /** A tracker that has these backends is ticking: they are configured somewhere. */
-  async sawBackends(names: string[]): Promise<void> {
-    if (names.length === 0) return
-    const now = String(await this.clock.fresh())
-    await this.redis.hset(this.keys.backendsSeen(), ...names.flatMap((n) => [n, now]))
-  }
-
-  /** Backends no tracker has ticked for since `sinceMs` (Redis clock): removed everywhere. */
-  async backendsUnseenSince(sinceMs: number): Promise<string[]> {
-    const seen = await this.redis.hgetall(this.keys.backendsSeen())
-    return Object.entries(seen)
-      .filter(([, at]) => Number(at) < sinceMs)
-      .map(([name]) => name)
   }
 
   /** The queue entry of a job's attempt exists: the job leaves the enqueue outbox. */
@@ -449,79 +360,17 @@ export class JobStore {
    * Newest first, with an opaque cursor; one tenant's (its index) or every tenant's;
    * filters by state (the state's index when listing every tenant), backend and name.
    */
-  async list(query: ListQuery): Promise<{ items: Job[]; nextCursor?: string }> {
+  /** A page of jobs, newest first, filtered (src/domain/job-listing.ts). */
+  list(query: ListQuery): Promise<{ items: Job[]; nextCursor?: string }> {
     const index = query.tenant
       ? this.keys.of(query.tenant).jobs()
       : query.state
         ? this.keys.jobsInState(query.state)
         : this.keys.jobsAll()
-    let upper = upperBound(query.cursor, JOB_ID)
-    const items: Job[] = []
-    let lastScanned: string | undefined
-    let exhausted = false
-    // Scan at most 20 pages so that a selective filter cannot make one request unbounded.
-    for (let page = 0; page < 20 && items.length < query.limit; page++) {
-      const batch = Math.max(query.limit * 2, 50)
-      const members = await this.redis.zrevrangebylex(index, upper, '-', 'LIMIT', 0, batch)
-      if (members.length === 0) {
-        exhausted = true
-        break
-      }
-      const jobs = await this.getMany(members.map(memberId))
-      const byId = new Map(jobs.map((j) => [j.id, j]))
-      for (const m of members) {
-        const job = byId.get(memberId(m))
-        lastScanned = m
-        if (!job) continue
-        if (query.tenant && tenantOf(job) !== query.tenant) continue
-        if (query.backend && job.backend !== query.backend) continue
-        if (query.name && job.name !== query.name) continue
-        if (query.state && job.state !== query.state) continue
-        items.push(job)
-        if (items.length === query.limit) break
-      }
-      if (members.length < batch && lastScanned === members.at(-1)) {
-        exhausted = true
-        break
-      }
-      upper = `(${lastScanned}`
-    }
-    const more = !exhausted && lastScanned !== undefined
-    return { items, ...(more ? { nextCursor: encodeCursor(lastScanned!) } : {}) }
+    return listJobs(this.redis, index, query, (ids) => this.getMany(ids))
   }
-}
-
-/** A job's tenant: records from before tenancy are the platform's. */
-function tenantOf(job: Partial<JobKey>): string {
-  return job.tenant ?? PLATFORM_TENANT
-}
-
-function encode(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  return JSON.stringify(value)
-}
-
-function encodeAll(fields: Fields): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = encode(v)
-  return out
-}
-
-function decodeJob(raw: Record<string, string>): JobRecord {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(raw)) {
-    if (k === 'sortKey') continue
-    if (JSON_FIELDS.has(k)) out[k] = JSON.parse(v)
-    else if (INT_FIELDS.has(k)) out[k] = Number(v)
-    else if (k === 'cancelRequested') out[k] = v === 'true'
-    else out[k] = v
-  }
-  out['backendState'] ??= null
-  out['tenant'] ??= PLATFORM_TENANT
-  if (!JOB_STATES.includes(out['state'] as JobState))
-    throw new Error(`job ${raw['id']}: unknown state ${raw['state']}`)
-  return out as unknown as JobRecord
 }
 
 export type { BackendRef, JobError }
+export type { CreateResult, ListQuery, TransitionOptions }
+export { bodyHash }

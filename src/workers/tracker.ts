@@ -7,10 +7,12 @@
  * tracker worker takes a tick does it, so exactly one polls per tick, and a restarted
  * gateway simply picks the live jobs up again from Redis.
  *
- * Per tick and job: raw state recorded; submitted → running; success → succeeded;
- * dead/error → failed with the last log lines, or back to the queue while attempts remain;
- * killed → cancelled when asked for, else failed; past `timeoutSeconds` → killed and
- * failed with code TIMEOUT; unknown to the backend for 3 ticks in a row → BACKEND_LOST.
+ * Per tick and job, what to do is decided by a pure function (src/domain/reconcile.ts:
+ * raw state recorded; submitted → running; success → succeeded; dead/error → failed with
+ * the last log lines, or back to the queue while attempts remain; killed → cancelled when
+ * asked for, else failed; past `timeoutSeconds` → killed and failed with code TIMEOUT;
+ * unknown to the backend for 3 ticks in a row → BACKEND_LOST); this file schedules the
+ * ticks, reads the world for it and applies what it decides.
  * Every tick it also drains the enqueue outbox: queued jobs whose queue entry was not made
  * (a crash between recording and enqueueing) get it. Its transitions name the attempt they
  * read, so a tick that outlived the job's attempt changes nothing.
@@ -26,7 +28,16 @@ import {
   type ConfiguredBackend,
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
-import { batchName } from './submit-worker.js'
+import {
+  decide,
+  lostDecision,
+  MISSING_TICKS_BEFORE_LOST,
+  REPORT_SCAN_LINES,
+  reportedError,
+  retries,
+  type Decision,
+} from '../domain/reconcile.js'
+import { enforceDeadlines } from './deadlines.js'
 import {
   bullPrefix,
   closeWorker,
@@ -68,16 +79,6 @@ export interface TickReport {
 }
 
 type Fields = NonNullable<TransitionOptions['set']>
-
-const MISSING_TICKS_BEFORE_LOST = 3
-const REPORTED = 'SPARKGATE_ERROR: '
-/** how far back in a failed application's log its SPARKGATE_ERROR line is looked for */
-const REPORT_SCAN_LINES = 2000
-
-function findReported(lines: string[]): string | undefined {
-  const line = lines.findLast((l) => l.includes(REPORTED))
-  return line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
-}
 
 export class Tracker {
   private queue?: Queue<TickPayload>
@@ -172,8 +173,8 @@ export class Tracker {
     // outbox every tick, as its grace is seconds
     if (++this.ticks % (this.o.reconcileEvery ?? 15) === 0) {
       await this.repairPass()
-      await this.o.store.sawBackends([backendName])
-      await this.enforceDeadlines(backendName, configured.backend)
+      await this.o.store.marks.sawBackends([backendName])
+      await enforceDeadlines(this.o, backendName, configured.backend)
     }
     await this.drainOutbox()
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
@@ -183,12 +184,14 @@ export class Tracker {
     const statuses = await configured.backend.statusMany(tracked.map((j) => j.backendRef!))
     report.backendCalls = 1
     // one read of the missing counts per tick (nearly always empty), not a write per job
-    const missing = await this.o.store.missingCounts()
+    const missing = await this.o.store.marks.missingCounts()
+    // the clock once per tick, when a job has a deadline to check against it
+    const now = tracked.some((j) => j.timeoutSeconds) ? await this.o.store.clock.fresh() : 0
     for (const job of tracked) {
       try {
         const status = statuses.get(batchKey(job.backendRef!))
-        if (status && missing.has(job.id)) await this.o.store.clearMissing(job.id)
-        if (await this.reconcile(job, status, configured.backend)) report.transitions++
+        if (status && missing.has(job.id)) await this.o.store.marks.clearMissing(job.id)
+        if (await this.reconcile(job, status, configured.backend, now)) report.transitions++
       } catch (error) {
         if (error instanceof StaleTransitionError) continue // the API got there first (a cancel)
         this.o.log.error({ err: error, jobId: job.id }, 'tracker could not reconcile a job')
@@ -197,122 +200,78 @@ export class Tracker {
     return report
   }
 
+  /** Reads what the decision needs, asks it, applies it; true when the job moved. */
   private async reconcile(
     job: Job,
     status: BatchStatus | undefined,
     backend: SparkBackend,
+    now: number,
   ): Promise<boolean> {
     const { store } = this.o
-    const ref = job.backendRef!
-    const killReason = (job as JobRecord).internals?.killReason
+    let misses = 0
     if (!status) {
       // counted in Redis: whichever replica ticks, three misses in a row are three
-      const misses = await store.countMissing(job.id)
-      if (misses < MISSING_TICKS_BEFORE_LOST) return false
-      await store.clearMissing(job.id)
-      // killed on purpose, then a crash before the record: the end it was killed for
-      if (job.cancelRequested) return this.endCancelled(job, 'its batch is gone after a cancel')
-      if (killReason === 'timeout') return this.endTimedOut(job, {}, [])
-      // forgotten, but the job's own output says how it ended
+      misses = await store.marks.countMissing(job.id)
+      if (misses >= MISSING_TICKS_BEFORE_LOST) await store.marks.clearMissing(job.id)
+    }
+    let decision = decide(job, { status, misses, now, backend: backend.name })
+    if (decision.do === 'lost') {
+      // forgotten, but the job's own output may say how it ended
       const outcome = await this.o.success?.outcome?.(job).catch(() => undefined)
-      if (outcome === 'succeeded')
-        return this.endSucceeded(
-          job,
-          `${backend.name} forgot batch ${ref.batchId}; its output shows it succeeded`,
-          {},
-        )
-      await this.failOrRetry(job, {
-        code: 'BACKEND_LOST',
-        message: `${backend.name} no longer knows batch ${ref.batchId} (restarted, or its retention expired)`,
-        logLines: [],
-      })
-      return true
+      decision = lostDecision(job, outcome, backend.name)
     }
+    return this.apply(job, decision, backend)
+  }
 
-    const refUpdate = {
-      ...ref,
-      ...(status.appId ? { appId: status.appId } : {}),
-      ...(status.driverLogUrl ? { driverLogUrl: status.driverLogUrl } : {}),
-      ...(status.sparkUiUrl ? { sparkUiUrl: status.sparkUiUrl } : {}),
-    }
-    const changedRef = JSON.stringify(refUpdate) !== JSON.stringify(ref)
-    const set = { backendState: status.rawState, ...(changedRef ? { backendRef: refUpdate } : {}) }
-
-    const live = status.phase === 'pending' || status.phase === 'running'
-    // A cancel whose kill failed, or whose process died after it: kill (again) until the
-    // backend reports the batch ended; then it ends cancelled (below).
-    if (job.cancelRequested && live) {
-      await backend.cancel(ref)
-      if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
-      return false
-    }
-    const started = Date.parse(job.startedAt ?? job.submittedAt ?? job.createdAt)
-    if (
-      job.timeoutSeconds &&
-      live &&
-      (killReason === 'timeout' ||
-        (await store.clock.fresh()) - started > job.timeoutSeconds * 1000)
-    ) {
-      // the reason first, then the kill, then the record (a crash in between: see above)
-      if (killReason !== 'timeout')
-        await store.update(job.id, {
-          internals: { ...(job as JobRecord).internals, killReason: 'timeout' },
-        })
-      await backend.cancel(ref)
-      return this.endTimedOut(job, set, await this.logTail(backend, job, this.o.failureLogLines))
-    }
-
-    // Killed by us (a kill can also end as a failure, Livy: dead): the end it was killed for
-    if (status.phase === 'killed' || status.phase === 'failed') {
-      if (job.cancelRequested) return this.endCancelled(job, 'killed on request', set)
-      if (killReason === 'timeout')
-        return this.endTimedOut(job, set, await this.logTail(backend, job, this.o.failureLogLines))
-    }
-
-    switch (status.phase) {
-      case 'pending':
-        if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
+  /** Carries a decision out: the kill, the record, the transition. */
+  private async apply(job: Job, d: Decision, backend: SparkBackend): Promise<boolean> {
+    const { store } = this.o
+    const has = (set: Fields) => Object.keys(set).length > 0
+    switch (d.do) {
+      case 'nothing':
+      case 'lost':
         return false
-      case 'running':
-        if (job.state === 'submitted') {
-          await store.transition(job, ['submitted'], 'running', {
-            attempt: job.attempts,
-            reason: `${backend.name}: ${status.rawState}`,
-            set,
+      case 'update':
+        await store.update(job.id, d.set)
+        return false
+      case 'kill':
+        await backend.cancel(job.backendRef!)
+        if (has(d.set)) await store.update(job.id, d.set)
+        return false
+      case 'timeout':
+        // the reason first, then the kill, then the record (a crash in between: decide())
+        if (d.recordReason)
+          await store.update(job.id, {
+            internals: { ...(job as JobRecord).internals, killReason: 'timeout' },
           })
-          return true
-        }
-        if (status.rawState !== job.backendState || changedRef) await store.update(job.id, set)
-        return false
-      case 'succeeded':
-        return this.endSucceeded(job, `${backend.name}: ${status.rawState}`, set)
-      case 'killed':
-        await this.failOrRetry(
+        if (d.kill) await backend.cancel(job.backendRef!)
+        return this.endTimedOut(
           job,
-          {
-            code: 'SPARK_APP_KILLED',
-            message: `the application was killed outside Sparkgate (${backend.name} state ${status.rawState})`,
-            logLines: await this.logTail(backend, job, this.o.failureLogLines),
-          },
-          set,
+          d.set,
+          d.log ? await this.logTail(backend, job, this.o.failureLogLines) : [],
         )
+      case 'running':
+        await store.transition(job, ['submitted'], 'running', {
+          attempt: job.attempts,
+          reason: d.reason,
+          set: d.set,
+        })
         return true
-      case 'failed': {
-        // one read of the log's tail: the error's last lines, and the SPARKGATE_ERROR line
-        // a job that explains itself (jobs/train.py) prints
-        const tail = await this.logTail(backend, job, REPORT_SCAN_LINES)
-        const logLines = this.o.failureLogLines === 0 ? [] : tail.slice(-this.o.failureLogLines)
-        const reported = findReported(tail)
-        await this.failOrRetry(
-          job,
-          {
-            code: reported ? 'SPARK_JOB_ERROR' : 'SPARK_APP_FAILED',
-            message:
-              reported ?? `the Spark application failed (${backend.name} state ${status.rawState})`,
-            logLines,
-          },
-          set,
-        )
+      case 'succeeded':
+        return this.endSucceeded(job, d.reason, d.set)
+      case 'cancelled':
+        return this.endCancelled(job, d.reason, d.set)
+      case 'fail': {
+        const keep = this.o.failureLogLines
+        const error: JobError =
+          d.log === 'report'
+            ? // one read of the log's tail: the error's last lines and its SPARKGATE_ERROR line
+              reportedError(d.error, await this.logTail(backend, job, REPORT_SCAN_LINES), keep)
+            : {
+                ...d.error,
+                logLines: d.log === 'tail' ? await this.logTail(backend, job, keep) : [],
+              }
+        await this.failOrRetry(job, error, d.set)
         return true
       }
     }
@@ -362,7 +321,7 @@ export class Tracker {
   /** Fails the job, or (attempts left) sends it back to the queue in the same update. */
   private async failOrRetry(job: Job, error: JobError, set: Record<string, unknown> = {}) {
     const { store, queues } = this.o
-    if (job.attempts < job.maxAttempts && !job.cancelRequested) {
+    if (retries(job)) {
       await store.transition(job, ['submitted', 'running'], 'queued', {
         attempt: job.attempts,
         via: 'failed',
@@ -387,77 +346,6 @@ export class Tracker {
       return await backend.tail(job.backendRef, size)
     } catch {
       return []
-    }
-  }
-
-  /**
-   * Every state has an owner and a deadline. `staging`/`submitting` belong to a submit
-   * worker, which retries transient faults; past the submit deadline the job fails with
-   * SUBMIT_TIMEOUT (a batch found under its name is adopted instead), freeing its slot.
-   * Jobs of a backend no tracker has had for that long (removed from every config) fail
-   * with BACKEND_REMOVED instead of waiting forever.
-   */
-  private async enforceDeadlines(backendName: string, backend: SparkBackend) {
-    const { store, log } = this.o
-    const deadline = this.o.submitDeadlineMs ?? 30 * 60_000
-    const now = await store.clock.fresh()
-    for (const state of ['staging', 'submitting'] as const) {
-      const ids = await store.idsInState(state, 1000)
-      for (const job of await store.getMany(ids)) {
-        if (job.backend !== backendName || job.state !== state) continue
-        if (now - Date.parse(job.updatedAt) <= deadline) continue
-        try {
-          const ref =
-            state === 'submitting'
-              ? await backend.findByName(batchName(job.id, Math.max(1, job.attempts)))
-              : undefined
-          if (ref) {
-            await store.transition(job, ['submitting'], 'submitted', {
-              attempt: job.attempts,
-              reason: `${backend.name} batch ${ref.batchId} (adopted at the submit deadline)`,
-              set: { backendRef: ref, backendState: 'submitted' },
-            })
-            continue
-          }
-          await store.transition(job, [state], 'failed', {
-            attempt: job.attempts,
-            reason: 'SUBMIT_TIMEOUT',
-            set: {
-              error: {
-                code: 'SUBMIT_TIMEOUT',
-                message: `the job stayed ${state} longer than the submit deadline (${Math.round(deadline / 1000)} s): ${backend.name} kept failing or no worker took it`,
-                logLines: [],
-              },
-            },
-          })
-          log.warn({ jobId: job.id, state }, 'job failed at the submit deadline')
-        } catch (error) {
-          if (!(error instanceof StaleTransitionError)) throw error
-        }
-      }
-    }
-    for (const removed of await store.backendsUnseenSince(now - deadline)) {
-      if (this.o.backends.byName.has(removed)) continue
-      const live = await store.getMany(await store.liveIds(removed))
-      const queued = (await store.getMany(await store.idsInState('queued', 1000))).filter(
-        (j) => j.backend === removed,
-      )
-      for (const job of [...live, ...queued]) {
-        await store
-          .transition(job, [job.state], 'failed', {
-            reason: 'BACKEND_REMOVED',
-            set: {
-              error: {
-                code: 'BACKEND_REMOVED',
-                message: `backend ${removed} is configured in no running gateway (unseen for ${Math.round(deadline / 1000)} s)`,
-                logLines: [],
-              },
-            },
-          })
-          .catch((error: unknown) => {
-            if (!(error instanceof StaleTransitionError)) throw error
-          })
-      }
     }
   }
 

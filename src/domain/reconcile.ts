@@ -1,0 +1,195 @@
+/**
+ * The tracker's decisions, as pure functions: a live job's record and its backend's view
+ * of its batch in, what to do out. No I/O here — src/workers/tracker.ts reads the world
+ * (one status call per tick), asks decide(), and applies what it says; unit tests
+ * (test/unit/reconcile.test.ts) check every decision without a service.
+ *
+ *   backend view                      job                         decision
+ *   ─────────────────────────────────────────────────────────────────────────────────────
+ *   gone (< 3 ticks)                  any                         nothing (count the miss)
+ *   gone (3 ticks)                    cancel asked / timing out   cancelled / timed out
+ *   gone (3 ticks)                    otherwise                   lost: its output decides
+ *   pending, running                  cancel asked                kill (again)
+ *   pending, running                  past timeoutSeconds         kill, fail TIMEOUT
+ *   killed, failed                    cancel asked / timing out   cancelled / timed out
+ *   pending                           -                           record the raw state
+ *   running                           submitted                   → running
+ *   succeeded                         -                           → succeeded
+ *   killed                            -                           fail (or retry) SPARK_APP_KILLED
+ *   failed                            -                           fail (or retry), by its log
+ */
+import type { Job, JobError, JobRecord } from './job-schema.js'
+import type { BatchStatus } from './ports/spark-backend.js'
+
+/** Fields a decision records on the job with its transition (or alone). */
+export type Recorded = Partial<Record<string, string | number | boolean | object | undefined>>
+
+export type Decision =
+  | { do: 'nothing' }
+  /** record the backend's raw state and ref (no transition) */
+  | { do: 'update'; set: Recorded }
+  /** a cancel whose kill failed (or whose process died): kill again, record, wait */
+  | { do: 'kill'; set: Recorded }
+  /**
+   * fail TIMEOUT: killing first when `kill` (recording why before, unless recorded), with
+   * the log's tail when the batch is still there to read
+   */
+  | { do: 'timeout'; set: Recorded; kill: boolean; recordReason: boolean; log: boolean }
+  | { do: 'running'; set: Recorded; reason: string }
+  | { do: 'succeeded'; set: Recorded; reason: string }
+  | { do: 'cancelled'; set: Recorded; reason: string }
+  /**
+   * fail, or queue again while attempts remain; `log`: none, its tail, or its tail read
+   * for the job's own SPARKGATE_ERROR report (reportedError)
+   */
+  | {
+      do: 'fail'
+      set: Recorded
+      error: Omit<JobError, 'logLines'>
+      log: 'none' | 'tail' | 'report'
+    }
+  /** the backend forgot the batch for good: what the job wrote decides (lostDecision) */
+  | { do: 'lost' }
+
+/** Ticks in a row a batch may be missing from its backend's answer before it is lost. */
+export const MISSING_TICKS_BEFORE_LOST = 3
+
+export interface View {
+  /** the backend's view of the batch; undefined: not in its answer */
+  status: BatchStatus | undefined
+  /** ticks in a row it has been missing, this one included (0 when present) */
+  misses: number
+  /** the clock, in ms (Redis's) */
+  now: number
+  /** the backend's name, for reasons and messages */
+  backend: string
+}
+
+const killReasonOf = (job: Job) => (job as JobRecord).internals?.killReason
+
+/** What the tracker does with one live job this tick. */
+export function decide(job: Job, view: View): Decision {
+  const { status, backend } = view
+  const ref = job.backendRef!
+  const killReason = killReasonOf(job)
+  if (!status) {
+    if (view.misses < MISSING_TICKS_BEFORE_LOST) return { do: 'nothing' }
+    // killed on purpose, then a crash before the record: the end it was killed for
+    if (job.cancelRequested)
+      return { do: 'cancelled', set: {}, reason: 'its batch is gone after a cancel' }
+    if (killReason === 'timeout')
+      return { do: 'timeout', set: {}, kill: false, recordReason: false, log: false }
+    return { do: 'lost' }
+  }
+
+  const refUpdate = {
+    ...ref,
+    ...(status.appId ? { appId: status.appId } : {}),
+    ...(status.driverLogUrl ? { driverLogUrl: status.driverLogUrl } : {}),
+    ...(status.sparkUiUrl ? { sparkUiUrl: status.sparkUiUrl } : {}),
+  }
+  const changedRef = JSON.stringify(refUpdate) !== JSON.stringify(ref)
+  const set = { backendState: status.rawState, ...(changedRef ? { backendRef: refUpdate } : {}) }
+  const changed = status.rawState !== job.backendState || changedRef
+  const recordIfChanged = (): Decision => (changed ? { do: 'update', set } : { do: 'nothing' })
+
+  const live = status.phase === 'pending' || status.phase === 'running'
+  // A cancel whose kill failed, or whose process died after it: kill (again) until the
+  // backend reports the batch ended; then it ends cancelled (below).
+  if (job.cancelRequested && live) return { do: 'kill', set: changed ? set : {} }
+  const started = Date.parse(job.startedAt ?? job.submittedAt ?? job.createdAt)
+  if (
+    job.timeoutSeconds &&
+    live &&
+    (killReason === 'timeout' || view.now - started > job.timeoutSeconds * 1000)
+  )
+    return { do: 'timeout', set, kill: true, recordReason: killReason !== 'timeout', log: true }
+
+  // Killed by us (a kill can also end as a failure, Livy: dead): the end it was killed for
+  if (status.phase === 'killed' || status.phase === 'failed') {
+    if (job.cancelRequested) return { do: 'cancelled', set, reason: 'killed on request' }
+    if (killReason === 'timeout')
+      return { do: 'timeout', set, kill: false, recordReason: false, log: true }
+  }
+
+  switch (status.phase) {
+    case 'pending':
+      return recordIfChanged()
+    case 'running':
+      if (job.state === 'submitted')
+        return { do: 'running', set, reason: `${backend}: ${status.rawState}` }
+      return recordIfChanged()
+    case 'succeeded':
+      return { do: 'succeeded', set, reason: `${backend}: ${status.rawState}` }
+    case 'killed':
+      return {
+        do: 'fail',
+        set,
+        log: 'tail',
+        error: {
+          code: 'SPARK_APP_KILLED',
+          message: `the application was killed outside Sparkgate (${backend} state ${status.rawState})`,
+        },
+      }
+    case 'failed':
+      return {
+        do: 'fail',
+        set,
+        log: 'report',
+        error: {
+          code: 'SPARK_APP_FAILED',
+          message: `the Spark application failed (${backend} state ${status.rawState})`,
+        },
+      }
+  }
+}
+
+/** A batch the backend forgot: succeeded when the job's own output says so, else lost. */
+export function lostDecision(
+  job: Job,
+  outcome: 'succeeded' | undefined,
+  backend: string,
+): Decision {
+  const batch = job.backendRef!.batchId
+  if (outcome === 'succeeded')
+    return {
+      do: 'succeeded',
+      set: {},
+      reason: `${backend} forgot batch ${batch}; its output shows it succeeded`,
+    }
+  return {
+    do: 'fail',
+    set: {},
+    log: 'none',
+    error: {
+      code: 'BACKEND_LOST',
+      message: `${backend} no longer knows batch ${batch} (restarted, or its retention expired)`,
+    },
+  }
+}
+
+const REPORTED = 'SPARKGATE_ERROR: '
+/** how far back in a failed application's log its SPARKGATE_ERROR line is looked for */
+export const REPORT_SCAN_LINES = 2000
+
+/**
+ * A failed application's error from its log's tail: the SPARKGATE_ERROR line a job that
+ * explains itself (jobs/train.py) prints makes it SPARK_JOB_ERROR with that message.
+ */
+export function reportedError(
+  error: Omit<JobError, 'logLines'>,
+  tail: string[],
+  keep: number,
+): JobError {
+  const logLines = keep === 0 ? [] : tail.slice(-keep)
+  const line = tail.findLast((l) => l.includes(REPORTED))
+  const reported = line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
+  return reported
+    ? { code: 'SPARK_JOB_ERROR', message: reported, logLines }
+    : { ...error, logLines }
+}
+
+/** Whether a failed attempt goes back to the queue: attempts left, and no cancel asked. */
+export function retries(job: Pick<Job, 'attempts' | 'maxAttempts' | 'cancelRequested'>) {
+  return job.attempts < job.maxAttempts && !job.cancelRequested
+}
