@@ -1,6 +1,6 @@
 /**
  * Imports point down: each part of src/ may import only from the parts below it, or from
- * its own folder. The layers, lowest first (the README's layout section draws them):
+ * its own folder. The layers, lowest first (docs/architecture.md draws them):
  *
  *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
  *                                  from the OpenAPI document)
@@ -53,7 +53,8 @@ const LAYERS: [string, number][] = [
 /** The part of src/ a file belongs to (its layer entry) and its layer. */
 function partOf(file: string): [string, number] {
   const found = LAYERS.find(([prefix]) => file === prefix || file.startsWith(prefix))
-  if (!found) throw new Error(`src/${file} is in no layer: add it to LAYERS (and the README)`)
+  if (!found)
+    throw new Error(`src/${file} is in no layer: add it to LAYERS (and docs/architecture.md)`)
   return found
 }
 
