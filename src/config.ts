@@ -1,7 +1,7 @@
 /**
  * All configuration, from environment variables only. One TypeBox schema is the source
- * of the validation at boot, of the `Config` type and of the README's table (a test
- * fails when the README misses a variable or its default).
+ * of the validation at boot, of the `Config` type and of docs/configuration.md
+ * (`npm run docs:config` writes it; a test fails when it drifts).
  *
  * With no SPARKGATE_* variable set, every default points at the local stack that
  * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal).
@@ -47,7 +47,7 @@ export const ConfigSchema = Type.Object(
       default: 'sparkgate',
       pattern: '^[A-Za-z0-9_.:{}-]+$',
       description:
-        'Prefix of every Redis key and BullMQ queue of this gateway ({sparkgate} in braces: one Redis Cluster slot).',
+        'Prefix of every Redis key and BullMQ queue of this gateway (key names: src/redis/keys.ts). Every Lua script gets each key it touches in KEYS, so on Redis Cluster a prefix in braces ({sparkgate}) puts all of them in one slot.',
     }),
     SPARKGATE_WEBHDFS_URL: Url(
       'http://127.0.0.1:9870/webhdfs/v1',
@@ -66,23 +66,24 @@ export const ConfigSchema = Type.Object(
       default: '/sparkgate',
       pattern: '^(/[A-Za-z0-9._-]+)+$',
       description:
-        'HDFS folder of everything Sparkgate stages: datasets/, artifacts/, runs/, tmp/.',
+        "HDFS folder of everything Sparkgate stages: each tenant's area tenants/<tenant>/ (datasets/, runs/, tmp/), and the shared artifacts/ (jobs/train.py).",
     }),
     SPARKGATE_DATASET_MAX_BYTES: Type.Integer({
       default: 10737418240,
       minimum: 1,
-      description: 'Largest dataset upload in bytes (10 GiB); larger ones get a 413.',
+      description:
+        'Largest dataset upload in bytes (10 GiB); a larger one gets a 413 and leaves nothing behind.',
     }),
     SPARKGATE_BACKENDS: Type.String({
       default: 'auto',
       description:
-        'The Spark backends, as a JSON array of {name, kind, …} entries of the registered kinds (see README); auto = livy (SPARKGATE_LIVY_URL) plus local when a Spark home is known.',
+        'The Spark backends: auto = livy (from SPARKGATE_LIVY_URL) plus local when a Spark home is known; or a JSON array of named {name, kind, …} entries of the registered kinds (docs/backends.md).',
     }),
     SPARKGATE_ROLES: Type.String({
       default: 'api,worker,tracker',
       pattern: '^(api|worker|tracker)(,(api|worker|tracker))*$',
       description:
-        'Which parts run in this process: api (HTTP), worker (submits queued jobs), tracker (follows live jobs).',
+        'Which parts run in this process: api (HTTP), worker (submits queued jobs), tracker (follows live jobs). Run several processes with different roles against one Redis to scale out.',
     }),
     SPARKGATE_DEFAULT_BACKEND: Type.String({
       default: 'livy',
@@ -93,32 +94,35 @@ export const ConfigSchema = Type.Object(
       default: 2000,
       minimum: 100,
       maximum: 600000,
-      description: 'Tracker tick: one backend list call per tick for all live jobs.',
+      description:
+        'Tracker tick: one backend list call per tick covers every live job of that backend.',
     }),
     SPARKGATE_SUBMIT_BACKOFF_MS: Type.Integer({
       default: 1000,
       minimum: 10,
       maximum: 600000,
-      description: 'First retry delay after a transient backend fault; doubles per retry.',
+      description:
+        'First retry delay after a transient backend fault (refused, timeout, 5xx, 429); doubles per retry, ±20 % jitter.',
     }),
     SPARKGATE_SUBMIT_BACKOFF_MAX_MS: Type.Integer({
       default: 30000,
       minimum: 10,
       maximum: 3600000,
-      description: 'Longest retry delay after transient backend faults (they never fail a job).',
+      description:
+        'Longest retry delay between transient backend faults (retried until SPARKGATE_SUBMIT_DEADLINE).',
     }),
     SPARKGATE_SUBMIT_DEADLINE: Type.String({
       default: '30m',
       pattern: '^[1-9][0-9]{0,6}[smhd]$',
       description:
-        'How long a job may stay in staging or submitting (transient faults are retried meanwhile) before it fails with SUBMIT_TIMEOUT and frees its slot; and how long a backend may go unseen by every tracker before its jobs fail with BACKEND_REMOVED.',
+        'How long a job may stay in staging or submitting (transient faults are retried meanwhile) before it fails with SUBMIT_TIMEOUT and frees its slot; and how long a backend may go unseen by every tracker before its jobs fail with BACKEND_REMOVED. A number and s, m, h or d.',
     }),
     SPARKGATE_WORKER_LOCK_MS: Type.Integer({
       default: 30000,
       minimum: 1000,
       maximum: 600000,
       description:
-        'How long a dead worker holds a job before another takes it over (BullMQ lock duration).',
+        'How long a dead worker holds a job before another takes it over (BullMQ lock duration); also the graceful-shutdown deadline.',
     }),
     SPARKGATE_IDEMPOTENCY_TTL_SECONDS: Type.Integer({
       default: 86400,
@@ -130,7 +134,7 @@ export const ConfigSchema = Type.Object(
       default: 50,
       minimum: 0,
       maximum: 1000,
-      description: "Last lines of a failed application's log kept in the job's error.",
+      description: "Last lines of a failed application's log kept in the job's error.logLines.",
     }),
     SPARKGATE_FAILPOINTS: Type.String({
       default: 'none',
@@ -143,7 +147,7 @@ export const ConfigSchema = Type.Object(
       pattern: '^([\\x21-\\x7e]{24,256})?$',
       secret: true,
       description:
-        'The platform admin API key (secret; at least 24 printable characters, never logged). Unset: one is generated at first start, only its hash kept, the key printed once on stderr and into SPARKGATE_ADMIN_KEY_FILE.',
+        'The platform admin API key (secret; at least 24 printable characters, never logged). Unset: the gateway generates one at first start, keeps only its SHA-256 (in Redis, so every replica knows it), prints the key once on stderr and writes it to SPARKGATE_ADMIN_KEY_FILE.',
     }),
     SPARKGATE_ADMIN_KEY_FILE: Type.String({
       default: '.sparkgate/admin-key',
@@ -155,25 +159,28 @@ export const ConfigSchema = Type.Object(
       default: 1000,
       minimum: 0,
       maximum: 1000000,
-      description: "Default quota: a tenant's jobs that have not ended (over it: 409).",
+      description:
+        "Default quota: a tenant's jobs that have not ended; over it POST /v1/jobs is a 409 naming maxQueuedJobs.",
     }),
     SPARKGATE_TENANT_MAX_LIVE_JOBS: Type.Integer({
       default: 20,
       minimum: 1,
       maximum: 10000,
       description:
-        "Default quota: a tenant's jobs live on backends at once, on top of each backend's cap.",
+        "Default quota: a tenant's jobs live on backends at once, on top of each backend's cap; its next job waits while other tenants' go on.",
     }),
     SPARKGATE_TENANT_DATASET_BYTES: Type.Integer({
       default: 107374182400,
       minimum: 0,
-      description: "Default quota: bytes of a tenant's datasets, 100 GiB (over it: 413).",
+      description:
+        "Default quota: bytes of a tenant's datasets (100 GiB); over it an upload is a 413 naming datasetBytes.",
     }),
     SPARKGATE_TENANT_REQUESTS_PER_MINUTE: Type.Integer({
       default: 6000,
       minimum: 1,
       maximum: 10000000,
-      description: 'Default quota: /v1 requests a minute per tenant, shared by replicas (429).',
+      description:
+        'Default quota: /v1 requests a minute per tenant, counted in Redis so replicas agree; over it a 429 with Retry-After.',
     }),
     SPARKGATE_POLICY_LOCAL_FOLDERS: Type.String({
       default: '',
@@ -190,7 +197,7 @@ export const ConfigSchema = Type.Object(
       default: 100000,
       minimum: 100,
       maximum: 100000000,
-      description: 'Audit entries kept (the oldest are dropped beyond it).',
+      description: 'Audit entries kept (GET /v1/audit); older ones are dropped.',
     }),
     SPARKGATE_MAX_EVENT_STREAMS: Type.Integer({
       default: 20,
@@ -202,44 +209,45 @@ export const ConfigSchema = Type.Object(
       default: 30000,
       minimum: 100,
       maximum: 3600000,
-      description: 'An upload that sends no byte for this long is cut (nothing is kept).',
+      description: 'An upload that sends no byte for this long is cut with a 408; nothing is kept.',
     }),
     SPARKGATE_EVENTS_RETENTION: Type.String({
       default: '7d',
       pattern: '^[1-9][0-9]{0,6}[smhd]$',
       description:
-        "How long each tenant's event log keeps an event (a number and s, m, h or d): older ones are trimmed as new ones are written.",
+        "How long each tenant's event log (GET /v1/events) keeps an event: a number and s, m, h or d. Older events are trimmed as new ones are written; a webhook or Kafka relay that falls further behind than this loses what was trimmed.",
     }),
     SPARKGATE_WEBHOOK_BACKOFF_MS: Type.Integer({
       default: 5000,
       minimum: 10,
       maximum: 3600000,
       description:
-        'First delay before a failed webhook delivery is tried again; each next one doubles, with jitter.',
+        'First delay before a failed webhook delivery is tried again; each next delay doubles, with ±50 % jitter.',
     }),
     SPARKGATE_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
       default: 8,
       minimum: 1,
       maximum: 100,
       description:
-        "Tries of one webhook delivery before it goes to the webhook's dead-letter queue.",
+        "Tries of one webhook delivery before it goes to the webhook's dead-letter queue (?status=dead, replayable).",
     }),
     SPARKGATE_WEBHOOK_TIMEOUT_MS: Type.Integer({
       default: 15000,
       minimum: 100,
       maximum: 120000,
-      description: 'How long one webhook delivery may take before it counts as failed.',
+      description:
+        'How long one webhook delivery may take (connect to last byte) before it counts as failed.',
     }),
     SPARKGATE_WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
       default: false,
       description:
-        'Allow webhook destinations on private, loopback or link-local addresses (off: refused when created and when sent).',
+        'true allows webhook URLs on private, loopback and link-local addresses; otherwise they are refused when the webhook is created and again at each delivery (after DNS resolution).',
     }),
     SPARKGATE_KAFKA_BROKERS: Type.String({
       default: '127.0.0.1:9092',
       pattern: '^(none|[^,\\s]+:[0-9]+(,[^,\\s]+:[0-9]+)*)$',
       description:
-        'Kafka bootstrap brokers, comma-separated host:port (none: no Kafka). Every event is produced to SPARKGATE_KAFKA_TOPIC.',
+        "Kafka bootstrap brokers, comma-separated host:port; none turns Kafka off. The default is the local stack's broker. Every event is produced to SPARKGATE_KAFKA_TOPIC.",
     }),
     SPARKGATE_KAFKA_TOPIC: Type.String({
       default: 'sparkgate.events',
@@ -270,7 +278,7 @@ export const ConfigSchema = Type.Object(
     SPARKGATE_QUEUE_BOARD_READ_ONLY: Type.Boolean({
       default: true,
       description:
-        'Bull Board at /admin/queues only shows the queues (false: the platform admin may also retry, promote and remove jobs there).',
+        'Bull Board at /admin/queues only shows the queues; false lets the platform admin retry, promote and remove jobs there (a hand-retried submission can run a job twice).',
     }),
     SPARKGATE_URL: Type.String({
       default: DEFAULT_URL,

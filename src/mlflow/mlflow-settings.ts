@@ -14,14 +14,14 @@ export const MLFLOW_SETTINGS = {
     default: 'http://127.0.0.1:5005',
     pattern: '^(none|https?://.+)$',
     description:
-      'MLflow tracking server of record (REST base URL; for Azure ML, the workspace MLflow tracking URI with https:// for azureml://); none turns tracking off.',
+      "MLflow tracking server of record (REST base URL; for Azure ML, the workspace MLflow tracking URI with https:// for azureml://); none turns tracking off. The default is the local stack's server.",
   }),
   SPARKGATE_MLFLOW_AUTH: Type.Union(
     ['none', 'token', 'azure'].map((l) => Type.Literal(l)),
     {
       default: 'none',
       description:
-        'How to authenticate to MLflow: none, token (SPARKGATE_MLFLOW_TOKEN as a bearer token) or azure (DefaultAzureCredential, scope https://ml.azure.com/.default).',
+        'How to authenticate to MLflow: none, token (SPARKGATE_MLFLOW_TOKEN as a bearer token) or azure (a token from DefaultAzureCredential for https://ml.azure.com/.default, cached until 5 minutes before it expires).',
     },
   ),
   SPARKGATE_MLFLOW_TOKEN: Type.String({

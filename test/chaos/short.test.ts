@@ -33,7 +33,7 @@ const scenarios: { what: string; options: Partial<Scenario> }[] = [
     options: {
       fault: 'gateway',
       // gateways that live long enough for a cancel to land while its application runs
-      // (see the README's limits: a cancel landing just after an unseen end)
+      // (see docs/operations.md, the fault suite: a cancel landing just after an unseen end)
       killEveryMs: [2000, 4000],
       mix: { fail: 0.1, timeout: 0.15, cancel: 0.3 },
     },

@@ -60,7 +60,8 @@ const LAYERS: [string, number][] = [
 /** The part of src/ a file belongs to (its layer entry) and its layer. */
 function partOf(file: string): [string, number] {
   const found = LAYERS.find(([prefix]) => file === prefix || file.startsWith(prefix))
-  if (!found) throw new Error(`src/${file} is in no layer: add it to LAYERS (and the README)`)
+  if (!found)
+    throw new Error(`src/${file} is in no layer: add it to LAYERS (and docs/architecture.md)`)
   return found
 }
 

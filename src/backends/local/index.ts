@@ -51,7 +51,7 @@ export const localKind = defineBackendKind({
     SPARKGATE_SPARK_HOME: Type.String({
       default: 'auto',
       description:
-        "SPARK_HOME of local backends; auto = the SPARK_HOME environment variable, else the local stack's Spark (.stack/run/local-spark.json).",
+        "SPARK_HOME of local backends; auto = the SPARK_HOME environment variable, else the local stack's own Spark (.stack/run/local-spark.json, written by npm run stack:up with the environment its spark-submit needs), so with nothing set, auto includes the local backend.",
     }),
     SPARKGATE_LOCAL_MASTER: Type.String({
       default: 'local[2]',
@@ -61,7 +61,8 @@ export const localKind = defineBackendKind({
     SPARKGATE_LOCAL_WORKDIR: Type.String({
       default: '/tmp/sparkgate-local',
       pattern: '^/',
-      description: 'Folder of local backends: one sub-folder per batch (log, exit code).',
+      description:
+        'Folder of local backends: one sub-folder per batch (submission, log, pid, exit code).',
     }),
     SPARKGATE_LOCAL_MAX_LIVE: Type.Integer({
       default: 2,

@@ -15,7 +15,7 @@ export const synapseKind = defineBackendKind({
       default: 'none',
       minLength: 1,
       description:
-        'A bearer token for Synapse backends (secret, never logged); none = DefaultAzureCredential.',
+        'A bearer token for Synapse backends (secret, never logged); none = DefaultAzureCredential (managed identity, AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, az login, …).',
     }),
   },
   entry: Type.Object(
