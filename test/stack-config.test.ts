@@ -5,7 +5,7 @@
  * bound to 127.0.0.1. (No Docker engine runs here, so compose is checked, not started.)
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { ConfigSchema, loadConfig } from '../src/config.js'
 
@@ -16,6 +16,16 @@ const stackEnv = Object.fromEntries(
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => [m[1]!, m[3]!]),
 )
+/** The local stack's scripts: the entry point, its lib/ and one file per service. */
+const stackFiles = [
+  'docker/local/stack.sh',
+  ...['lib', 'services'].flatMap((dir) =>
+    readdirSync(`docker/local/${dir}`)
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => `docker/local/${dir}/${f}`),
+  ),
+]
+const stackScript = (file: string) => readFileSync(`docker/local/${file}`, 'utf8')
 const port = (url: string) => Number(new URL(url).port)
 const defaults = loadConfig({})
 
@@ -87,16 +97,18 @@ t.test('the gateway Dockerfile exposes the gateway port and sets known variables
 })
 
 t.test('the local stack binds nothing beyond loopback', async (t) => {
-  const script = readFileSync('docker/local/stack.sh', 'utf8')
-  t.notMatch(script, /0\.0\.0\.0/, 'no wildcard address in stack.sh')
-  t.match(script, /mlflow" server --host 127\.0\.0\.1 --port "\$MLFLOW_PORT"/)
-  t.match(script, /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
-  t.match(script, /livy\.server\.host = 127\.0\.0\.1/)
+  t.ok(stackFiles.length > 5, `the stack's scripts: ${stackFiles.join(', ')}`)
+  for (const file of stackFiles)
+    t.notMatch(readFileSync(file, 'utf8'), /0\.0\.0\.0/, `no wildcard address in ${file}`)
   t.match(
-    script,
-    /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT,CONTROLLER:\/\/127\.0\.0\.1:/m,
+    stackScript('services/mlflow.sh'),
+    /mlflow" server --host 127\.0\.0\.1 --port "\$MLFLOW_PORT"/,
   )
-  t.match(script, /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT$/m)
+  t.match(stackScript('services/redis.sh'), /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
+  t.match(stackScript('services/livy.sh'), /livy\.server\.host = 127\.0\.0\.1/)
+  const kafka = stackScript('services/kafka.sh')
+  t.match(kafka, /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT,CONTROLLER:\/\/127\.0\.0\.1:/m)
+  t.match(kafka, /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT$/m)
 })
 
 t.test('compose: every service is health-checked, waited for, and pinned', async (t) => {
@@ -158,8 +170,8 @@ t.test('the gateway image runs on a current Node LTS', async (t) => {
 
 t.test('Redis fsyncs its append-only file before every reply, in both stacks', async (t) => {
   // a 202 for a job is on disk (issue 14, window 10; the cost: npm run bench:jobs, part 4)
-  const script = readFileSync('docker/local/stack.sh', 'utf8')
-  t.match(script, /--appendonly yes --appendfsync always/, 'docker/local/stack.sh')
+  const script = stackScript('services/redis.sh')
+  t.match(script, /--appendonly yes --appendfsync always/, 'docker/local/services/redis.sh')
   const command = (compose.services['redis'] as { command?: string[] }).command ?? []
   t.match(command.join(' '), /--appendonly yes --appendfsync always/, 'docker/compose.yaml')
 })

@@ -5,7 +5,7 @@
 #   2. typecheck and lint (TypeScript and Python);
 #   3. node-tap (unit, integration, e2e; test/**/*.test.ts);
 #   4. pytest for jobs/ on local Spark;
-#   5. one closing line: "tests: N passed, N failed".
+#   5. one closing line: "tests: N passed, N failed (tap N, pytest N)" (lib/test-summary.sh).
 # Arguments go to tap, e.g. `npm test -- test/health.test.ts`.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,19 +70,16 @@ if [ $# -eq 0 ]; then
   py_rc=${PIPESTATUS[0]}
 fi
 
-# tap's summary: "# { total: N, pass: N, fail: N, ... }"; pytest's: "N passed, N failed"
-summary=$(grep -E '^# \{ total' "$STATE/logs/tap.out" | tail -1)
-tap_pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
-tap_fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
-py_pass=0 py_fail=0
-if [ -f "$STATE/logs/pytest.out" ] && [ $# -eq 0 ]; then
-  last=$(grep -E '[0-9]+ (passed|failed)' "$STATE/logs/pytest.out" | tail -1)
-  py_pass=$(sed -nE 's/.*[^0-9]?([0-9]+) passed.*/\1/p' <<<"$last")
-  py_fail=$(sed -nE 's/.*[^0-9]([0-9]+) failed.*/\1/p;s/^([0-9]+) failed.*/\1/p' <<<"$last")
+# tap's summary and pytest's last line, counted whole (lib/test-summary.sh)
+# shellcheck source=lib/test-summary.sh
+. "$HERE/lib/test-summary.sh"
+tap_n=$(tap_counts <"$STATE/logs/tap.out")
+read -r _ tap_fail _ <<<"$tap_n"
+# pytest ran only with no arguments (its output file may be an older run's)
+py=()
+if [ $# -eq 0 ] && [ -f "$STATE/logs/pytest.out" ]; then
+  py=("$py_rc" "$(pytest_counts <"$STATE/logs/pytest.out")")
 fi
-passed=$((${tap_pass:-0} + ${py_pass:-0}))
-failed=$((${tap_fail:-0} + ${py_fail:-0}))
-if [ "$tap_rc" -ne 0 ] || [ "$py_rc" -ne 0 ]; then [ "$failed" -gt 0 ] || failed=1; fi
 # Every failing assertion again at the end, with its file and tap's diagnostics, so the
 # tail of a long run (all a CI log may keep) says what failed.
 if [ "${tap_fail:-0}" -gt 0 ] || [ "$tap_rc" -ne 0 ]; then
@@ -97,5 +94,5 @@ if [ "${tap_fail:-0}" -gt 0 ] || [ "$tap_rc" -ne 0 ]; then
   ' "$STATE/logs/tap.out"
 fi
 echo "tests run in $(($(date +%s) - t0)) s (tap exit $tap_rc, pytest exit $py_rc)"
-echo "tests: $passed passed, $failed failed"
+tests_line "$tap_rc" "$tap_n" "${py[@]}"
 [ "$tap_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Prerequisites of the whole stack (an install, nothing to start): Java 17 for the JVM
+# services, Python 3.9 to 3.11 for Spark, and the tools from apt that the stack, its
+# health checks and the tests use. prereqs_install exports JAVA_HOME.
+
+# Spark 3.5, Hadoop 3.3 and Livy need these on Java 17 (Spark's launcher adds its own).
+# shellcheck disable=SC2034 # used by the JVM services
+JDK17_OPENS=(-XX:+IgnoreUnrecognizedVMOptions
+  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-exports=java.base/sun.net.dns=ALL-UNNAMED --add-exports=java.base/sun.net.util=ALL-UNNAMED
+  --add-exports=java.base/sun.security.x509=ALL-UNNAMED --add-exports=java.base/sun.security.util=ALL-UNNAMED)
+
+find_java17() {
+  local c v
+  for c in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-arm64 /usr/lib/jvm/java-17-openjdk /usr/lib/jvm/temurin-17-jdk-amd64; do
+    if [ -n "$c" ] && [ -x "$c/bin/java" ] && v=$("$c/bin/java" -version 2>&1) && [[ $v == *'version "17'* ]]; then
+      echo "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+prereqs_about() { echo "prerequisites (Java 17, Python, apt packages)"; }
+prereqs_install() {
+  JAVA_HOME=$(find_java17) ||
+    die "Java 17 is required (Spark 3.5, Hadoop 3.3 and Livy do not run on newer JDKs here). Install it: apt-get install openjdk-17-jdk-headless"
+  export JAVA_HOME
+  command -v python3 >/dev/null || die "Python 3 (3.9 to 3.11) is required for Spark. Install it: apt-get install python3 python3-venv"
+  python3 -c 'import sys; sys.exit(not ((3, 9) <= sys.version_info[:2] <= (3, 11)))' ||
+    die "Python 3.9 to 3.11 is required for pyspark 3.5; python3 is $(python3 -V 2>&1)"
+  python3 -c 'import venv, ensurepip' 2>/dev/null || die "python3 has no venv/ensurepip module. Install it: apt-get install python3-venv"
+  need curl
+  # Maven resolves the JVM services' classpaths (classpath in lib/install.sh)
+  need mvn maven
+  # the curl notebook's cells (notebooks/) pipe through jq; the Swagger UI test drives
+  # Debian's Chromium (no browser download)
+  need jq
+  need chromium
+}
