@@ -162,7 +162,7 @@ export interface JobInternals {
   trainScript?: string
   /** hdfs:// URI of the run's spec.json */
   trainSpec?: string
-  /** py-files of the staged script (score.py imports train.py) */
+  /** py-files of the staged script (the zip of the sparkgate_jobs package it imports) */
   trainPyFiles?: string[]
   /** the format of the uploaded dataset a training or scoring job reads */
   datasetFormat?: string

@@ -1,7 +1,7 @@
 /**
  * Batch scoring: resolving a job's model at accept time (the registry, or an MLflow alias),
  * checking the dataset's columns against the model's features, staging jobs/score.py
- * (with train.py, whose helpers it imports, as a py-file) and the run's spec.json, and
+ * (with the job package's zip as a py-file, as training does) and the run's spec.json, and
  * reading back what score.py wrote:
  *
  *   runs/<jobId>/spec.json      the input, the resolved model, the output format
@@ -29,7 +29,8 @@ import {
   type ResolvedModel,
   type ScoringSpec,
 } from './scoring-spec.js'
-import { inputOf, TRAIN_SCRIPT, type TrainingStager } from './training.js'
+import { stageJobPackage } from './job-package.js'
+import { inputOf, type TrainingStager } from './training.js'
 
 export const SCORE_SCRIPT = fileURLToPath(new URL('../../jobs/score.py', import.meta.url))
 
@@ -88,7 +89,7 @@ export class ScoringStager {
   }
 
   /**
-   * Stages score.py and train.py (once per content) and writes runs/<jobId>/spec.json in
+   * Stages score.py and the job package's zip (once per content) and writes runs/<jobId>/spec.json in
    * the owner's area (as its user). Idempotent: a re-entered worker may call it again.
    */
   async stage(
@@ -109,8 +110,8 @@ export class ScoringStager {
     await hdfs.mkdirs(dir)
     await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
     const script = await this.staging.artifact(SCORE_SCRIPT)
-    const train = await this.staging.artifact(TRAIN_SCRIPT)
-    return { script, spec: this.staging.uri(`${dir}/spec.json`), pyFiles: [train] }
+    const pyFiles = [await stageJobPackage(this.staging)]
+    return { script, spec: this.staging.uri(`${dir}/spec.json`), pyFiles }
   }
 
   /** runs/<jobId>/scoring.json, or undefined when it is not there. */

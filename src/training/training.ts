@@ -1,7 +1,8 @@
 /**
  * Declarative training: checking a training spec before anything is queued, and staging
- * a training job for the cluster — jobs/train.py once per content under artifacts/, the
- * run's spec.json under runs/<jobId>/ — then reading its metrics.json back.
+ * a training job for the cluster — jobs/train.py and the zip of the package it runs
+ * (job-package.ts) once per content under artifacts/, the run's spec.json under
+ * runs/<jobId>/ — then reading its metrics.json back.
  */
 import { fileURLToPath } from 'node:url'
 import type { Dataset } from '../datasets/dataset-schema.js'
@@ -9,6 +10,7 @@ import type { Staging, StagingOwner } from '../datasets/staging.js'
 import { errors as problems } from '../errors.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { ALGORITHMS, checkParam } from './algorithms.js'
+import { stageJobPackage } from './job-package.js'
 import type { TrainingSpec } from './training-spec.js'
 
 export const TRAIN_SCRIPT = fileURLToPath(new URL('../../jobs/train.py', import.meta.url))
@@ -136,9 +138,10 @@ export class TrainingStager {
   }
 
   /**
-   * Stages train.py (once per content) and writes runs/<jobId>/spec.json in the owner's
-   * area (as its user) for a job's training spec, reading `uploaded` (a dataset's URI and
-   * format) when the spec names a dataset id; returns the script's and the spec's URIs.
+   * Stages train.py and the job package's zip (once per content) and writes
+   * runs/<jobId>/spec.json in the owner's area (as its user) for a job's training spec,
+   * reading `uploaded` (a dataset's URI and format) when the spec names a dataset id;
+   * returns the script's, the spec's and the zip's (`pyFiles`) URIs.
    * Idempotent: a re-entered worker may call it again.
    */
   async stage(
@@ -146,7 +149,7 @@ export class TrainingStager {
     jobId: string,
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
-  ): Promise<{ script: string; spec: string }> {
+  ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
     const input = inputOf(jobId, t.dataset, uploaded)
     const dir = this.runDir(owner.tenant, jobId)
     const spec = {
@@ -169,7 +172,8 @@ export class TrainingStager {
     await hdfs.mkdirs(dir)
     await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
     const script = await this.staging.artifact(TRAIN_SCRIPT)
-    return { script, spec: this.staging.uri(`${dir}/spec.json`) }
+    const pyFiles = [await stageJobPackage(this.staging)]
+    return { script, spec: this.staging.uri(`${dir}/spec.json`), pyFiles }
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */

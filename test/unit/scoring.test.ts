@@ -172,7 +172,7 @@ t.test('model URIs: only hdfs:// paths of the tenant runs are its own', async (t
   t.notOk(stager.inArea('acme', `${FS}/sparkgate/tenants/acme/datasets/x`))
 })
 
-t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
+t.test('a scoring job runs score.py with the job package as a py-file', async (t) => {
   const job = {
     id: 'j1',
     tenant: 'acme',
@@ -180,7 +180,7 @@ t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
     internals: {
       trainScript: `${FS}/sparkgate/artifacts/s/score.py`,
       trainSpec: `${FS}/sparkgate/tenants/acme/runs/j1/spec.json`,
-      trainPyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+      trainPyFiles: [`${FS}/sparkgate/artifacts/t/sparkgate_jobs.zip`],
       clusterUser: 'acme',
     },
   } as unknown as JobRecord
@@ -188,7 +188,7 @@ t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
     name: 'j1',
     file: `${FS}/sparkgate/artifacts/s/score.py`,
     args: [`${FS}/sparkgate/tenants/acme/runs/j1/spec.json`],
-    pyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+    pyFiles: [`${FS}/sparkgate/artifacts/t/sparkgate_jobs.zip`],
     proxyUser: 'acme',
   })
   t.throws(() => toSubmission({ ...job, internals: {} }, 1), /scoring job j1 was not staged/)
