@@ -137,7 +137,7 @@ def test_other_kinds_of_model(spark, tmp_path, case):
         assert all(len(r["probability"]) == 2 for r in out)
     elif case == "regression":
         assert "probability" not in report["output"]["columns"]
-        errors = [abs(p - r[2]) for p, r in zip(predictions, scoring)]
+        errors = [abs(p - r[2]) for p, r in zip(predictions, to_score)]
         assert max(errors) < 2.5  # y = 3·x1 − 2·x2 + 1 + noise(0.5)
     else:
         assert "probability" not in report["output"]["columns"]
