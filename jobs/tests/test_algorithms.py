@@ -1,11 +1,11 @@
-"""The gateway's param allow-list against train.py's ALGORITHMS and pyspark's estimators.
+"""The gateway's param allow-list against the training job's ALGORITHMS and pyspark's estimators.
 
 tests/algorithms.json is src/training/algorithms.ts's ALGORITHMS as JSON (the node test
 test/unit/algorithms-drift.test.ts fails when it is stale and says how to regenerate it).
-For every algorithm the gateway allows: train.py knows it, with the same task; every
-allowed param is a Param of the estimator, of the type the gateway checks; and the values
-at the edges of what the gateway accepts (each enum value, each bound of a range) are
-accepted by Spark.
+For every algorithm the gateway allows: sparkgate_jobs/algorithms.py knows it, with the
+same task; every allowed param is a Param of the estimator, of the type the gateway
+checks; and the values at the edges of what the gateway accepts (each enum value, each
+bound of a range) are accepted by Spark.
 
 Values are set the way train.py sets them (`estimator.setParams(**params)`), then sent to
 the JVM (`_transfer_params_to_java()`): pyspark's Python side converts types only, Spark's
@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import train
 from pyspark.errors import IllegalArgumentException
 from pyspark.ml.param import TypeConverters
+
+from sparkgate_jobs import algorithms
 
 ALLOWED: dict[str, Any] = json.loads(Path(__file__).with_name("algorithms.json").read_text())
 
@@ -93,20 +94,20 @@ def all_params(name: str, param: str, rule: dict[str, Any]):
 def estimator(name: str):
     """A fresh estimator of `name`, as train.py builds it (its JVM twin needs the `spark`
     fixture's SparkContext)."""
-    if name not in train.ALGORITHMS:
-        pytest.skip(f"{name} is not in train.ALGORITHMS (test_task_matches fails for it)")
-    return train.ALGORITHMS[name][1]()
+    if name not in algorithms.ALGORITHMS:
+        pytest.skip(f"{name} is not in algorithms.ALGORITHMS (test_task_matches fails for it)")
+    return algorithms.ALGORITHMS[name][1]()
 
 
 def test_train_py_and_the_allow_list_name_the_same_algorithms():
-    assert sorted(set(ALLOWED) - set(train.ALGORITHMS)) == [], "allowed, unknown to train.py"
-    assert sorted(set(train.ALGORITHMS) - set(ALLOWED)) == [], "in train.py, not allowed"
+    assert sorted(set(ALLOWED) - set(algorithms.ALGORITHMS)) == [], "allowed, unknown to train.py"
+    assert sorted(set(algorithms.ALGORITHMS) - set(ALLOWED)) == [], "in train.py, not allowed"
 
 
 @pytest.mark.parametrize("name", sorted(ALLOWED))
 def test_task_matches(name):
-    assert name in train.ALGORITHMS, f"{name} is allowed but not in train.ALGORITHMS"
-    task, expected = train.ALGORITHMS[name][0], ALLOWED[name]["task"]
+    assert name in algorithms.ALGORITHMS, f"{name} is allowed but not in algorithms.ALGORITHMS"
+    task, expected = algorithms.ALGORITHMS[name][0], ALLOWED[name]["task"]
     assert task == expected, f"{name}: train.py's task is {task}, algorithms.ts's {expected}"
 
 

@@ -1,4 +1,4 @@
-"""score.py on local Spark: a tiny model trained by train.py, then scored (file:// paths)."""
+"""Scoring on local Spark: a tiny model trained by training.py, then scored (file:// paths)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-import score
-import train
 from pyspark.sql import functions as F
+
+from sparkgate_jobs import scoring, training
+from sparkgate_jobs.errors import SpecError
 
 from .test_train import binary_rows, blobs, linear_rows, write_csv
 
@@ -23,7 +24,7 @@ def model(spark, tmp_path_factory) -> dict:
     rows = [[*r[:3], "yes" if r[3] else "no"] for r in binary_rows(160)]
     uri = write_csv(root / "train.csv", HEADER, rows)
     run = root / "run"
-    train.train(
+    training.train(
         spark,
         {
             "jobId": "t",
@@ -50,7 +51,7 @@ def test_with_the_label_and_unseen_labels_to_csv(spark, tmp_path, model):
     rows = [[*r[:3], "maybe" if i % 3 == 0 else "yes"] for i, r in enumerate(binary_rows(30, 9))]
     rows[0][2] = "purple"  # a color never seen in training
     uri = write_csv(tmp_path / "in.csv", HEADER, rows)
-    report = score.score(spark, score_spec(tmp_path, model, uri, "csv"))
+    report = scoring.score(spark, score_spec(tmp_path, model, uri, "csv"))
     assert report["rows"] == {"scored": 30, "withoutPrediction": 0}
     assert report["output"]["columns"] == [*HEADER, "prediction", "probability"]
     parts = list((tmp_path / "out" / "scored").glob("part-*.csv"))
@@ -70,7 +71,7 @@ def test_without_the_label_to_parquet(spark, tmp_path, model):
     rows = [r[:3] for r in binary_rows(40, 11)]
     rows[1][0] = ""  # a missing x1: imputed (the model's mean), still a prediction
     uri = write_csv(tmp_path / "in.csv", HEADER[:3], rows)
-    report = score.score(spark, score_spec(tmp_path, model, uri, "parquet"))
+    report = scoring.score(spark, score_spec(tmp_path, model, uri, "parquet"))
     assert report["rows"] == {"scored": 40, "withoutPrediction": 0}
     out = spark.read.parquet((tmp_path / "out" / "scored").as_uri())
     assert out.columns == ["x1", "x2", "color", "prediction", "probability"]
@@ -84,15 +85,15 @@ def test_without_the_label_to_parquet(spark, tmp_path, model):
 
 def test_a_missing_feature_column_is_one_spec_error(spark, tmp_path, model):
     uri = write_csv(tmp_path / "in.csv", ["x1", "shade"], [[1.0, "red"]])
-    with pytest.raises(score.SpecError, match="feature column\\(s\\) 'x2', 'color' not found"):
-        score.score(spark, score_spec(tmp_path, model, uri, "csv"))
+    with pytest.raises(SpecError, match="feature column\\(s\\) 'x2', 'color' not found"):
+        scoring.score(spark, score_spec(tmp_path, model, uri, "csv"))
 
 
 def test_the_label_stages_are_dropped(model):
     from pyspark.ml import PipelineModel
 
     loaded = PipelineModel.load(model["uri"])
-    stages, classes = score.scoring_stages(loaded, "answer")
+    stages, classes = scoring.scoring_stages(loaded, "answer")
     assert len(stages) == len(loaded.stages) - 1
     assert sorted(classes) == ["no", "yes"]
 
@@ -101,7 +102,7 @@ def trained(spark, root: Path, header: list[str], rows: list, **kw) -> dict:
     uri = write_csv(root / "train.csv", header, rows)
     run = root / "run"
     s = {"jobId": "t", "input": {"uri": uri, "format": "csv"}, "output": run.as_uri(), **kw}
-    train.train(spark, {"split": {"test": 0.25, "seed": 7}, **s})
+    training.train(spark, {"split": {"test": 0.25, "seed": 7}, **s})
     return {"uri": (run / "model").as_uri(), "name": "m", "version": 1}
 
 
@@ -122,21 +123,21 @@ def test_other_kinds_of_model(spark, tmp_path, case):
         rows, header = [r[:2] for r in blobs(150)], ["x", "y"]
         label = {"algorithm": "kmeans", "params": {"k": 3, "seed": 1}}
     model = trained(spark, tmp_path, header, rows, **label)
-    scoring = rows[:25]
-    uri = write_csv(tmp_path / "in.csv", header, scoring)
-    report = score.score(spark, score_spec(tmp_path, model, uri, "parquet"))
+    to_score = rows[:25]
+    uri = write_csv(tmp_path / "in.csv", header, to_score)
+    report = scoring.score(spark, score_spec(tmp_path, model, uri, "parquet"))
     assert report["rows"] == {"scored": 25, "withoutPrediction": 0}
     out = spark.read.parquet((tmp_path / "out" / "scored").as_uri()).collect()
     predictions = [r["prediction"] for r in out]
     if case == "numeric label":
         assert report["classes"] is not None and sorted(report["classes"]) == [3.0, 7.0]
         assert set(predictions) <= {3.0, 7.0}
-        agree = sum(p == r[3] for p, r in zip(predictions, scoring))
+        agree = sum(p == r[3] for p, r in zip(predictions, to_score))
         assert agree >= 22
         assert all(len(r["probability"]) == 2 for r in out)
     elif case == "regression":
         assert "probability" not in report["output"]["columns"]
-        errors = [abs(p - r[2]) for p, r in zip(predictions, scoring)]
+        errors = [abs(p - r[2]) for p, r in zip(predictions, to_score)]
         assert max(errors) < 2.5  # y = 3·x1 − 2·x2 + 1 + noise(0.5)
     else:
         assert "probability" not in report["output"]["columns"]

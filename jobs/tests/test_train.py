@@ -1,23 +1,30 @@
-"""train.py on local Spark, with data the tests generate (file:// paths in a temp dir)."""
+"""Training (train.py: the sparkgate_jobs package) on local Spark, with data the tests
+generate (file:// paths in a temp dir)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import random
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-import train
 from pyspark.ml import PipelineModel
 from pyspark.ml.feature import ImputerModel
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.class_weight import compute_class_weight
+
+from sparkgate_jobs import algorithms, cross_validation, evaluation, preparation, storage, training
+from sparkgate_jobs import spec as spec_rules
+from sparkgate_jobs.errors import SpecError
 
 JOBS = Path(__file__).resolve().parents[1]
 
@@ -78,7 +85,7 @@ def read_metrics(tmp_path: Path) -> dict:
 def test_binary_logistic_regression(spark, tmp_path):
     uri = write_csv(tmp_path / "b.csv", ["x1", "x2", "color", "label"], binary_rows())
     s = spec(tmp_path, uri, label="label", algorithm="logistic_regression", params={"maxIter": 50})
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["task"] == "classification"
     m = result["metrics"]
     assert m["areaUnderROC"] > 0.9
@@ -108,7 +115,7 @@ def test_binary_logistic_regression(spark, tmp_path):
     assert sum(c["support"] for c in per_class.values()) == rows["test"]
     assert 0.8 < per_class["1"]["recall"] <= 1
     roc, pr = result["curves"]["roc"], result["curves"]["pr"]
-    assert 10 < len(roc) <= train.CURVE_POINTS + 1 and len(pr) == len(roc) - 1
+    assert 10 < len(roc) <= evaluation.CURVE_POINTS + 1 and len(pr) == len(roc) - 1
     assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0)
     assert (roc[-1]["fpr"], roc[-1]["tpr"]) == (1.0, 1.0)
     assert all(a["fpr"] <= b["fpr"] and a["tpr"] <= b["tpr"] for a, b in zip(roc, roc[1:]))
@@ -128,7 +135,7 @@ def test_multiclass_random_forest_with_a_string_label(spark, tmp_path):
         algorithm="random_forest_classifier",
         params={"numTrees": 20, "seed": 1},
     )
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["metrics"]["accuracy"] > 0.95
     assert "areaUnderROC" not in result["metrics"]
     assert sorted(result["confusionMatrix"]["labels"]) == ["a", "b", "c"]
@@ -146,12 +153,12 @@ def test_regression_and_cross_validation(spark, tmp_path):
         algorithm="linear_regression",
         crossValidation={"folds": 2, "grid": {"regParam": [0.0, 0.5]}, "metric": "rmse"},
     )
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["metrics"]["r2"] > 0.95
     assert result["metrics"]["rmse"] < 1.0
     cv = result["crossValidation"]
     assert cv["metric"] == "rmse" and cv["largerIsBetter"] is False and cv["folds"] == 2
-    assert 1 <= cv["parallelism"] <= train.MAX_PARALLELISM
+    assert 1 <= cv["parallelism"] <= cross_validation.MAX_PARALLELISM
     assert [c["params"] for c in cv["candidates"]] == [{"regParam": 0.0}, {"regParam": 0.5}]
     for c in cv["candidates"]:
         assert len(c["folds"]) == 2
@@ -169,7 +176,7 @@ def test_regression_and_cross_validation(spark, tmp_path):
 def test_k_fold_evaluation_without_a_grid(spark, tmp_path):
     uri = write_csv(tmp_path / "r.csv", ["x1", "x2", "y"], linear_rows(200))
     s = spec(tmp_path, uri, label="y", algorithm="linear_regression", evaluation={"folds": 3})
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     ev = result["evaluation"]
     assert ev["folds"] == 3 and set(ev["metrics"]) == {"rmse", "mae", "r2"}
     for metric in ev["metrics"].values():
@@ -177,41 +184,59 @@ def test_k_fold_evaluation_without_a_grid(spark, tmp_path):
         assert metric["mean"] == pytest.approx(sum(metric["folds"]) / 3)
     assert ev["metrics"]["r2"]["mean"] > 0.95 and ev["metrics"]["r2"]["std"] < 0.05
     assert "crossValidation" not in result
-    with pytest.raises(train.SpecError, match="exclude each other"):
-        train.train(spark, {**s, "crossValidation": {"grid": {"regParam": [0.0]}}})
+    with pytest.raises(SpecError, match="exclude each other"):
+        training.train(spark, {**s, "crossValidation": {"grid": {"regParam": [0.0]}}})
 
 
 def test_kmeans_clusters(spark, tmp_path):
     rows = [r[:2] for r in blobs()]
     uri = write_csv(tmp_path / "k.csv", ["x", "y"], rows)
-    result = train.train(spark, spec(tmp_path, uri, algorithm="kmeans", params={"k": 3, "seed": 1}))
+    result = training.train(
+        spark, spec(tmp_path, uri, algorithm="kmeans", params={"k": 3, "seed": 1})
+    )
     assert result["task"] == "clustering"
     assert result["metrics"]["silhouette"] > 0.6
 
 
 def test_a_bad_column_is_one_clear_error(spark, tmp_path):
     uri = write_csv(tmp_path / "b.csv", ["x1", "x2", "color", "label"], binary_rows(50))
-    with pytest.raises(train.SpecError, match="label column 'target' not found; columns: x1"):
-        train.train(spark, spec(tmp_path, uri, label="target", algorithm="logistic_regression"))
-    with pytest.raises(train.SpecError, match="feature column\\(s\\) 'nope' not found"):
-        train.train(
+    with pytest.raises(SpecError, match="label column 'target' not found; columns: x1"):
+        training.train(spark, spec(tmp_path, uri, label="target", algorithm="logistic_regression"))
+    with pytest.raises(SpecError, match="feature column\\(s\\) 'nope' not found"):
+        training.train(
             spark,
             spec(tmp_path, uri, label="label", features=["x1", "nope"], algorithm="naive_bayes"),
         )
-    with pytest.raises(train.SpecError, match="regression label must be numeric"):
-        train.train(spark, spec(tmp_path, uri, label="color", algorithm="linear_regression"))
+    with pytest.raises(SpecError, match="regression label must be numeric"):
+        training.train(spark, spec(tmp_path, uri, label="color", algorithm="linear_regression"))
 
 
 def test_as_a_script_a_bad_spec_exits_2_with_one_line(tmp_path):
+    """As on the cluster: the entry point alone in its folder, the package only in a zip on
+    the path (the gateway stages the same files: jobs/sparkgate_jobs/*.py, zipped)."""
     uri = write_csv(tmp_path / "b.csv", ["x1", "x2", "color", "label"], binary_rows(50))
     s = spec(tmp_path, uri, label="missing", algorithm="logistic_regression")
     (tmp_path / "spec.json").write_text(json.dumps(s))
-    done = subprocess.run(
-        [sys.executable, str(JOBS / "train.py"), (tmp_path / "spec.json").as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for script in ("train.py", "score.py"):
+        shutil.copy(JOBS / script, bin_dir / script)
+    package = tmp_path / "sparkgate_jobs.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        for path in sorted((JOBS / "sparkgate_jobs").glob("*.py")):
+            archive.write(path, f"sparkgate_jobs/{path.name}")
+    run = {
+        "capture_output": True,
+        "text": True,
+        "timeout": 300,
+        "cwd": bin_dir,
+        "env": {**os.environ, "PYTHONPATH": str(package)},
+    }
+    usage = subprocess.run([sys.executable, str(bin_dir / "score.py")], **run)
+    assert usage.returncode == 2
+    assert usage.stderr == "SPARKGATE_ERROR: usage: score.py <spec.json URI>\n"
+    spec_uri = (tmp_path / "spec.json").as_uri()
+    done = subprocess.run([sys.executable, str(bin_dir / "train.py"), spec_uri], **run)
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("SPARKGATE_ERROR: ")]
     assert errors == [
@@ -221,8 +246,8 @@ def test_as_a_script_a_bad_spec_exits_2_with_one_line(tmp_path):
 
 def _split(spark, s: dict, task: str):
     """The train and test rows train.py fits and evaluates on (same spec, same split)."""
-    prepared = train.prepare(train.load(spark, s["input"]), s, task)
-    return train.split(prepared.df.cache(), s)
+    prepared = preparation.prepare(storage.load(spark, s["input"]), s, task)
+    return training.split(prepared.df.cache(), s)
 
 
 def _arrays(df, features: list[str], label: str, strings: tuple[str, ...] = ()):
@@ -241,7 +266,7 @@ def test_metrics_agree_with_scikit_learn(spark, tmp_path):
     s = spec(
         tmp_path, uri, label="label", algorithm="logistic_regression", params={"regParam": 0.0}
     )
-    ours = train.train(spark, s)["metrics"]["accuracy"]
+    ours = training.train(spark, s)["metrics"]["accuracy"]
     train_df, test_df = _split(spark, s, "classification")
     x_train, y_train, _ = _arrays(train_df, ["x1", "x2"], "label")
     x_test, y_test, _ = _arrays(test_df, ["x1", "x2"], "label")
@@ -251,7 +276,7 @@ def test_metrics_agree_with_scikit_learn(spark, tmp_path):
     uri = write_csv(tmp_path / "r.csv", ["x1", "x2", "y"], linear_rows(600))
     s = spec(tmp_path, uri, label="y", algorithm="linear_regression")
     s["output"] = (tmp_path / "run2").as_uri()
-    ours = train.train(spark, s)["metrics"]["r2"]
+    ours = training.train(spark, s)["metrics"]["r2"]
     train_df, test_df = _split(spark, s, "regression")
     x_train, y_train, _ = _arrays(train_df, ["x1", "x2"], "y")
     x_test, y_test, _ = _arrays(test_df, ["x1", "x2"], "y")
@@ -286,7 +311,7 @@ def test_a_string_feature_is_one_hot_encoded_like_scikit_learn(spark, tmp_path):
         other = "spend" if label == "churned" else "churned"
         s = spec(tmp_path, uri, label=label, features=["x", "plan"], algorithm=algorithm)
         s["output"] = (tmp_path / label).as_uri()
-        result = train.train(spark, s)
+        result = training.train(spark, s)
         slots = {f"plan={p}" for p in [*PLAN_EFFECT, "(unknown)"]}
         assert set(result["coefficients"]) == {"x", *slots}, result["coefficients"]
         train_df, test_df = _split(spark, s, result["task"])
@@ -325,14 +350,14 @@ def test_missing_values_under_each_policy(spark, tmp_path):
     uri = write_csv(tmp_path / "m.csv", ["x1", "x2", "color", "label"], rows)
     base = spec(tmp_path, uri, label="label", algorithm="logistic_regression")
 
-    dropped = train.train(spark, {**base, "missing": {"strategy": "drop"}})
+    dropped = training.train(spark, {**base, "missing": {"strategy": "drop"}})
     r = dropped["rows"]
     assert r["dropped"] == {"labelMissing": n["label"], "featureMissing": n["features"]}
     assert r["used"] == 300 - n["label"] - n["features"] == r["train"] + r["test"]
     assert dropped["preprocessing"]["missing"] == {"strategy": "drop"}
     assert dropped["preprocessing"]["missingValues"] == {"x1": n["x1"], "color": n["color"]}
 
-    imputed = train.train(spark, {**base, "missing": {"strategy": "impute", "impute": "mean"}})
+    imputed = training.train(spark, {**base, "missing": {"strategy": "impute", "impute": "mean"}})
     r = imputed["rows"]
     assert r["dropped"] == {"labelMissing": n["label"]}
     assert r["used"] == 300 - n["label"] == r["train"] + r["test"]
@@ -345,8 +370,8 @@ def test_missing_values_under_each_policy(spark, tmp_path):
     assert imputer.surrogateDF.first()["x1"] == pytest.approx(float(np.mean(x1)))
     assert imputed["coefficients"]["color=(unknown)"] != 0
 
-    with pytest.raises(train.SpecError) as refused:
-        train.train(spark, {**base, "missing": {"strategy": "error"}})
+    with pytest.raises(SpecError) as refused:
+        training.train(spark, {**base, "missing": {"strategy": "error"}})
     assert str(refused.value) == (
         f"missing values (missing.strategy is error) in label 'label': {n['label']}, "
         f"'x1': {n['x1']}, 'color': {n['color']} of 300 rows; use missing.strategy drop or impute"
@@ -357,7 +382,7 @@ def test_labels_that_are_not_0_to_k_minus_1(spark, tmp_path):
     rows = [[x1, x2, color, 1 if y else -1] for x1, x2, color, y in binary_rows(300)]
     uri = write_csv(tmp_path / "pm.csv", ["x1", "x2", "color", "label"], rows)
     s = spec(tmp_path, uri, label="label", algorithm="linear_svc")
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["confusionMatrix"]["labels"] == ["-1", "1"]
     assert result["metrics"]["accuracy"] > 0.85
     assert result["curves"]["score"] == "rawPrediction"
@@ -366,15 +391,15 @@ def test_labels_that_are_not_0_to_k_minus_1(spark, tmp_path):
     uri = write_csv(tmp_path / "d.csv", ["x", "y", "kind"], rows)
     s = spec(tmp_path, uri, label="kind", algorithm="logistic_regression")
     s["split"] = {"test": 0.5, "seed": 3}
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["warnings"] == [
         "class(es) 'd' only in the test split: the model never saw them "
         "(more rows, or another split.seed)"
     ]
     assert "d" in result["confusionMatrix"]["labels"]
-    with pytest.raises(train.SpecError, match="has over 1000 distinct values"):
+    with pytest.raises(SpecError, match="has over 1000 distinct values"):
         uri = write_csv(tmp_path / "r.csv", ["x1", "x2", "y"], linear_rows(1100))
-        train.train(spark, spec(tmp_path, uri, label="y", algorithm="naive_bayes"))
+        training.train(spark, spec(tmp_path, uri, label="y", algorithm="naive_bayes"))
 
 
 def test_balanced_class_weights(spark, tmp_path):
@@ -385,8 +410,8 @@ def test_balanced_class_weights(spark, tmp_path):
         rows.append([round(x, 4), 1 if x + rnd.gauss(0, 0.8) > 1.6 else 0])
     uri = write_csv(tmp_path / "w.csv", ["x", "label"], rows)
     s = spec(tmp_path, uri, label="label", algorithm="logistic_regression")
-    plain = train.train(spark, s)
-    weighted = train.train(spark, {**s, "classWeights": "balanced"})
+    plain = training.train(spark, s)
+    weighted = training.train(spark, {**s, "classWeights": "balanced"})
     train_df, _ = _split(spark, s, "classification")
     y = np.array([r[0] for r in train_df.select("label").collect()])
     expected = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
@@ -407,7 +432,7 @@ def test_trees_index_strings_and_fall_back_past_max_bins(spark, tmp_path):
     ]
     uri = write_csv(tmp_path / "t.csv", ["x", "y", "store", "shade", "kind"], rows)
     s = spec(tmp_path, uri, label="kind", algorithm="decision_tree_classifier")
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["preprocessing"]["encoding"] == {"store": "ordinal", "shade": "index"}
     assert result["warnings"] == [
         "feature 'store' has 40 values, more than maxBins (32): used as an ordinal index "
@@ -415,7 +440,7 @@ def test_trees_index_strings_and_fall_back_past_max_bins(spark, tmp_path):
     ]
     assert set(result["featureImportances"]) == {"x", "y", "store", "shade"}
     assert result["preprocessing"]["missing"]["impute"] == "median"
-    result = train.train(spark, {**s, "params": {"maxBins": 64}})
+    result = training.train(spark, {**s, "params": {"maxBins": 64}})
     assert result["preprocessing"]["encoding"] == {"store": "index", "shade": "index"}
     assert result["warnings"] == []
 
@@ -430,7 +455,7 @@ def test_the_perceptron_standardized_with_its_layers_set(spark, tmp_path):
         params={"layers": [3, 4, 2], "seed": 1, "maxIter": 50},
         standardize=True,
     )
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert result["warnings"] == ["params.layers set to [6, 4, 2]: 6 feature slots, 2 classes"]
     assert result["preprocessing"]["standardize"] is True
     assert result["metrics"]["accuracy"] > 0.8
@@ -440,12 +465,12 @@ ALLOWED = json.loads((JOBS / "tests" / "algorithms.json").read_text())
 
 
 def test_options_follow_the_gateways_allow_list():
-    """train.py's STANDARDIZE and WEIGHTED are algorithms.ts's `standardize` and
+    """algorithms.py's STANDARDIZE and WEIGHTED are algorithms.ts's `standardize` and
     `classWeights` (tests/algorithms.json)."""
     assert {n: a["standardize"] for n, a in ALLOWED.items() if "standardize" in a} == (
-        train.STANDARDIZE
+        algorithms.STANDARDIZE
     )
-    assert {n for n, a in ALLOWED.items() if a.get("classWeights")} == train.WEIGHTED
+    assert {n for n, a in ALLOWED.items() if a.get("classWeights")} == algorithms.WEIGHTED
 
 
 @pytest.mark.parametrize(
@@ -461,24 +486,26 @@ def test_options_follow_the_gateways_allow_list():
 )
 def test_option_rules(extra, message):
     s = {"algorithm": "logistic_regression", "params": {"layers": [2, 2]}, **extra}
-    with pytest.raises(train.SpecError, match=message):
-        train.check_options(s, train.ALGORITHMS[s["algorithm"]][0])
-        train.missing_policy(s, "classification")
+    with pytest.raises(SpecError, match=message):
+        spec_rules.check_options(s, algorithms.ALGORITHMS[s["algorithm"]][0])
+        spec_rules.missing_policy(s, "classification")
 
 
 def test_standardize_defaults():
-    assert train.standardize_of({"algorithm": "logistic_regression"}) is True
-    assert train.standardize_of({"algorithm": "multilayer_perceptron"}) is False
-    assert train.standardize_of({"algorithm": "kmeans"}) is None
+    assert algorithms.standardize_of({"algorithm": "logistic_regression"}) is True
+    assert algorithms.standardize_of({"algorithm": "multilayer_perceptron"}) is False
+    assert algorithms.standardize_of({"algorithm": "kmeans"}) is None
     s = {"algorithm": "linear_svc", "params": {"standardization": False}}
-    assert train.standardize_of(s) is False
-    with pytest.raises(train.SpecError, match="disagree"):
-        train.standardize_of({**s, "standardize": True})
+    assert algorithms.standardize_of(s) is False
+    with pytest.raises(SpecError, match="disagree"):
+        algorithms.standardize_of({**s, "standardize": True})
 
 
 def test_multinomial_coefficients_by_class(spark, tmp_path):
     uri = write_csv(tmp_path / "m.csv", ["x", "y", "kind"], blobs(300))
-    result = train.train(spark, spec(tmp_path, uri, label="kind", algorithm="logistic_regression"))
+    result = training.train(
+        spark, spec(tmp_path, uri, label="kind", algorithm="logistic_regression")
+    )
     assert "coefficients" not in result
     by_class = result["coefficientsByClass"]
     assert sorted(by_class) == ["a", "b", "c"]
@@ -494,10 +521,10 @@ def test_libsvm_slots_are_named_by_their_index(spark, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     s = spec(tmp_path, path.as_uri(), algorithm="logistic_regression")
     s["input"]["format"] = "libsvm"
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert set(result["coefficients"]) == {"1", "2", "3"}
     assert result["coefficients"]["2"] > result["coefficients"]["1"] > 0
     s = spec(tmp_path, path.as_uri(), algorithm="random_forest_classifier", params={"seed": 1})
     s["input"]["format"] = "libsvm"
-    result = train.train(spark, s)
+    result = training.train(spark, s)
     assert set(result["featureImportances"]) == {"1", "2", "3"}

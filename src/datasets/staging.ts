@@ -11,10 +11,9 @@
  * content: a stat first, an upload only when the path is missing.
  */
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream'
+import { Readable, Transform, type TransformCallback, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { SNIFF_BYTES } from './sniff.js'
@@ -243,12 +242,15 @@ export class Staging {
    * hdfs:// URI: `<root>/artifacts/<sha256>/<name>`.
    */
   async artifact(localPath: string, name = basename(localPath)): Promise<string> {
-    const sha256 = createHash('sha256')
-      .update(await readFile(localPath))
-      .digest('hex')
+    return this.artifactBytes(await readFile(localPath), name)
+  }
+
+  /** Stages bytes built in memory (the job package's zip) as {@link artifact} does. */
+  async artifactBytes(content: Buffer, name: string): Promise<string> {
+    const sha256 = createHash('sha256').update(content).digest('hex')
     const path = `${this.root}/artifacts/${sha256}/${name}`
     if (await this.hdfs.stat(path)) return this.uri(path)
-    const staged = await this.upload(createReadStream(localPath), Number.MAX_SAFE_INTEGER)
+    const staged = await this.upload(Readable.from([content]), Number.MAX_SAFE_INTEGER)
     await this.hdfs.mkdirs(`${this.root}/artifacts/${sha256}`)
     if (!(await this.hdfs.rename(staged.tmpPath, path))) await this.discard(staged.tmpPath)
     return this.uri(path)

@@ -31,3 +31,21 @@ t.test('an artifact is uploaded once per content', async (t) => {
   t.equal((await hdfs.readFile(new URL(changed).pathname)).toString(), 'print("v2")\n')
   t.same(await hdfs.listStatus(`${root}/tmp`), [], 'no temp file left')
 })
+
+t.test('bytes built in memory are staged the same way, once per content', async (t) => {
+  const hdfs = hdfsClient()
+  const root = await hdfsTestDir(t, hdfs)
+  const staging = new Staging(hdfs, root, 'hdfs://127.0.0.1:8020')
+  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-artifact-'))
+  const file = join(dir, 'package.zip')
+  await writeFile(file, 'zip bytes')
+
+  const uri = await staging.artifactBytes(Buffer.from('zip bytes'), 'package.zip')
+  t.equal(await staging.artifact(file), uri, 'the same name and bytes as a file: the same URI')
+  const path = new URL(uri).pathname
+  t.equal((await hdfs.readFile(path)).toString(), 'zip bytes')
+  const first = await hdfs.getFileStatus(path)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(await staging.artifactBytes(Buffer.from('zip bytes'), 'package.zip'), uri)
+  t.equal((await hdfs.getFileStatus(path)).modificationTime, first.modificationTime, 'once')
+})

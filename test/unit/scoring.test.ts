@@ -1,5 +1,5 @@
 /**
- * Scoring's rules before anything is queued (src/training/scoring.ts, scoring-spec.ts):
+ * Scoring's rules before anything is queued (src/kinds/scoring/, src/models/):
  * the spec's schema, model references, resolution against the registry and MLflow (only
  * the caller's tenant's models), the column check, and the batch a scoring job becomes.
  * Every collaborator is a stand-in: no Redis, no HDFS, no MLflow, no Spark.
@@ -190,7 +190,7 @@ t.test('model URIs: only hdfs:// paths of the tenant runs are its own', async (t
   t.notOk(stager.inArea('acme', `${FS}/sparkgate/tenants/acme/datasets/x`))
 })
 
-t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
+t.test('a scoring job runs score.py with the job package as a py-file', async (t) => {
   const job = {
     id: 'j1',
     tenant: 'acme',
@@ -198,7 +198,7 @@ t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
     internals: {
       trainScript: `${FS}/sparkgate/artifacts/s/score.py`,
       trainSpec: `${FS}/sparkgate/tenants/acme/runs/j1/spec.json`,
-      trainPyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+      trainPyFiles: [`${FS}/sparkgate/artifacts/t/sparkgate_jobs.zip`],
       clusterUser: 'acme',
     },
   } as unknown as JobRecord
@@ -206,7 +206,7 @@ t.test('a scoring job runs score.py with train.py as a py-file', async (t) => {
     name: 'j1',
     file: `${FS}/sparkgate/artifacts/s/score.py`,
     args: [`${FS}/sparkgate/tenants/acme/runs/j1/spec.json`],
-    pyFiles: [`${FS}/sparkgate/artifacts/t/train.py`],
+    pyFiles: [`${FS}/sparkgate/artifacts/t/sparkgate_jobs.zip`],
     proxyUser: 'acme',
   })
   t.throws(

@@ -121,6 +121,11 @@ t.test('a training job runs the staged train.py with its spec.json', async (t) =
     driverMemory: '2g',
   })
   t.equal(toSubmission(job, 2, unitKinds).name, `${ID}.2`)
+
+  // staged since train.py runs the sparkgate_jobs package: its zip is a py-file
+  const zip = 'hdfs://nn:8020/sparkgate/artifacts/def/sparkgate_jobs.zip'
+  const packaged = { ...job, internals: { ...job.internals, trainPyFiles: [zip] } }
+  t.strictSame(toSubmission(packaged, 1, unitKinds).pyFiles, [zip])
 })
 
 t.test('a training job that was not staged cannot be submitted', async (t) => {

@@ -1,6 +1,6 @@
 /**
- * What checkTraining refuses before a training job is queued (src/training/training.ts)
- * and the param rules of the allow-list (src/training/algorithms.ts). A refusal is one
+ * What checkTraining refuses before a training job is queued (src/kinds/training/checks.ts)
+ * and the param rules of the allow-list (src/kinds/training/algorithms.ts). A refusal is one
  * 400 SPARKGATE_VALIDATION listing every broken rule at once. No HDFS, no Spark.
  */
 import t, { type Test } from 'tap'

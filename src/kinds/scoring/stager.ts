@@ -1,6 +1,6 @@
 /**
  * Batch scoring's staging: jobs/score.py
- * (with train.py, whose helpers it imports, as a py-file) and the run's spec.json, and
+ * (with the job package's zip as a py-file, as training does) and the run's spec.json, and
  * reading back what score.py wrote:
  *
  *   runs/<jobId>/spec.json      the input, the resolved model, the output format
@@ -9,7 +9,8 @@
  */
 import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
-import { SCORE_SCRIPT, TRAIN_SCRIPT } from '../../runs/job-scripts.js'
+import { stageJobPackage } from '../../runs/job-package.js'
+import { SCORE_SCRIPT } from '../../runs/job-scripts.js'
 import type { RunArea } from '../../runs/run-area.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
 
@@ -23,7 +24,7 @@ export class ScoringStager {
   constructor(private readonly runs: RunArea) {}
 
   /**
-   * Stages score.py and train.py (once per content) and writes runs/<jobId>/spec.json in
+   * Stages score.py and the job package's zip (once per content) and writes runs/<jobId>/spec.json in
    * the owner's area (as its user). Idempotent: a re-entered worker may call it again.
    */
   async stage(
@@ -44,8 +45,8 @@ export class ScoringStager {
     await hdfs.mkdirs(dir)
     await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
     const script = await this.runs.staging.artifact(SCORE_SCRIPT)
-    const train = await this.runs.staging.artifact(TRAIN_SCRIPT)
-    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles: [train] }
+    const pyFiles = [await stageJobPackage(this.runs.staging)]
+    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles }
   }
 
   /** runs/<jobId>/scoring.json, or undefined when it is not there. */

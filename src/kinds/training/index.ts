@@ -31,7 +31,7 @@ export const trainingKind = defineJobKind<TrainingSpec>({
       async stage(job, spec) {
         const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
         const staged = await stager.stage(owner, job.id, spec, uploadedInput(job, spec.dataset))
-        return { trainScript: staged.script, trainSpec: staged.spec }
+        return { trainScript: staged.script, trainSpec: staged.spec, trainPyFiles: staged.pyFiles }
       },
       batch: (job) => stagedBatch('training', job.id, job.internals),
       beforeSucceeded(job, spec) {

@@ -1,10 +1,11 @@
 /**
- * Staging a training job for the cluster: jobs/train.py once per content under
- * artifacts/, the run's spec.json under runs/<jobId>/ (metrics.json and the model are
+ * Staging a training job for the cluster: jobs/train.py and the zip of the package it
+ * runs (src/runs/job-package.ts) once per content under artifacts/, the run's spec.json under runs/<jobId>/ (metrics.json and the model are
  * written beside it by the job).
  */
 import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
+import { stageJobPackage } from '../../runs/job-package.js'
 import { TRAIN_SCRIPT } from '../../runs/job-scripts.js'
 import type { RunArea } from '../../runs/run-area.js'
 import { ALGORITHMS } from './algorithms.js'
@@ -14,9 +15,10 @@ export class TrainingStager {
   constructor(private readonly runs: RunArea) {}
 
   /**
-   * Stages train.py (once per content) and writes runs/<jobId>/spec.json in the owner's
-   * area (as its user) for a job's training spec, reading `uploaded` (a dataset's URI and
-   * format) when the spec names a dataset id; returns the script's and the spec's URIs.
+   * Stages train.py and the job package's zip (once per content) and writes
+   * runs/<jobId>/spec.json in the owner's area (as its user) for a job's training spec,
+   * reading `uploaded` (a dataset's URI and format) when the spec names a dataset id;
+   * returns the script's, the spec's and the zip's (`pyFiles`) URIs.
    * Idempotent: a re-entered worker may call it again.
    */
   async stage(
@@ -24,7 +26,7 @@ export class TrainingStager {
     jobId: string,
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
-  ): Promise<{ script: string; spec: string }> {
+  ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
     const input = inputOf(jobId, t.dataset, uploaded)
     const dir = this.runs.runDir(owner.tenant, jobId)
     const spec = {
@@ -47,6 +49,7 @@ export class TrainingStager {
     await hdfs.mkdirs(dir)
     await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
     const script = await this.runs.staging.artifact(TRAIN_SCRIPT)
-    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`) }
+    const pyFiles = [await stageJobPackage(this.runs.staging)]
+    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles }
   }
 }

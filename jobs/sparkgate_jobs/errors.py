@@ -1,0 +1,7 @@
+"""The error of a bad spec or bad data (pyspark-free: the gateway's zip test imports it)."""
+
+from __future__ import annotations
+
+
+class SpecError(Exception):
+    """A problem with the spec or the data, reported as one SPARKGATE_ERROR line."""

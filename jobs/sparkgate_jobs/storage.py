@@ -1,0 +1,46 @@
+"""Reading a job's input data, and small files (spec.json, metrics.json) through Hadoop's
+FileSystem, so hdfs://, file:// and abfss:// URIs all work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from sparkgate_jobs.errors import SpecError
+
+
+def load(spark: SparkSession, source: dict[str, Any]) -> DataFrame:
+    fmt = source.get("format", "csv")
+    uri = source["uri"]
+    if fmt == "csv":
+        return (
+            spark.read.option("header", str(source.get("header", True)).lower())
+            .option("sep", source.get("separator", ","))
+            .option("inferSchema", "true")
+            .csv(uri)
+        )
+    if fmt == "parquet":
+        return spark.read.parquet(uri)
+    if fmt == "json":
+        return spark.read.json(uri)
+    if fmt == "libsvm":
+        return spark.read.format("libsvm").load(uri)
+    raise SpecError(f"format {fmt!r} cannot be trained on (csv, parquet, json, libsvm)")
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """Writes one small file through Hadoop's FileSystem (hdfs://, file://, abfss://…)."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(conf)
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def read_text(spark: SparkSession, uri: str) -> str:
+    return spark.read.text(uri, wholetext=True).first()[0]
