@@ -9,7 +9,9 @@
  *   - the same from TypeScript through tsx, as bin.js ran it before the bundle (and still
  *     does when the bundle is older than its sources);
  *   - `curl` GET /v1/me: the same call without Node (the baseline of `me`);
- *   - `sparkgate me`: bin.js, one HTTP round trip to a gateway.
+ *   - `sparkgate me`: bin.js, one HTTP round trip to a gateway;
+ *   - `npx sparkgate --help`: the same through npx, whose own start (npm, then a look at
+ *     this checkout's tree) comes on top.
  * All with the Node that runs this file (npm scripts: the pinned one, node_modules/.bin).
  *
  * The gateway: SPARKGATE_URL and SPARKGATE_API_KEY when both are set; otherwise one in
@@ -54,7 +56,7 @@ function table(title: string, head: string[], rows: (string | number)[][]) {
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.on('error', reject)
@@ -116,7 +118,7 @@ async function main() {
     {
       name: 'sparkgate --help, from TypeScript (tsx)',
       baseline: 'node -e 0',
-      run: () => timed(node, ['--input-type=module', '-e', fromTs], { ...env, PWD: root }),
+      run: () => timed(node, ['--input-type=module', '-e', fromTs], env),
     },
     {
       name: 'curl GET /v1/me',
@@ -128,6 +130,11 @@ async function main() {
         ),
     },
     { name: 'sparkgate me', baseline: 'curl GET /v1/me', run: () => timed(node, [BIN, 'me'], env) },
+    {
+      name: 'npx sparkgate --help',
+      baseline: 'node -e 0',
+      run: () => timed('npx', ['sparkgate', '--help'], env),
+    },
   ]
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]))
   try {
