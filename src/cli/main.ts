@@ -9,7 +9,8 @@
  *
  * One file per resource under commands/ registers its commands; this file puts them in
  * one program (in the order `--help` lists them) and turns what a run throws into an exit
- * code.
+ * code. bin.js runs it bundled into one JavaScript file (build.js), or through tsx when the
+ * bundle is older than its sources.
  */
 import { Command, CommanderError, Option } from 'commander'
 import { ApiError, DEFAULT_URL, UnreachableError } from '../client/client.js'
