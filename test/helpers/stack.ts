@@ -4,7 +4,7 @@
  * teardown) and its own tenant, whose member key every inject() of `build()` carries.
  */
 import { randomUUID } from 'node:crypto'
-import { buildApp, type App } from '../../src/app.js'
+import { buildApp, type App, type BuildOptions } from '../../src/app.js'
 import { configWith, type Config } from '../../src/config.js'
 import { LivyClient, type LivyBatch } from '../../src/backends/livy/livy-client.js'
 import { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
@@ -90,9 +90,13 @@ export function tenantOf(app: App): TestTenant {
 export async function build(
   t: Tap,
   overrides: Parameters<typeof testConfig>[0] = {},
-  options: { tenant?: boolean } = {},
+  options: { tenant?: boolean } & BuildOptions = {},
 ): Promise<App> {
-  const app = await buildApp(testConfig(overrides))
+  const app = await buildApp(
+    testConfig(overrides),
+    {},
+    { ...(options.kinds ? { kinds: options.kinds } : {}) },
+  )
   t.teardown(() => app.close())
   await app.ready()
   // without a tenant (Redis down, no api role): inject() carries the admin key
