@@ -5,7 +5,7 @@
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
-import { installErrorHandling } from './errors.js'
+import { installErrorHandling } from './plugins/problem-handler.js'
 import { authPlugin } from './plugins/auth.js'
 import { configPlugin } from './plugins/config.js'
 import { hdfsPlugin } from './plugins/hdfs.js'
