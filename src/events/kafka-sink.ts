@@ -28,8 +28,7 @@ import {
   type MessageToProduce,
   type ProducerOptions,
 } from '@platformatic/kafka'
-import type { CloudEvent } from '../schemas/events.js'
-import type { StoredEvent } from './event-log.js'
+import type { CloudEvent, StoredEvent } from '../schemas/events.js'
 import type { EventSink } from './event-sink.js'
 
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const

@@ -8,10 +8,10 @@ import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
 import { JobSchema, JobSpecSchema } from '../domain/job-schema.js'
 import { ProblemSchema } from '../schemas/common.js'
-import { WebhookSchema } from '../events/webhook-store.js'
 import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../training/model-registry.js'
+import { WebhookSchema } from '../webhooks/schemas.js'
 
 // Swagger UI's page is Sparkgate's: a spark in an orange tile (the favicon), and that tile
 // with the name in white (the wordmark on Swagger UI's dark top bar, shown 40 px high)

@@ -22,12 +22,12 @@ import {
   toKafkaMessage,
   type KafkaSinkLogger,
 } from '../../src/events/kafka-sink.js'
-import type { StoredEvent } from '../../src/events/event-log.js'
 import {
   eventEnvelope,
   jobEventType,
   type CloudEvent,
   type EventType,
+  type StoredEvent,
   type JobEventData,
 } from '../../src/schemas/events.js'
 import { testConfig, uniqueId } from '../helpers/stack.js'

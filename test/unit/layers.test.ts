@@ -8,7 +8,8 @@
  *   2 redis/ storage/ mlflow/      key names, Lua scripts, paging; the WebHDFS client; the
  *                                  MLflow REST client and its settings
  *   3 datasets/ tenancy/ events/   dataset records, staging, sniffing; tenants, keys, policy, audit;
- *                                  the event log, webhooks (signing, destinations), the Kafka sink
+ *     webhooks/                    the event log, the Kafka sink; webhooks (store, signing,
+ *                                  destinations, HTTP delivery, the delivery queue and workers)
  *   4 training/                    training spec and checks, staging, model registry
  *   5 domain/                      the job core and its ports (ports/: backend, queue)
  *   6 backends/ workers/           adapters of the ports: one folder per backend kind; BullMQ
@@ -36,6 +37,7 @@ const LAYERS: [string, number][] = [
   ['datasets/', 3],
   ['tenancy/', 3],
   ['events/', 3],
+  ['webhooks/', 3],
   ['training/', 4],
   ['domain/', 5],
   ['backends/', 6],

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream'
 import { DatasetRef, nameProblem } from '../../datasets/dataset-schema.js'
 import { errors, SparkgateError } from '../../errors.js'
 import type { DatasetOwner } from '../../datasets/dataset-service.js'
-import { auditActor, principalOf, tenantOf } from '../caller.js'
+import { principalOf, recordAudit, tenantOf } from '../caller.js'
 import {
   DatasetIdParams,
   DatasetList,
@@ -186,12 +186,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       await service.delete(mine(request), request.params.id)
-      await app.audit.record({
-        ...auditActor(request),
-        action: 'dataset.delete',
-        target: `dataset/${request.params.id}`,
-        tenant: mine(request),
-      })
+      await recordAudit(request, 'dataset.delete', `dataset/${request.params.id}`)
       return reply.code(204).send(null)
     },
   )
