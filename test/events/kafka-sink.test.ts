@@ -14,14 +14,14 @@ import {
   stringDeserializers,
   type Message,
 } from '@platformatic/kafka'
+import { KafkaSinkError } from '../../src/events/kafka-errors.js'
+import { toKafkaMessage } from '../../src/events/kafka-message.js'
 import {
-  KafkaSink,
-  KafkaSinkError,
   kafkaClientOptions,
   kafkaProducerOptions,
-  toKafkaMessage,
   type KafkaSinkLogger,
-} from '../../src/events/kafka-sink.js'
+} from '../../src/events/kafka-options.js'
+import { KafkaSink } from '../../src/events/kafka-sink.js'
 import {
   eventEnvelope,
   jobEventType,
