@@ -19,18 +19,7 @@ import type {
 import { errorKind, MlflowError } from './mlflow-error.js'
 
 // what callers of the client name with it, from one import
-export type {
-  Batch,
-  Experiment,
-  Metric,
-  MlflowTag,
-  ModelVersion,
-  RegisteredModel,
-  Run,
-  RunInfo,
-  RunStatus,
-} from './mlflow-entities.js'
-export { newestVersion } from './mlflow-entities.js'
+export * from './mlflow-entities.js'
 export { MlflowError } from './mlflow-error.js'
 
 export interface MlflowOptions {
