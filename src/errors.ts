@@ -4,6 +4,7 @@
  * The one mapper to RFC 9457 application/problem+json is src/plugins/problem-handler.ts:
  * it is HTTP's business, and the layers below (stores, services) need only the catalogue.
  */
+import type { Problem } from './schemas/common.js'
 
 /** An error a client may see: a stable code, its HTTP status, and extra problem members. */
 export class SparkgateError extends Error {
@@ -18,15 +19,11 @@ export class SparkgateError extends Error {
   }
 }
 
-/** One broken rule of a request: where, which rule, and a sentence saying it. */
-export interface FieldError {
-  field: string
-  rule: string
-  message: string
-}
+/** One broken rule of a request: where, which rule, and a sentence saying it (Problem's `errors`). */
+export type FieldError = NonNullable<Problem['errors']>[number]
 
 /** A 400 naming each field and rule; `message` follows the field name ("is required"). */
-function validationAll(entries: { field: string; rule: string; message: string }[]) {
+function validationAll(entries: FieldError[]) {
   const errors: FieldError[] = entries.map((e) => ({ ...e, message: `${e.field} ${e.message}` }))
   return new SparkgateError('SPARKGATE_VALIDATION', 400, errors.map((e) => e.message).join('; '), {
     errors,
@@ -38,7 +35,8 @@ function validation(field: string, rule: string, message: string) {
   return validationAll([{ field, rule, message }])
 }
 
-type DependencyState = { up: boolean; url: string; error?: string }
+/** What /readyz says of one dependency (Problem's `dependencies`). */
+type DependencyState = NonNullable<Problem['dependencies']>[string]
 
 export const errors = {
   validation,

@@ -7,14 +7,16 @@
  *   conf-policy.ts  the Spark settings a tenant may set, and the values they may take
  *   redaction.ts    which conf keys hold secrets, and their values shown as `***`
  */
+import type { TenantPolicy } from './tenant-schema.js'
 
-export interface Policy {
-  /** Extra URI prefixes this tenant may name, beyond its own area and dataset:// (set by the platform admin per tenant), e.g. 'hdfs://127.0.0.1:8020/shared/', 'abfss://c@acct.dfs.core.windows.net/team/', 'https://repo.example.com/jars/' */
-  uriPrefixes: string[]
+/**
+ * What a job is checked against: its tenant's policy (PolicySchema, the one definition of
+ * `uriPrefixes` and `confAllow`: what its platform admin allowed) and the platform's local
+ * folders (admin config, the same for every tenant).
+ */
+export type Policy = TenantPolicy & {
   /** Local folders a job may name with file:// (platform-wide, admin config), e.g. '/opt/sparkgate/jobs' */
   localFolders: string[]
-  /** Spark conf keys this tenant may set beyond the server's allow-list: exact keys or prefixes ending in '*'. Naming a protected key here (exactly, not via a wildcard) allows it. */
-  confAllow: string[]
 }
 
 export interface TenantArea {
