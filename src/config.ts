@@ -13,7 +13,7 @@ import { Value } from 'typebox/value'
 import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
 import { DEFAULT_URL } from './client/client.js'
 import { MLFLOW_SETTINGS, mlflowProblems } from './mlflow/mlflow-settings.js'
-import { DEFAULT_SECRET_PATTERNS } from './tenancy/policy.js'
+import { DEFAULT_SECRET_PATTERNS } from './tenancy/redaction.js'
 
 const Url = (defaultValue: string, description: string) =>
   Type.String({ default: defaultValue, description, pattern: '^[a-z][a-z0-9+.-]*://.+' })

@@ -1,14 +1,12 @@
 /**
- * The catalogue of coded errors and the one mapper to RFC 9457 application/problem+json.
- * Every error a client can see is built here, with a stable `code` (SPARKGATE_*);
- * validation errors name the field and the rule; 5xx details are masked (the full error
- * goes to the log only).
+ * The catalogue of coded errors: every error a client can see is built here, with a stable
+ * `code` (SPARKGATE_*) and its HTTP status; validation errors name the field and the rule.
+ * The one mapper to RFC 9457 application/problem+json is src/plugins/problem-handler.ts:
+ * it is HTTP's business, and the layers below (stores, services) need only the catalogue.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Problem } from './schemas/common.js'
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
-
+/** An error a client may see: a stable code, its HTTP status, and extra problem members. */
 export class SparkgateError extends Error {
   constructor(
     readonly code: string,
@@ -21,15 +19,11 @@ export class SparkgateError extends Error {
   }
 }
 
-/** One broken rule of a request: where, which rule, and a sentence saying it. */
-export interface FieldError {
-  field: string
-  rule: string
-  message: string
-}
+/** One broken rule of a request: where, which rule, and a sentence saying it (Problem's `errors`). */
+export type FieldError = NonNullable<Problem['errors']>[number]
 
 /** A 400 naming each field and rule; `message` follows the field name ("is required"). */
-function validationAll(entries: { field: string; rule: string; message: string }[]) {
+function validationAll(entries: FieldError[]) {
   const errors: FieldError[] = entries.map((e) => ({ ...e, message: `${e.field} ${e.message}` }))
   return new SparkgateError('SPARKGATE_VALIDATION', 400, errors.map((e) => e.message).join('; '), {
     errors,
@@ -41,7 +35,8 @@ function validation(field: string, rule: string, message: string) {
   return validationAll([{ field, rule, message }])
 }
 
-type DependencyState = { up: boolean; url: string; error?: string }
+/** What /readyz says of one dependency (Problem's `dependencies`). */
+type DependencyState = NonNullable<Problem['dependencies']>[string]
 
 export const errors = {
   validation,
@@ -257,158 +252,4 @@ export const errors = {
     new SparkgateError('SPARKGATE_DEPENDENCY_DOWN', 503, `not ready: ${names.join(', ')} down`, {
       dependencies,
     }),
-}
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
-const title = (status: number) =>
-  TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error')
-
-interface AjvLikeError {
-  instancePath?: string
-  keyword?: string
-  message?: string
-  params?: Record<string, unknown>
-}
-
-/** Turns Fastify/ajv validation errors into `{ field, rule, message }` entries. */
-function validationEntries(error: FastifyError): Problem['errors'] {
-  const context = error.validationContext ?? 'body'
-  const list = (error.validation ?? []) as AjvLikeError[]
-  return list.map((v) => {
-    let field = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
-    const missing = v.params?.['missingProperty'] ?? v.params?.['requiredProperties']
-    if (v.keyword === 'required' && missing !== undefined) {
-      field = [field, String(Array.isArray(missing) ? missing[0] : missing)]
-        .filter(Boolean)
-        .join('.')
-    }
-    const extra = v.params?.['additionalProperty'] ?? v.params?.['additionalProperties']
-    if (v.keyword === 'additionalProperties' && extra !== undefined) {
-      field = [field, String(Array.isArray(extra) ? extra[0] : extra)].filter(Boolean).join('.')
-    }
-    const name = v.params?.['propertyName']
-    if (v.keyword === 'propertyNames' && typeof name === 'string') {
-      field = [field, name].filter(Boolean).join('.')
-    }
-    const where = field ? `${context}.${field}` : context
-    return {
-      field: where,
-      rule: v.keyword ?? 'invalid',
-      message: `${where} ${v.message ?? 'is invalid'}`,
-    }
-  })
-}
-
-/**
- * Redis not there or not serving: ioredis failing fast (maxRetriesPerRequest, a closed or
- * refused connection, a command timeout) or Redis refusing for a while (loading its data
- * after a restart, a replica, a busy script, a failing disk). A 503, never a 500: the
- * client's request was fine and may be repeated.
- */
-export function redisDown(error: unknown): boolean {
-  const e = error as { name?: string; message?: string; code?: string } | undefined
-  if (!e) return false
-  if (e.name === 'MaxRetriesPerRequestError') return true
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(e.code ?? ''))
-    return /redis|connect|write|read/i.test(e.message ?? '') || e.name === 'ReplyError'
-  return (
-    /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit|Command timed out|connect ECONNREFUSED)/.test(
-      e.message ?? '',
-    ) ||
-    (e.name === 'ReplyError' &&
-      /^(LOADING|READONLY|MASTERDOWN|BUSY|MISCONF|NOREPLICAS|TRYAGAIN|CLUSTERDOWN)\b/.test(
-        e.message ?? '',
-      ))
-  )
-}
-
-export function toProblem(error: unknown, request: FastifyRequest): Problem {
-  const instance = request.url
-  if (redisDown(error)) error = errors.redisUnavailable((error as Error).message)
-  if (error instanceof SparkgateError) {
-    return {
-      type: `https://sparkgate.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
-      title: title(error.status),
-      status: error.status,
-      detail: error.status >= 500 && error.status !== 503 ? 'internal error' : error.message,
-      instance,
-      code: error.code,
-      ...error.extra,
-    }
-  }
-  const fe = error as FastifyError
-  if (fe.validation) {
-    const entries = validationEntries(fe) ?? []
-    return {
-      type: 'https://sparkgate.dev/problems/sparkgate-validation',
-      title: title(400),
-      status: 400,
-      detail: entries.map((e) => e.message).join('; ') || fe.message,
-      instance,
-      code: 'SPARKGATE_VALIDATION',
-      errors: entries,
-    }
-  }
-  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500
-  if (status < 500) {
-    // Fastify's own client errors (bad JSON, body too large, unsupported media type…).
-    return {
-      type: `https://sparkgate.dev/problems/${(fe.code ?? 'client-error').toLowerCase().replace(/_/g, '-')}`,
-      title: title(status),
-      status,
-      detail: fe.message,
-      instance,
-      code: fe.code ? `SPARKGATE_${fe.code.replace(/^FST_ERR_/, '')}` : 'SPARKGATE_BAD_REQUEST',
-    }
-  }
-  return {
-    type: 'https://sparkgate.dev/problems/sparkgate-internal',
-    title: title(500),
-    status: 500,
-    detail: 'internal error; see the gateway log for this request id',
-    instance,
-    code: 'SPARKGATE_INTERNAL',
-  }
-}
-
-export function sendProblem(reply: FastifyReply, problem: Problem) {
-  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
-}
-
-/** Installs the one error handler and the problem+json 404. */
-export function installErrorHandling(app: FastifyInstance) {
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error, request)
-    if (problem.status >= 500 && problem.status !== 503)
-      request.log.error({ err: error }, 'request failed')
-    else
-      request.log.info(
-        { code: problem.code, status: problem.status },
-        problem.detail ?? problem.title,
-      )
-    return sendProblem(reply, problem)
-  })
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, {
-      type: 'https://sparkgate.dev/problems/sparkgate-route-not-found',
-      title: title(404),
-      status: 404,
-      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
-      instance: request.url,
-      code: 'SPARKGATE_ROUTE_NOT_FOUND',
-    }),
-  )
 }

@@ -10,7 +10,8 @@
  * tenant's first subscriber waits for nothing.
  */
 import type { Redis } from 'ioredis'
-import { decodeEntry, type RawEntry, type StoredEvent } from './event-log.js'
+import type { StoredEvent } from '../schemas/events.js'
+import { decodeEntry, type RawEntry } from './event-log.js'
 
 export type Listener = (events: StoredEvent[]) => void
 

@@ -7,16 +7,15 @@
  */
 import type { Redis } from 'ioredis'
 import { RedisKeys } from '../redis/keys.js'
-import { parseStoredEvent, typeMatches, type CloudEvent } from '../schemas/events.js'
+import {
+  parseStoredEvent,
+  typeMatches,
+  type CloudEvent,
+  type StoredEvent,
+} from '../schemas/events.js'
 
 /** A stream id: what comes after it is newer. */
 export const STREAM_ID = /^\d{1,15}-\d{1,19}$/
-
-export interface StoredEvent {
-  /** the stream id */
-  position: string
-  event: CloudEvent
-}
 
 export interface EventQuery {
   types?: string[]

@@ -4,7 +4,7 @@
  * again (from the same position) after a pause, so what it does must be safe to repeat:
  * delivery is at least once, and consumers dedupe by the event id.
  */
-import type { StoredEvent } from './event-log.js'
+import type { StoredEvent } from '../schemas/events.js'
 
 export interface EventSink {
   /** names the sink's position in Redis (`P:relay:<name>`) and its logs */

@@ -19,273 +19,29 @@
  * The SASL password is handed to the client as a function, so the options object shows
  * none, and every message thrown or logged from here has it cut out.
  */
-import { isIP } from 'node:net'
-import {
-  Admin,
-  ProduceAcks,
-  Producer,
-  stringSerializers,
-  type MessageToProduce,
-  type ProducerOptions,
-} from '@platformatic/kafka'
-import type { CloudEvent } from '../schemas/events.js'
-import type { StoredEvent } from './event-log.js'
+import { Admin, Producer } from '@platformatic/kafka'
+import type { StoredEvent } from '../schemas/events.js'
 import type { EventSink } from './event-sink.js'
-
-export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
-export type KafkaSecurityProtocol = (typeof KAFKA_SECURITY_PROTOCOLS)[number]
-export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
-export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number]
-
-export interface KafkaSinkLogger {
-  warn(obj: object, msg: string): void
-  info(obj: object, msg: string): void
-}
-
-/** What the sink needs (the SPARKGATE_KAFKA_* variables and a client id), nothing more. */
-export interface KafkaSinkOptions {
-  /** bootstrap brokers, comma-separated `host:port` */
-  brokers: string
-  topic: string
-  /** default PLAINTEXT; SSL and SASL_SSL turn TLS on (Node's default CAs) */
-  securityProtocol?: KafkaSecurityProtocol
-  /** default PLAIN; used by SASL_PLAINTEXT and SASL_SSL only */
-  saslMechanism?: KafkaSaslMechanism
-  saslUsername?: string
-  saslPassword?: string
-  clientId: string
-  log: KafkaSinkLogger
-  /** partitions of the topic when the sink creates it (default 3) */
-  partitions?: number
-  /** TCP + TLS + SASL set-up of one connection (default 10 s) */
-  connectTimeoutMs?: number
-  /**
-   * How long one request may wait for its answer (default 30 s; the broker gets a little
-   * less to gather the acks=all replicas, so it answers with an error before we give up).
-   */
-  requestTimeoutMs?: number
-  /**
-   * retries of each step (metadata, producer id, produce); at least 2 (default 3: with a
-   * broker that takes connections and never answers, a step gives up after about
-   * (retries + 1) × (requestTimeoutMs + retryDelayMs), 2 min by default, like the Java
-   * client's delivery.timeout.ms)
-   */
-  retries?: number
-  /** pause between retries (default 500 ms) */
-  retryDelayMs?: number
-  /** the admin client's timeouts (topic check and creation, ready()); default 3 s */
-  probeTimeoutMs?: number
-}
-
-type Options = Required<
-  Omit<KafkaSinkOptions, 'saslUsername' | 'saslPassword' | 'log' | 'saslMechanism'>
-> &
-  Pick<KafkaSinkOptions, 'saslUsername' | 'saslPassword' | 'log' | 'saslMechanism'>
-
-type StringProducerOptions = ProducerOptions<string, string, string, string>
-type ClientOptions = Pick<
-  StringProducerOptions,
-  | 'clientId'
-  | 'bootstrapBrokers'
-  | 'connectTimeout'
-  | 'requestTimeout'
-  | 'timeout'
-  | 'retries'
-  | 'retryDelay'
-  | 'tls'
-  | 'tlsServerName'
-  | 'sasl'
->
-
-export type KafkaMessage = MessageToProduce<string, string, string, string>
-
-/** A failure of the sink: the client's error chain summed up, with no secret in it. */
-export class KafkaSinkError extends Error {
-  constructor(
-    message: string,
-    /** the Kafka protocol error ids found in the chain (`TOPIC_AUTHORIZATION_FAILED` …) */
-    readonly kafkaErrors: string[] = [],
-  ) {
-    super(message)
-    this.name = 'KafkaSinkError'
-  }
-}
-
-/** Producer-state faults after which only a new producer id (a new producer) helps. */
-const PRODUCER_RESET_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'PRODUCER_FENCED',
-])
-
-/** Topic creation the cluster will not do (Event Hubs, ACLs, policies): not worth a retry. */
-const CREATE_REFUSED_ERRORS = new Set([
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'POLICY_VIOLATION',
-  'INVALID_REPLICATION_FACTOR',
-  'INVALID_PARTITIONS',
-  'INVALID_REQUEST',
-  'UNSUPPORTED_VERSION',
-])
+import {
+  CREATE_REFUSED_ERRORS,
+  KafkaSinkError,
+  PRODUCER_RESET_ERRORS,
+  isUnknownTopic,
+  summarize,
+} from './kafka-errors.js'
+import { messageSize, toKafkaMessage, type KafkaMessage } from './kafka-message.js'
+import {
+  kafkaClientOptions,
+  kafkaProducerOptions,
+  parseBrokers,
+  withDefaults,
+  type KafkaSinkLogger,
+  type KafkaSinkOptions,
+  type Options,
+} from './kafka-options.js'
 
 const MAX_BATCH_BYTES = 256 * 1024
 const MAX_BATCH_MESSAGES = 500
-
-function withDefaults(o: KafkaSinkOptions): Options {
-  return {
-    securityProtocol: 'PLAINTEXT',
-    saslMechanism: 'PLAIN',
-    partitions: 3,
-    connectTimeoutMs: 10_000,
-    requestTimeoutMs: 30_000,
-    retries: 3,
-    retryDelayMs: 500,
-    probeTimeoutMs: 3_000,
-    ...stripUndefined(o),
-  } as Options
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
-}
-
-export function parseBrokers(brokers: string): string[] {
-  const list = brokers
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean)
-  if (list.length === 0 || list.some((b) => !/^[^\s:]+:\d{1,5}$/.test(b)))
-    throw new KafkaSinkError(`Kafka brokers must be comma-separated host:port, not '${brokers}'`)
-  return list
-}
-
-/**
- * What every client of the sink connects with: brokers, timeouts, retries, TLS and SASL.
- * The password is a function returning it (never a string in the object).
- */
-export function kafkaClientOptions(
-  input: KafkaSinkOptions,
-  overrides: { connectTimeoutMs?: number; requestTimeoutMs?: number; retries?: number } = {},
-): ClientOptions {
-  const o = withDefaults(input)
-  const bootstrapBrokers = parseBrokers(o.brokers)
-  const connectTimeout = overrides.connectTimeoutMs ?? o.connectTimeoutMs
-  const requestTimeout = overrides.requestTimeoutMs ?? o.requestTimeoutMs
-  const retries = overrides.retries ?? o.retries
-  const options: ClientOptions = {
-    clientId: o.clientId,
-    bootstrapBrokers,
-    connectTimeout,
-    requestTimeout,
-    // the broker's own wait for the acks=all replicas: shorter than ours, so it answers
-    timeout: Math.max(100, Math.min(requestTimeout - 1_000, Math.floor(requestTimeout * 0.8))),
-    retries,
-    retryDelay: o.retryDelayMs,
-  }
-  const protocol = o.securityProtocol
-  if (!KAFKA_SECURITY_PROTOCOLS.includes(protocol))
-    throw new KafkaSinkError(
-      `Kafka security protocol '${String(protocol)}' is not one of ${KAFKA_SECURITY_PROTOCOLS.join(', ')}`,
-    )
-  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
-    // Node's default CAs; SNI with the broker's host name (Event Hubs routes by it)
-    options.tls = {}
-    options.tlsServerName = !bootstrapBrokers.every((b) => isIP(b.slice(0, b.lastIndexOf(':'))))
-  }
-  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
-    const mechanism = o.saslMechanism ?? 'PLAIN'
-    if (!KAFKA_SASL_MECHANISMS.includes(mechanism))
-      throw new KafkaSinkError(
-        `Kafka SASL mechanism '${String(mechanism)}' is not one of ${KAFKA_SASL_MECHANISMS.join(', ')}`,
-      )
-    if (!o.saslUsername || !o.saslPassword)
-      throw new KafkaSinkError(`Kafka ${protocol} needs a SASL username and password`)
-    const password = o.saslPassword
-    options.sasl = { mechanism, username: o.saslUsername, password: () => password }
-  }
-  return options
-}
-
-/**
- * The producer's options: idempotent (which makes the client use acks=all and one
- * request in flight per connection, so a partition's batches cannot overtake each other),
- * a finite number of retries (with `idempotent` and no retries the client would retry
- * forever, and accept() must fail in bounded time), topics auto-created where allowed.
- */
-export function kafkaProducerOptions(input: KafkaSinkOptions): StringProducerOptions {
-  const o = withDefaults(input)
-  return {
-    ...kafkaClientOptions(input),
-    // the client raises retries of 0 or 1 to "forever" for an idempotent producer
-    retries: Math.max(2, o.retries),
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    autocreateTopics: true,
-    serializers: stringSerializers,
-  }
-}
-
-/** One event as a Kafka message: CloudEvents Kafka binding, binary content mode. */
-export function toKafkaMessage(topic: string, event: CloudEvent): KafkaMessage {
-  return {
-    topic,
-    key: event.subject,
-    value: JSON.stringify(event.data ?? null),
-    headers: {
-      'content-type': event.datacontenttype,
-      ce_specversion: event.specversion,
-      ce_id: event.id,
-      ce_source: event.source,
-      ce_type: event.type,
-      ce_subject: event.subject,
-      ce_time: event.time,
-      ce_tenant: event.tenant,
-    },
-  }
-}
-
-interface ErrorSummary {
-  message: string
-  kafkaErrors: string[]
-}
-
-/**
- * The client nests its errors (AggregateErrors of retries, of brokers, causes): one line
- * with the distinct messages, outermost first, and the protocol error ids.
- */
-function summarize(error: unknown): ErrorSummary {
-  const messages: string[] = []
-  const kafkaErrors = new Set<string>()
-  const seen = new Set<unknown>()
-  const walk = (e: unknown, depth: number) => {
-    if (!e || typeof e !== 'object' || seen.has(e) || depth > 8) return
-    seen.add(e)
-    const err = e as {
-      message?: unknown
-      apiId?: unknown
-      serverErrorMessage?: unknown
-      errors?: unknown
-      cause?: unknown
-    }
-    if (typeof err.message === 'string' && err.message && !messages.includes(err.message))
-      messages.push(err.message)
-    if (typeof err.apiId === 'string') kafkaErrors.add(err.apiId)
-    if (typeof err.serverErrorMessage === 'string' && !messages.includes(err.serverErrorMessage))
-      messages.push(err.serverErrorMessage)
-    if (Array.isArray(err.errors)) for (const inner of err.errors) walk(inner, depth + 1)
-    walk(err.cause, depth + 1)
-  }
-  walk(error, 0)
-  if (messages.length === 0) messages.push(String(error))
-  const shown = messages
-    .slice(0, 6)
-    .map((m) => m.replace(/\.$/, ''))
-    .join(': ')
-  return { message: messages.length > 6 ? `${shown} …` : shown, kafkaErrors: [...kafkaErrors] }
-}
 
 export class KafkaSink implements EventSink {
   readonly name = 'kafka'
@@ -476,15 +232,4 @@ export class KafkaSink implements EventSink {
       this.admin?.close().catch(() => undefined),
     ])
   }
-}
-
-function isUnknownTopic(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('Unknown topic ')
-}
-
-function messageSize(m: KafkaMessage): number {
-  let size = Buffer.byteLength(m.value ?? '') + Buffer.byteLength(m.key ?? '') + 70
-  for (const [k, v] of Object.entries(m.headers ?? {}))
-    size += Buffer.byteLength(k) + Buffer.byteLength(String(v)) + 4
-  return size
 }

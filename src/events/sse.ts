@@ -15,9 +15,9 @@
  */
 import type { ServerResponse } from 'node:http'
 import { errors } from '../errors.js'
-import type { JobEventData } from '../schemas/events.js'
+import type { JobEventData, StoredEvent } from '../schemas/events.js'
 import type { EventHub } from './event-hub.js'
-import { isAfter, matches, type EventLog, type EventQuery, type StoredEvent } from './event-log.js'
+import { isAfter, matches, type EventLog, type EventQuery } from './event-log.js'
 
 const HEARTBEAT_MS = 15_000
 

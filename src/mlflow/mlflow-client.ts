@@ -2,95 +2,25 @@
  * An MLflow REST client on axios: the tracking API (experiments, runs, log-batch), the
  * artifact proxy of a server run with `--serve-artifacts` (mlflow-artifacts), and the
  * model registry (registered models, model versions). MLflow's JSON error (`error_code`,
- * `message`) becomes a typed MlflowError; a 5xx, a 429 or a network fault is transient.
+ * `message`) becomes a typed MlflowError (mlflow-error.ts); a 5xx, a 429 or a network fault is transient.
  * Auth: none, a static bearer token, or any token source (Azure: DefaultAzureCredential).
  */
 import axios, { type AxiosInstance, isAxiosError } from 'axios'
+import type {
+  Batch,
+  Experiment,
+  MlflowTag,
+  ModelVersion,
+  RegisteredModel,
+  Run,
+  RunInfo,
+  RunStatus,
+} from './mlflow-entities.js'
+import { errorKind, MlflowError } from './mlflow-error.js'
 
-/** Base of every MLflow failure; `kind` is stable, `code` is MLflow's `error_code`. */
-export class MlflowError extends Error {
-  constructor(
-    readonly kind: 'not_found' | 'already_exists' | 'invalid' | 'auth' | 'unavailable' | 'remote',
-    message: string,
-    readonly status?: number,
-    readonly code?: string,
-  ) {
-    super(message)
-    this.name = 'MlflowError'
-  }
-  get transient() {
-    return this.kind === 'unavailable'
-  }
-}
-
-export interface MlflowTag {
-  key: string
-  value: string
-}
-
-export interface Experiment {
-  experiment_id: string
-  name: string
-  lifecycle_stage: string
-  artifact_location?: string
-  tags?: MlflowTag[]
-}
-
-export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED'
-
-export interface RunInfo {
-  run_id: string
-  experiment_id: string
-  run_name?: string
-  status: RunStatus
-  start_time?: number
-  end_time?: number
-  artifact_uri: string
-  lifecycle_stage: string
-}
-
-export interface Run {
-  info: RunInfo
-  data: {
-    metrics?: { key: string; value: number; timestamp: number; step: number }[]
-    params?: MlflowTag[]
-    tags?: MlflowTag[]
-  }
-}
-
-export interface RegisteredModel {
-  name: string
-  tags?: MlflowTag[]
-  creation_timestamp?: number
-  /** every alias of the model and the version it points at */
-  aliases?: { alias: string; version: string }[]
-}
-
-export interface ModelVersion {
-  name: string
-  version: string
-  source: string
-  run_id?: string
-  status?: string
-  tags?: MlflowTag[]
-  creation_timestamp?: number
-  /** only from model-versions/get and registered-models/alias (search leaves it out) */
-  aliases?: string[]
-}
-
-export interface Metric {
-  key: string
-  value: number
-  timestamp: number
-  step: number
-}
-
-/** What log-batch takes (MLflow's limits: 1000 metrics, 100 params, 100 tags a call). */
-export interface Batch {
-  metrics?: Metric[]
-  params?: MlflowTag[]
-  tags?: MlflowTag[]
-}
+// what callers of the client name with it, from one import
+export * from './mlflow-entities.js'
+export { MlflowError } from './mlflow-error.js'
 
 export interface MlflowOptions {
   /** the tracking server, e.g. http://127.0.0.1:5005 (REST paths go under it) */
@@ -98,18 +28,6 @@ export interface MlflowOptions {
   /** a bearer token per request (static, or fetched and cached by the caller) */
   token?: () => Promise<string | undefined>
   timeoutMs?: number
-}
-
-const KINDS: Record<string, MlflowError['kind']> = {
-  RESOURCE_DOES_NOT_EXIST: 'not_found',
-  RESOURCE_ALREADY_EXISTS: 'already_exists',
-  INVALID_PARAMETER_VALUE: 'invalid',
-  INVALID_STATE: 'invalid',
-  BAD_REQUEST: 'invalid',
-  PERMISSION_DENIED: 'auth',
-  UNAUTHENTICATED: 'auth',
-  TEMPORARILY_UNAVAILABLE: 'unavailable',
-  REQUEST_LIMIT_EXCEEDED: 'unavailable',
 }
 
 /**
@@ -121,13 +39,6 @@ export function quote(value: string) {
   if (!value.includes('"')) return `"${value}"`
   throw new MlflowError('invalid', `cannot search MLflow for a value with both quotes: ${value}`)
 }
-
-/** The highest-numbered of some versions (MLflow sends numbers as strings). */
-export const newestVersion = (versions: ModelVersion[]): ModelVersion | undefined =>
-  versions.reduce<ModelVersion | undefined>(
-    (a, v) => (a && Number(a.version) > Number(v.version) ? a : v),
-    undefined,
-  )
 
 export class MlflowClient {
   private readonly http: AxiosInstance
@@ -325,12 +236,7 @@ export class MlflowClient {
       message?: string
     }
     const code = body.error_code
-    const kind: MlflowError['kind'] =
-      r.status >= 500 || r.status === 429
-        ? 'unavailable'
-        : r.status === 401 || r.status === 403
-          ? 'auth'
-          : ((code ? KINDS[code] : undefined) ?? (r.status === 404 ? 'not_found' : 'remote'))
+    const kind = errorKind(r.status, code)
     const detail = body.message ?? (typeof r.data === 'string' ? r.data.slice(0, 300) : '')
     throw new MlflowError(
       kind,

@@ -9,12 +9,15 @@ import { EventHub } from '../events/event-hub.js'
 import { EventLog } from '../events/event-log.js'
 import { KafkaSink } from '../events/kafka-sink.js'
 import { SseStreams } from '../events/sse.js'
-import { createDeliverer } from '../events/webhook-http.js'
-import { WebhookStore } from '../events/webhook-store.js'
 import { durationMs } from '../schemas/common.js'
 import { EventRelay } from '../workers/event-relay.js'
 import { connectionFrom } from '../workers/queues.js'
-import { WebhookDeliveries, WebhookFanout, WebhookWorkers } from '../workers/webhook-deliveries.js'
+import { WebhookDeliveries } from '../webhooks/delivery-queue.js'
+import { WebhookWorkers } from '../webhooks/delivery-worker.js'
+import { WebhookFanout } from '../webhooks/webhook-fanout.js'
+import { createDeliverer } from '../webhooks/webhook-http.js'
+import { WebhookService } from '../webhooks/webhook-service.js'
+import { WebhookStore } from '../webhooks/webhook-store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,6 +26,8 @@ declare module 'fastify' {
     sseStreams: SseStreams
     webhooks: WebhookStore
     webhookDeliveries: WebhookDeliveries
+    /** what the /v1/webhooks routes do */
+    webhookService: WebhookService
     /** the relays running on this process (worker role), by sink */
     eventRelays: Map<string, EventRelay>
     /** the webhook delivery workers of this process (worker role) */
@@ -50,6 +55,10 @@ export const eventsPlugin = fp(
     app.decorate('sseStreams', streams)
     app.decorate('webhooks', webhooks)
     app.decorate('webhookDeliveries', deliveries)
+    app.decorate(
+      'webhookService',
+      new WebhookService(webhooks, deliveries, config.SPARKGATE_WEBHOOK_ALLOW_PRIVATE),
+    )
 
     const kafka =
       config.SPARKGATE_KAFKA_BROKERS === 'none'

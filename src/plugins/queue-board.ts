@@ -11,7 +11,7 @@ import { FastifyAdapter } from '@bull-board/fastify'
 import { Queue } from 'bullmq'
 import fp from 'fastify-plugin'
 import { bullPrefix, connectionFrom, submitQueueName, TRACKER_QUEUE } from '../workers/queues.js'
-import { queueName } from '../workers/webhook-deliveries.js'
+import { queueName } from '../webhooks/delivery-queue.js'
 
 export const QUEUE_BOARD_PATH = '/admin/queues'
 

@@ -9,10 +9,10 @@ import { DatasetSchema } from '../datasets/dataset-schema.js'
 import { JobSchema, jobSpecSchema } from '../domain/job-schema.js'
 import type { JobKindDefinition } from '../domain/ports/job-kind.js'
 import { ProblemSchema } from '../schemas/common.js'
-import { WebhookSchema } from '../events/webhook-store.js'
 import { CloudEventSchema, JobEventDataSchema } from '../schemas/events.js'
 import { TenantSchema } from '../tenancy/tenant-schema.js'
 import { ModelVersionSchema } from '../models/model-version.js'
+import { WebhookSchema } from '../webhooks/schemas.js'
 
 // Swagger UI's page is Sparkgate's: a spark in an orange tile (the favicon), and that tile
 // with the name in white (the wordmark on Swagger UI's dark top bar, shown 40 px high)

@@ -30,3 +30,17 @@ export function scopeOf(request: FastifyRequest, adminSeesAll = false): Scope {
 export function auditActor(request: FastifyRequest) {
   return { actor: principalOf(request), ip: request.ip, requestId: String(request.id) }
 }
+
+/**
+ * Notes a change in the audit trail: the caller (who, from where, which request), what it
+ * did, to what, and the tenant the target belongs to (the caller's own unless named: an
+ * admin acts on other tenants).
+ */
+export function recordAudit(
+  request: FastifyRequest,
+  action: string,
+  target: string,
+  tenant: string = principalOf(request).tenant,
+): Promise<void> {
+  return request.server.audit.record({ ...auditActor(request), action, target, tenant })
+}

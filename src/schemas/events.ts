@@ -130,6 +130,16 @@ export function typeMatches(filters: readonly string[] | undefined, type: string
 }
 
 /**
+ * An event in its tenant's log: its place there (the stream id, "<ms>-<n>") and the event.
+ * Defined here, below the log (events/) and its consumers (webhooks/), so that both speak it.
+ */
+export interface StoredEvent {
+  /** the stream id */
+  position: string
+  event: CloudEvent
+}
+
+/**
  * An event as the stream holds it (one field `ce`, JSON as the Lua script wrote it) back
  * to a CloudEvent with its attributes in the spec's order.
  */

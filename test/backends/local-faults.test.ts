@@ -10,11 +10,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import {
-  LocalBackend,
-  wrapperArgv,
-  type LocalBackendOptions,
-} from '../../src/backends/local/local-backend.js'
+import { LocalBackend, type LocalBackendOptions } from '../../src/backends/local/local-backend.js'
+import { wrapperArgv } from '../../src/backends/local/wrapper.js'
 import type { BackendRef } from '../../src/domain/job-schema.js'
 import {
   batchKey,

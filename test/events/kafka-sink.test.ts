@@ -14,20 +14,20 @@ import {
   stringDeserializers,
   type Message,
 } from '@platformatic/kafka'
+import { KafkaSinkError } from '../../src/events/kafka-errors.js'
+import { toKafkaMessage } from '../../src/events/kafka-message.js'
 import {
-  KafkaSink,
-  KafkaSinkError,
   kafkaClientOptions,
   kafkaProducerOptions,
-  toKafkaMessage,
   type KafkaSinkLogger,
-} from '../../src/events/kafka-sink.js'
-import type { StoredEvent } from '../../src/events/event-log.js'
+} from '../../src/events/kafka-options.js'
+import { KafkaSink } from '../../src/events/kafka-sink.js'
 import {
   eventEnvelope,
   jobEventType,
   type CloudEvent,
   type EventType,
+  type StoredEvent,
   type JobEventData,
 } from '../../src/schemas/events.js'
 import { testConfig, uniqueId } from '../helpers/stack.js'

@@ -1,5 +1,5 @@
 /**
- * Where a webhook may POST (src/events/destination.ts): URL shapes, private IP ranges in
+ * Where a webhook may POST (src/webhooks/destination.ts): URL shapes, private IP ranges in
  * every spelling the URL parser and the resolver produce, private names, and the lookup
  * that refuses a private address at connect time (DNS rebinding).
  */
@@ -15,7 +15,7 @@ import {
   checkWebhookUrl,
   guardedLookup,
   isPrivateAddress,
-} from '../../src/events/destination.js'
+} from '../../src/webhooks/destination.js'
 
 t.test('private and public addresses', async (t) => {
   const private_: [string, string][] = [

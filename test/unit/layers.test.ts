@@ -4,7 +4,7 @@
  *
  *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
  *                                  from the OpenAPI document)
- *   1 errors.ts                    the error catalogue
+ *   1 errors.ts                    the error catalogue (its problem+json mapper is in plugins/)
  *   2 redis/ storage/ mlflow/      key names, Lua scripts, paging; the WebHDFS client; the
  *                                  MLflow REST client and its settings
  *   3 datasets/ tenancy/ events/   dataset records, inputs, staging, sniffing; tenants, keys,

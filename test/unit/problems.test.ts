@@ -1,10 +1,11 @@
 /**
- * The one mapper to application/problem+json (toProblem in src/errors.ts) and the error
+ * The one mapper to application/problem+json (toProblem in src/plugins/problem-handler.ts) and the error
  * catalogue. Plain objects stand in for Fastify's errors and request: no server.
  */
 import type { FastifyRequest } from 'fastify'
 import t from 'tap'
-import { errors, SparkgateError, toProblem } from '../../src/errors.js'
+import { errors, SparkgateError } from '../../src/errors.js'
+import { toProblem } from '../../src/plugins/problem-handler.js'
 
 const request = { url: '/v1/jobs?limit=5' } as FastifyRequest
 

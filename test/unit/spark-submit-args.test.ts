@@ -1,10 +1,10 @@
 /**
  * The spark-submit command line of the local backend (sparkSubmitArgs in
- * src/backends/local/local-backend.ts): options before the file, the application's own
+ * src/backends/local/spark-submit.ts): options before the file, the application's own
  * arguments after it. Nothing is spawned.
  */
 import t from 'tap'
-import { sparkEnvironment, sparkSubmitArgs } from '../../src/backends/local/local-backend.js'
+import { sparkEnvironment, sparkSubmitArgs } from '../../src/backends/local/spark-submit.js'
 
 t.test('minimal: --master, --name and the file', async (t) => {
   t.strictSame(sparkSubmitArgs({ name: 'job-1', file: 'hdfs://nn:8020/app.py' }, 'local[2]'), [

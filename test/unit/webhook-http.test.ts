@@ -1,5 +1,5 @@
 /**
- * One webhook delivery attempt (src/events/webhook-http.ts) against real node:http
+ * One webhook delivery attempt (src/webhooks/webhook-http.ts) against real node:http
  * receivers on 127.0.0.1: outcomes per status, no redirects followed, one deadline for
  * the whole exchange, refused connections, the private-address guard, the request as
  * given, and a bounded read of whatever a receiver sends back.
@@ -13,7 +13,7 @@ import {
   KEPT_BYTES,
   createDeliverer,
   type Deliverer,
-} from '../../src/events/webhook-http.js'
+} from '../../src/webhooks/webhook-http.js'
 
 interface Received {
   method: string

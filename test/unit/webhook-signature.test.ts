@@ -1,5 +1,5 @@
 /**
- * Webhook signatures (src/events/webhook-signature.ts) against the Standard Webhooks
+ * Webhook signatures (src/webhooks/webhook-signature.ts) against the Standard Webhooks
  * reference implementation (the `standardwebhooks` package): each side verifies what
  * the other signed, and every signed part of a message matters.
  */
@@ -11,7 +11,7 @@ import {
   signatureHeader,
   verify,
   type WebhookHeaders,
-} from '../../src/events/webhook-signature.js'
+} from '../../src/webhooks/webhook-signature.js'
 
 const BODY = JSON.stringify({ specversion: '1.0', type: 'sparkgate.job.succeeded', id: 'e1' })
 const MSG_ID = 'msg_2b8f3c1e'

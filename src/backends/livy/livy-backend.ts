@@ -6,13 +6,12 @@
 import type { BackendRef } from '../../domain/job-schema.js'
 import {
   BackendError,
-  batchKey,
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
   type SparkBackend,
 } from '../../domain/ports/spark-backend.js'
-import { livyLogLine, livyPhase } from '../livy-protocol.js'
+import { listAllBatches, livyLogLine, livyPhase, statusesFromList } from '../livy-protocol.js'
 import { tailOf } from '../log-tail.js'
 import { LivyClient, LivyError, type LivyBatch } from './livy-client.js'
 
@@ -111,30 +110,15 @@ export class LivyBackend implements SparkBackend {
 
   /** Every batch Livy knows, page by page (one logical list call per tick). */
   async listAll(): Promise<LivyBatch[]> {
-    const all: LivyBatch[] = []
     try {
-      for (let from = 0; ; from += this.pageSize) {
-        const page = await this.client.list(from, this.pageSize)
-        all.push(...page.sessions)
-        if (page.sessions.length < this.pageSize || all.length >= page.total) break
-      }
+      return await listAllBatches(this.pageSize, (from, size) => this.client.list(from, size))
     } catch (error) {
       mapError(error)
     }
-    return all
   }
 
-  async statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
-    const result = new Map<string, BatchStatus>()
-    if (refs.length === 0) return result
-    // several jobs can hold the same id (a Livy restart reused it): the name tells ours
-    const wanted = new Map<string, BackendRef[]>()
-    for (const r of refs) wanted.set(r.batchId, [...(wanted.get(r.batchId) ?? []), r])
-    for (const batch of await this.listAll()) {
-      for (const ref of wanted.get(String(batch.id)) ?? [])
-        if (isOurs(batch, ref)) result.set(batchKey(ref), toStatus(batch))
-    }
-    return result
+  statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
+    return statusesFromList(refs, () => this.listAll(), isOurs, toStatus)
   }
 
   async findByName(name: string): Promise<BackendRef | undefined> {

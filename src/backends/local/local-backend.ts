@@ -20,19 +20,8 @@
  * batch's wrapper (on Linux, read from /proc: pids are reused).
  */
 import { spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { constants, createReadStream, existsSync, type Stats } from 'node:fs'
-import {
-  access,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises'
+import { constants, createReadStream, existsSync } from 'node:fs'
+import { access, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { BackendRef } from '../../domain/job-schema.js'
@@ -45,6 +34,10 @@ import {
   type SparkBackend,
 } from '../../domain/ports/spark-backend.js'
 import { tailOf } from '../log-tail.js'
+import { BatchFolders } from './batch-folders.js'
+import { code, readOptional, statOptional } from './optional-files.js'
+import { sparkEnvironment, sparkSubmitArgs } from './spark-submit.js'
+import { isWrapper, NEVER_STARTED, wrapperArgv } from './wrapper.js'
 
 export interface LocalBackendOptions {
   name: string
@@ -70,98 +63,6 @@ export interface LocalBackendOptions {
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/
-/** argv[0] of every wrapper: how /proc tells our wrappers from other processes */
-const WRAPPER = 'sparkgate-local'
-/** folders of submits under way: never a batch name (SAFE_NAME starts alphanumeric) */
-const TEMP_PREFIX = '.tmp-'
-/** a temp folder this old is a crashed submit's: removed (at most one sweep per 10 min) */
-const TEMP_MAX_AGE_MS = 3_600_000
-const SWEEP_EVERY_MS = 600_000
-/** the marker of a batch that status declared never started: its wrapper must not run */
-const NEVER_STARTED = 'never-started'
-
-/**
- * The wrapper, `bash -c WRAPPER_SCRIPT sparkgate-local <batch folder> spark-submit args…`
- * (its argv names the folder, so /proc/<pid>/cmdline tells whether a pid is still it):
- * - it records its own pid first (atomically), so a started batch always has one, even
- *   when the gateway dies right after spawning it;
- * - it runs nothing if a cancel or a never-started verdict came before its pid was
- *   recorded: those write their marker first and read the pid after, so either they see
- *   the pid or the wrapper sees the marker;
- * - `trap : TERM`: on a cancel's SIGTERM it waits for spark-submit (signalled with the
- *   whole group) to end, so the group leader — the pid we verify before signalling —
- *   outlives the application, and the SIGKILL after the grace still reaches a stubborn one
- *   (a trapped signal is reset to its default in children: spark-submit gets SIGTERM; one
- *   that lands between the marker check and spark-submit's start is missed by it, and the
- *   SIGKILL ends it);
- * - it ends with the `exit` builtin: bash never execs its last command in its place.
- */
-const WRAPPER_SCRIPT = [
-  'trap : TERM',
-  'SG_DIR=$1; shift',
-  'echo $$ >"$SG_DIR/pid.tmp" && mv -f "$SG_DIR/pid.tmp" "$SG_DIR/pid" || exit 70',
-  `if [ -e "$SG_DIR/cancelled" ] || [ -e "$SG_DIR/${NEVER_STARTED}" ]; then exit 143; fi`,
-  '"$@" >"$SG_DIR/log" 2>&1',
-  'code=$?',
-  'echo $code >"$SG_DIR/exit.tmp" && mv -f "$SG_DIR/exit.tmp" "$SG_DIR/exit"',
-  'exit $code',
-].join('\n')
-
-/** bash's arguments for the wrapper of the batch in `dir`, running `command`. */
-export function wrapperArgv(dir: string, command: string[]): string[] {
-  return ['-c', WRAPPER_SCRIPT, WRAPPER, dir, ...command]
-}
-
-/** spark-submit's argument list for a submission. */
-export function sparkSubmitArgs(b: BatchSubmission, master: string): string[] {
-  const args = ['--master', master, '--name', b.name]
-  if (b.className) args.push('--class', b.className)
-  if (b.driverMemory) args.push('--driver-memory', b.driverMemory)
-  if (b.driverCores) args.push('--driver-cores', String(b.driverCores))
-  if (b.executorMemory) args.push('--executor-memory', b.executorMemory)
-  if (b.executorCores) args.push('--executor-cores', String(b.executorCores))
-  if (b.numExecutors) args.push('--num-executors', String(b.numExecutors))
-  if (b.pyFiles?.length) args.push('--py-files', b.pyFiles.join(','))
-  if (b.jars?.length) args.push('--jars', b.jars.join(','))
-  if (b.files?.length) args.push('--files', b.files.join(','))
-  for (const [k, v] of Object.entries(b.conf ?? {})) args.push('--conf', `${k}=${v}`)
-  args.push(b.file, ...(b.args ?? []))
-  return args
-}
-
-/** Whether a process with this pid exists (kill -0): all that is known without /proc. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-const code = (error: unknown) => (error as NodeJS.ErrnoException).code
-
-/** Absent (ENOENT, ENOTDIR) is an answer; any other error is not, and must not read as one. */
-function absent<T>(error: unknown, path: string): T | undefined {
-  if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return undefined
-  throw new BackendError('transient', `cannot read ${path}: ${(error as Error).message}`)
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return (await readFile(path, 'utf8')).trim()
-  } catch (error) {
-    return absent(error, path)
-  }
-}
-
-async function statOptional(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path)
-  } catch (error) {
-    return absent(error, path)
-  }
-}
 
 const KILLED: BatchStatus = { phase: 'killed', rawState: 'killed' }
 
@@ -172,17 +73,18 @@ export class LocalBackend implements SparkBackend {
   readonly endpoint: string
   private readonly sparkSubmit: string
   private readonly startGraceMs: number
-  private readonly procfs: string
-  private readonly hasProcfs: boolean
-  private lastSweep = 0
+  /** the process table, when this host has one (Linux: /proc) */
+  private readonly procfs: string | undefined
+  private readonly folders: BatchFolders
 
   constructor(private readonly o: LocalBackendOptions) {
     this.name = o.name
     this.sparkSubmit = join(o.sparkHome, 'bin', 'spark-submit')
     this.endpoint = `spark-submit --master ${o.master} (${o.sparkHome})`
     this.startGraceMs = o.startGraceMs ?? 60_000
-    this.procfs = o.procfs ?? '/proc'
-    this.hasProcfs = existsSync(join(this.procfs, 'self', 'cmdline'))
+    this.folders = new BatchFolders(o.workdir, this.startGraceMs)
+    const procfs = o.procfs ?? '/proc'
+    this.procfs = existsSync(join(procfs, 'self', 'cmdline')) ? procfs : undefined
   }
 
   private dir(name: string) {
@@ -197,10 +99,10 @@ export class LocalBackend implements SparkBackend {
     await mkdir(this.o.workdir, { recursive: true }).catch((error: unknown) => {
       throw new BackendError('transient', `cannot create ${this.o.workdir}: ${String(error)}`)
     })
-    await this.sweep()
-    await this.place(batch, dir)
+    await this.folders.sweep()
+    await this.folders.place(batch, dir)
     // The wrapper outlives the gateway: it records its pid, runs spark-submit and writes
-    // the exit code (see WRAPPER_SCRIPT).
+    // the exit code (see wrapper.ts).
     const child = spawn(
       'bash',
       wrapperArgv(dir, [this.sparkSubmit, ...sparkSubmitArgs(batch, this.o.master)]),
@@ -222,103 +124,6 @@ export class LocalBackend implements SparkBackend {
     return { batchId: batch.name, batchName: batch.name }
   }
 
-  /**
-   * Creates the batch folder with its submission.json in one step: built under a temp name,
-   * then renamed — so a folder under a batch name always holds its submission, and a crash
-   * at any point leaves either nothing under that name (the retry submits) or a submitted
-   * batch (the retry gets 'duplicate' and adopts it). A crash before the rename leaves a
-   * `.tmp-*` folder, which nothing reads and the sweep removes after an hour.
-   *
-   * A folder without submission.json (and no pid) is an interrupted submit of a version
-   * that created the folder first and wrote the submission after: not submitted, so it is
-   * taken over. When empty — all such a crash left — the rename itself replaces it
-   * atomically (rename(2) replaces an empty directory). When not (not made by any version;
-   * taken over only after startGraceMs) it is moved aside and removed first.
-   */
-  private async place(batch: BatchSubmission, dir: string) {
-    const temp = join(this.o.workdir, `${TEMP_PREFIX}${randomUUID()}`)
-    const drop = () => rm(temp, { recursive: true, force: true }).catch(() => undefined)
-    try {
-      await mkdir(temp)
-      const file = await open(join(temp, 'submission.json'), 'wx')
-      try {
-        await file.writeFile(JSON.stringify(batch, null, 2))
-        await file.sync() // what is renamed in is on disk
-      } finally {
-        await file.close()
-      }
-    } catch (error) {
-      await drop()
-      throw new BackendError('transient', `cannot write the submission: ${String(error)}`)
-    }
-    for (let tookOver = false; ; tookOver = true) {
-      try {
-        await rename(temp, dir)
-        return
-      } catch (error) {
-        if (code(error) !== 'EEXIST' && code(error) !== 'ENOTEMPTY') {
-          await drop()
-          throw new BackendError('transient', `cannot create ${dir}: ${String(error)}`)
-        }
-      }
-      const taken = tookOver ? 'submitted' : await this.takeOver(dir)
-      if (taken === 'moved') continue
-      await drop()
-      if (taken === 'young')
-        throw new BackendError(
-          'transient',
-          `${dir} exists without a submission; taken over once older than ${this.startGraceMs} ms`,
-        )
-      throw new BackendError('duplicate', `Duplicate batch name: ${batch.name}`)
-    }
-  }
-
-  /** A batch folder there already: submitted, or a leftover that is moved out of the way. */
-  private async takeOver(dir: string): Promise<'submitted' | 'young' | 'moved'> {
-    if (await this.submitted(dir)) return 'submitted'
-    const found = await statOptional(dir)
-    if (!found) return 'moved' // removed meanwhile: the rename is tried again
-    if (Date.now() - found.mtimeMs < this.startGraceMs) return 'young'
-    const aside = join(this.o.workdir, `${TEMP_PREFIX}${randomUUID()}`)
-    try {
-      await rename(dir, aside)
-    } catch (error) {
-      return code(error) === 'ENOENT' ? 'moved' : 'submitted'
-    }
-    if (await this.submitted(aside)) {
-      // a concurrent submit of the same name placed its batch in between: put it back
-      await rename(aside, dir).catch(() => undefined)
-      return 'submitted'
-    }
-    await rm(aside, { recursive: true, force: true }).catch(() => undefined)
-    return 'moved'
-  }
-
-  /** A folder holds a batch when it has its submission (or, whatever made it, a pid). */
-  private async submitted(dir: string) {
-    return (
-      (await statOptional(join(dir, 'submission.json'))) !== undefined ||
-      (await statOptional(join(dir, 'pid'))) !== undefined
-    )
-  }
-
-  /** Removes the temp folders of submits that crashed before their rename. */
-  private async sweep() {
-    if (Date.now() - this.lastSweep < SWEEP_EVERY_MS) return
-    this.lastSweep = Date.now()
-    try {
-      for (const entry of await readdir(this.o.workdir)) {
-        if (!entry.startsWith(TEMP_PREFIX)) continue
-        const path = join(this.o.workdir, entry)
-        const found = await stat(path).catch(() => undefined)
-        if (found && Date.now() - found.mtimeMs > TEMP_MAX_AGE_MS)
-          await rm(path, { recursive: true, force: true })
-      }
-    } catch {
-      // housekeeping: the next sweep tries again
-    }
-  }
-
   /** Like Livy's 400s: what spark-submit could never run is refused up front. */
   private async checkFile(file: string) {
     if (file.startsWith('file://') || file.startsWith('/')) {
@@ -334,27 +139,6 @@ export class LocalBackend implements SparkBackend {
         `spark-submit cannot read ${file}: use hdfs://, file:// or an absolute path`,
       )
     }
-  }
-
-  /**
-   * Whether `pid` is still this batch's wrapper. Pids are reused once a process ended, so
-   * on Linux its command line must name the wrapper and this batch (its folder; or its
-   * `--name`, for wrappers started before the folder was in their argv); a zombie's is
-   * empty: ended. Without /proc, only kill -0 — there a reused pid reads as alive.
-   */
-  private async isWrapper(pid: number, dir: string, name: string): Promise<boolean> {
-    if (!Number.isInteger(pid) || pid <= 1) return false // never our own group, nor -1
-    if (!this.hasProcfs) return alive(pid)
-    const path = join(this.procfs, String(pid), 'cmdline')
-    let argv: string[]
-    try {
-      argv = (await readFile(path, 'utf8')).split('\0')
-    } catch (error) {
-      if (code(error) === 'ESRCH') return false
-      return absent(error, path) ?? false
-    }
-    if (!argv.includes(WRAPPER)) return false
-    return argv.includes(dir) || argv.some((a, i) => a === '--name' && argv[i + 1] === name)
   }
 
   /**
@@ -382,7 +166,7 @@ export class LocalBackend implements SparkBackend {
       if (unstarted !== 'started') return unstarted
       pid = (await readOptional(join(dir, 'pid'))) ?? ''
     }
-    if (await this.isWrapper(Number(pid), dir, ref.batchId))
+    if (await isWrapper(this.procfs, Number(pid), dir, ref.batchId))
       return { phase: 'running', rawState: 'running' }
     const code = await readOptional(join(dir, 'exit'))
     if (code !== undefined) return this.ended(dir, code, cancelled)
@@ -458,7 +242,9 @@ export class LocalBackend implements SparkBackend {
 
   async findByName(name: string): Promise<BackendRef | undefined> {
     if (!SAFE_NAME.test(name)) return undefined
-    return (await this.submitted(this.dir(name))) ? { batchId: name, batchName: name } : undefined
+    return (await this.folders.submitted(this.dir(name)))
+      ? { batchId: name, batchName: name }
+      : undefined
   }
 
   /**
@@ -473,7 +259,7 @@ export class LocalBackend implements SparkBackend {
       () => undefined, // cancelled before, or no such batch
     )
     const pid = Number(await readOptional(join(dir, 'pid')))
-    if (!(await this.isWrapper(pid, dir, ref.batchId))) return
+    if (!(await isWrapper(this.procfs, pid, dir, ref.batchId))) return
     const signal = (s: NodeJS.Signals) => {
       try {
         process.kill(-pid, s)
@@ -484,7 +270,7 @@ export class LocalBackend implements SparkBackend {
     signal('SIGTERM')
     setTimeout(() => {
       // the wrapper waits for spark-submit: alive after the grace = the application too
-      void this.isWrapper(pid, dir, ref.batchId).then(
+      void isWrapper(this.procfs, pid, dir, ref.batchId).then(
         (ours) => ours && signal('SIGKILL'),
         () => undefined,
       )
@@ -521,40 +307,4 @@ export class LocalBackend implements SparkBackend {
       throw new BackendError('transient', `${this.sparkSubmit} is not executable`)
     }
   }
-}
-/** What spark-submit may see of the gateway's environment: what Spark, Java and Python need. */
-const PASSED = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'LANG',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'TMPDIR',
-  'JAVA_HOME',
-  'SPARK_HOME',
-  'SPARK_CONF_DIR',
-  'SPARK_LOCAL_IP',
-  'SPARK_LOCAL_DIRS',
-  'HADOOP_HOME',
-  'HADOOP_CONF_DIR',
-  'YARN_CONF_DIR',
-  'PYSPARK_PYTHON',
-  'PYSPARK_DRIVER_PYTHON',
-  'PYTHONPATH',
-]
-
-/**
- * The minimal environment of a local spark-submit: only the variables in PASSED — never
- * the gateway's own settings (SPARKGATE_*, its admin key), cloud credentials or tokens.
- */
-export function sparkEnvironment(parent: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const name of PASSED) {
-    const value = parent[name]
-    if (value !== undefined) env[name] = value
-  }
-  return env
 }

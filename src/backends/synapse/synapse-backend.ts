@@ -11,14 +11,13 @@ import { DefaultAzureCredential } from '@azure/identity'
 import { SparkClient, type SparkBatchJob } from '@azure/synapse-spark'
 import type { BackendRef } from '../../domain/job-schema.js'
 import {
-  batchKey,
   BackendError,
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
   type SparkBackend,
 } from '../../domain/ports/spark-backend.js'
-import { livyLogLine, livyPhase } from '../livy-protocol.js'
+import { listAllBatches, livyLogLine, livyPhase, statusesFromList } from '../livy-protocol.js'
 import { tailOf } from '../log-tail.js'
 
 export interface SynapseBackendOptions {
@@ -67,6 +66,15 @@ function toStatus(job: SparkBatchJob): BatchStatus {
     ...(info['driverLogUrl'] ? { driverLogUrl: info['driverLogUrl'] } : {}),
     ...(info['sparkUiUrl'] ? { sparkUiUrl: info['sparkUiUrl'] } : {}),
   }
+}
+
+/** Whether a batch is this job's: by its name, or by the sparkgateJob tag set at submit. */
+function named(job: SparkBatchJob, name: string | undefined): boolean {
+  return job.name === name || job.tags?.['sparkgateJob'] === name
+}
+
+function isOurs(job: SparkBatchJob, ref: BackendRef): boolean {
+  return named(job, ref.batchName)
 }
 
 export class SynapseBackend implements SparkBackend {
@@ -127,41 +135,26 @@ export class SynapseBackend implements SparkBackend {
 
   /** Every batch of the pool, page by page (one logical list call per tick). */
   async listAll(): Promise<SparkBatchJob[]> {
-    const all: SparkBatchJob[] = []
     try {
-      for (let from = 0; ; from += this.pageSize) {
+      return await listAllBatches(this.pageSize, async (from, size) => {
         const page = await this.client.sparkBatch.getSparkBatchJobs({
           fromParam: from,
-          size: this.pageSize,
+          size,
           detailed: true,
         })
-        const sessions = page.sessions ?? []
-        all.push(...sessions)
-        if (sessions.length < this.pageSize || all.length >= page.total) break
-      }
+        return { sessions: page.sessions ?? [], total: page.total }
+      })
     } catch (error) {
       mapError(error)
     }
-    return all
   }
 
-  async statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
-    const out = new Map<string, BatchStatus>()
-    if (refs.length === 0) return out
-    const wanted = new Map<string, BackendRef[]>()
-    for (const r of refs) wanted.set(r.batchId, [...(wanted.get(r.batchId) ?? []), r])
-    for (const job of await this.listAll()) {
-      for (const ref of wanted.get(String(job.id)) ?? [])
-        if (job.name === ref.batchName || job.tags?.['sparkgateJob'] === ref.batchName)
-          out.set(batchKey(ref), toStatus(job))
-    }
-    return out
+  statusMany(refs: BackendRef[]): Promise<Map<string, BatchStatus>> {
+    return statusesFromList(refs, () => this.listAll(), isOurs, toStatus)
   }
 
   async findByName(name: string): Promise<BackendRef | undefined> {
-    const job = (await this.listAll()).find(
-      (j) => j.name === name || j.tags?.['sparkgateJob'] === name,
-    )
+    const job = (await this.listAll()).find((j) => named(j, name))
     return job ? { batchId: String(job.id), batchName: name } : undefined
   }
 

@@ -1,17 +1,16 @@
 /**
  * /v1/datasets: streamed upload (raw body or multipart), list, get, preview, delete.
  *
- * This plugin is encapsulated: its own content-type parsers hand the request stream to
- * the handler untouched (any content type; multipart through @fastify/multipart), so no
- * upload is ever buffered by a body parser and the JSON routes elsewhere keep theirs.
+ * This plugin is encapsulated: its own content-type parsers (../upload-body.ts) hand the
+ * request stream to the handler untouched, so no upload is ever buffered by a body parser
+ * and the JSON routes elsewhere keep theirs.
  */
-import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Readable } from 'node:stream'
 import { DatasetRef, nameProblem } from '../../datasets/dataset-schema.js'
 import { errors, SparkgateError } from '../../errors.js'
 import type { DatasetOwner } from '../../datasets/dataset-service.js'
-import { auditActor, principalOf, tenantOf } from '../caller.js'
+import { principalOf, recordAudit, tenantOf } from '../caller.js'
+import { readUploadBody, registerUploadParsers } from '../upload-body.js'
 import {
   DatasetIdParams,
   DatasetList,
@@ -27,13 +26,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = app.datasets
   const limit = service.maxBytes
 
-  app.removeAllContentTypeParsers()
-  // any content type: the handler reads request.raw as a stream
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
-  await app.register(multipart, {
-    // one file part; one byte over the limit so that the size check below sees it
-    limits: { files: 1, fileSize: limit + 1, fields: 5, parts: 6, fieldSize: 1024 },
-  })
+  await registerUploadParsers(app, limit)
 
   const owner = async (request: Parameters<typeof tenantOf>[0]): Promise<DatasetOwner> => {
     const tenant = await tenantOf(request)
@@ -65,51 +58,17 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const who = await owner(request)
-      let source: Readable
-      let name = request.query.name
-      let truncated: () => boolean = () => false
-      if (request.isMultipart()) {
-        let part
-        try {
-          part = await request.file()
-        } catch (error) {
-          if (error instanceof SparkgateError) throw error
-          // no boundary, a cut body, a part too many: the client's multipart is broken
-          reply.header('connection', 'close')
-          throw errors.validation(
-            'body',
-            'multipart',
-            `is not valid multipart/form-data: ${(error as Error).message}`,
-          )
-        }
-        if (!part) throw errors.validation('body.file', 'required', 'must be a file part')
-        name ??= part.filename
-        source = part.file
-        truncated = () => part.file.truncated
-      } else {
-        const declared = Number(request.headers['content-length'] ?? NaN)
-        if (declared > limit) {
-          reply.header('connection', 'close')
-          throw errors.uploadTooLarge(limit)
-        }
-        if (declared === 0) throw errors.emptyUpload()
-        if (declared > 0) {
-          try {
-            await service.checkQuota(who, declared)
-          } catch (error) {
-            reply.header('connection', 'close')
-            throw error
-          }
-        }
-        if (name === undefined)
-          throw errors.validation('querystring.name', 'required', 'is required')
-        source = request.raw
-      }
-      const problem = name === undefined ? 'is required' : nameProblem(name)
-      const field = request.query.name === undefined ? 'body.file.filename' : 'querystring.name'
-      if (problem !== undefined || name === undefined) {
-        source.resume()
-        throw errors.validation(field, 'name', problem ?? 'is required')
+      const { source, filename, truncated } = await readUploadBody(request, reply, {
+        limit,
+        precheck: (bytes) => service.checkQuota(who, bytes),
+      })
+      const name = request.query.name ?? filename
+      if (name === undefined) throw errors.validation('querystring.name', 'required', 'is required')
+      const problem = nameProblem(name)
+      if (problem !== undefined) {
+        source.resume() // the client may go on sending: read its bytes to nowhere
+        const field = request.query.name === undefined ? 'body.file.filename' : 'querystring.name'
+        throw errors.validation(field, 'name', problem)
       }
       try {
         const { dataset, created } = await service.upload(who, source, name)
@@ -186,12 +145,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       await service.delete(mine(request), request.params.id)
-      await app.audit.record({
-        ...auditActor(request),
-        action: 'dataset.delete',
-        target: `dataset/${request.params.id}`,
-        tenant: mine(request),
-      })
+      await recordAudit(request, 'dataset.delete', `dataset/${request.params.id}`)
       return reply.code(204).send(null)
     },
   )

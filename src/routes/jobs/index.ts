@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Job } from '../../domain/job-schema.js'
 import { JobSpecRef } from '../../domain/job-schema.js'
 import { redactConf } from '../../tenancy/policy.js'
-import { auditActor, principalOf, scopeOf, tenantOf } from '../caller.js'
+import { principalOf, recordAudit, scopeOf, tenantOf } from '../caller.js'
 import { streamJobEvents } from '../../events/sse.js'
 import { isTerminal } from '../../domain/job-state.js'
 import {
@@ -113,12 +113,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const job = await service.cancel(scopeOf(request, true), request.params.id)
-      await app.audit.record({
-        ...auditActor(request),
-        action: 'job.cancel',
-        target: `job/${job.id}`,
-        tenant: job.tenant,
-      })
+      await recordAudit(request, 'job.cancel', `job/${job.id}`, job.tenant)
       return reply.code(job.state === 'cancelled' ? 200 : 202).send(show(job))
     },
   )

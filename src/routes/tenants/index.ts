@@ -15,7 +15,7 @@ import {
   TenantPatch,
   TenantRef,
 } from '../../tenancy/tenant-schema.js'
-import { auditActor } from '../caller.js'
+import { recordAudit } from '../caller.js'
 
 const TenantParams = Type.Object({
   tenant: Type.String({ minLength: 1, maxLength: 63, description: 'The tenant id.' }),
@@ -29,7 +29,6 @@ const tags = ['tenants']
 
 export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tenants = app.tenants
-  const audit = app.audit
 
   app.post(
     '',
@@ -47,12 +46,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = await tenants.create(request.body)
-      await audit.record({
-        ...auditActor(request),
-        action: 'tenant.create',
-        target: `tenant/${tenant.id}`,
-        tenant: tenant.id,
-      })
+      await recordAudit(request, 'tenant.create', `tenant/${tenant.id}`, tenant.id)
       reply.header('location', `/v1/tenants/${tenant.id}`)
       return reply.code(201).send(tenant)
     },
@@ -104,12 +98,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenant = await tenants.update(request.params.tenant, request.body)
-      await audit.record({
-        ...auditActor(request),
-        action: 'tenant.update',
-        target: `tenant/${tenant.id}`,
-        tenant: tenant.id,
-      })
+      await recordAudit(request, 'tenant.update', `tenant/${tenant.id}`, tenant.id)
       return tenant
     },
   )
@@ -143,12 +132,12 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now()))
         throw errors.validation('body.expiresAt', 'future', 'must be a time in the future')
       const { record, key } = await tenants.createKey(request.params.tenant, request.body)
-      await audit.record({
-        ...auditActor(request),
-        action: 'key.create',
-        target: `tenant/${record.tenant}/key/${record.id}`,
-        tenant: record.tenant,
-      })
+      await recordAudit(
+        request,
+        'key.create',
+        `tenant/${record.tenant}/key/${record.id}`,
+        record.tenant,
+      )
       reply.header('cache-control', 'no-store')
       return reply.code(201).send({
         id: record.id,
@@ -191,12 +180,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { tenant, keyId } = request.params
       if (!(await tenants.revokeKey(tenant, keyId))) throw errors.keyNotFound(tenant, keyId)
-      await audit.record({
-        ...auditActor(request),
-        action: 'key.revoke',
-        target: `tenant/${tenant}/key/${keyId}`,
-        tenant,
-      })
+      await recordAudit(request, 'key.revoke', `tenant/${tenant}/key/${keyId}`, tenant)
       return reply.code(204).send(null)
     },
   )

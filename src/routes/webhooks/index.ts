@@ -5,108 +5,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { errors } from '../../errors.js'
-import { checkWebhookUrl } from '../../events/destination.js'
-import { publicView, type WebhookRecord } from '../../events/webhook-store.js'
-import { Page, Paging, Problem } from '../../schemas/common.js'
-import { EventTypeFilter } from '../../schemas/events.js'
-import { DELIVERY_STATUSES } from '../../workers/webhook-deliveries.js'
-import { auditActor, principalOf } from '../caller.js'
-
-const Webhook = Type.Ref('Webhook')
-
-const WebhookWithSecret = Type.Object({
-  webhook: Webhook,
-  secret: Type.String({
-    description:
-      'The signing secret (`whsec_…`), shown this once: verify `webhook-signature` with it.',
-  }),
-})
-
-const WebhookCreate = Type.Object(
-  {
-    url: Type.String({
-      minLength: 1,
-      maxLength: 2048,
-      description:
-        'Where events are POSTed: http or https; private, loopback and link-local addresses are refused (SPARKGATE_WEBHOOK_ALLOW_PRIVATE).',
-      examples: ['https://example.com/hooks/sparkgate'],
-    }),
-    types: Type.Optional(
-      Type.Array(EventTypeFilter, {
-        maxItems: 50,
-        uniqueItems: true,
-        description: 'The event types to send (a type ending in `*` is a prefix); none: all.',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-)
-
-const WebhookPatch = Type.Object(
-  {
-    url: Type.Optional(WebhookCreate.properties.url),
-    types: Type.Optional(WebhookCreate.properties.types),
-    status: Type.Optional(
-      Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], {
-        description:
-          'Disable to pause deliveries (they go to the dead-letter queue); enable again.',
-      }),
-    ),
-  },
-  { additionalProperties: false, minProperties: 1 },
-)
-
-const DeliverySchema = Type.Object({
-  id: Type.String({ description: 'The event id: the `webhook-id` of every try.' }),
-  eventType: Type.String(),
-  subject: Type.String(),
-  status: Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s))),
-  attempts: Type.Integer({ description: 'Tries so far (reset by a replay).' }),
-  lastStatusCode: Type.Union([Type.Integer(), Type.Null()]),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  lastAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  nextTryAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-})
-
-const WebhookParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 128, description: 'The webhook id: `wh_…`.' }),
-})
-const DeliveryParams = Type.Object({
-  id: WebhookParams.properties.id,
-  deliveryId: Type.String({
-    minLength: 1,
-    maxLength: 128,
-    description: 'The delivery (event) id.',
-  }),
-})
+import { Page, Problem } from '../../schemas/common.js'
+import { DeliverySchema, type Webhook } from '../../webhooks/schemas.js'
+import { publicView } from '../../webhooks/webhook-store.js'
+import { principalOf, recordAudit } from '../caller.js'
+import {
+  DeliveryParams,
+  DeliveryQuery,
+  WebhookCreate,
+  WebhookParams,
+  WebhookPatch,
+  WebhookRef,
+  WebhookWithSecret,
+} from './schemas.js'
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const store = app.webhooks
-  const deliveries = app.webhookDeliveries
-  const allowPrivate = app.config.SPARKGATE_WEBHOOK_ALLOW_PRIVATE
+  const service = app.webhookService
   const read = { access: 'read' } as const
   const write = { access: 'write' } as const
-
-  const checkedUrl = (url: string) => {
-    const check = checkWebhookUrl(url, { allowPrivate })
-    if (!check.ok) throw errors.validation('body.url', check.rule, check.message)
-    return check.url.href
-  }
-  const audit = (request: FastifyRequest, action: string, hook: WebhookRecord) =>
-    app.audit.record({
-      ...auditActor(request),
-      action,
-      target: `tenant/${hook.tenant}/webhook/${hook.id}`,
-      tenant: hook.tenant,
-    })
-  const mustFind = async (tenant: string, id: string): Promise<WebhookRecord> => {
-    const hook = await store.find(tenant, id)
-    if (!hook) throw errors.webhookNotFound(id)
-    return hook
-  }
+  const mine = (request: FastifyRequest) => principalOf(request).tenant
+  const audit = (request: FastifyRequest, action: string, hook: Webhook) =>
+    recordAudit(request, action, `tenant/${hook.tenant}/webhook/${hook.id}`, hook.tenant)
 
   app.post(
     '',
@@ -123,9 +42,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenant = principalOf(request).tenant
-      const url = checkedUrl(request.body.url)
-      const hook = await store.create(tenant, url, request.body.types ?? [])
+      const hook = await service.create(mine(request), request.body.url, request.body.types ?? [])
       await audit(request, 'webhook.create', hook)
       reply.code(201).header('location', `/v1/webhooks/${hook.id}`)
       return { webhook: publicView(hook), secret: hook.secret }
@@ -140,12 +57,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['webhooks'],
         operationId: 'listWebhooks',
         summary: "The tenant's webhooks (no secrets)",
-        response: { 200: Type.Object({ items: Type.Array(Webhook) }) },
+        response: { 200: Type.Object({ items: Type.Array(WebhookRef) }) },
       },
     },
-    async (request) => ({
-      items: (await store.list(principalOf(request).tenant)).map(publicView),
-    }),
+    async (request) => ({ items: (await service.list(mine(request))).map(publicView) }),
   )
 
   app.get(
@@ -157,10 +72,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getWebhook',
         summary: 'One webhook (no secret)',
         params: WebhookParams,
-        response: { 200: Webhook, 404: Problem },
+        response: { 200: WebhookRef, 404: Problem },
       },
     },
-    async (request) => publicView(await mustFind(principalOf(request).tenant, request.params.id)),
+    async (request) => publicView(await service.get(mine(request), request.params.id)),
   )
 
   app.patch(
@@ -173,23 +88,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Change its URL or types, or disable / enable it',
         params: WebhookParams,
         body: WebhookPatch,
-        response: { 200: Webhook, 400: Problem, 404: Problem },
+        response: { 200: WebhookRef, 400: Problem, 404: Problem },
       },
     },
     async (request) => {
-      const hook = await mustFind(principalOf(request).tenant, request.params.id)
-      const { url, types, status } = request.body
-      const next = await store.update(hook, {
-        ...(url !== undefined ? { url: checkedUrl(url) } : {}),
-        ...(types !== undefined ? { types } : {}),
-        ...(status !== undefined
-          ? {
-              status,
-              ...(status === 'disabled' ? { disabledReason: 'disabled by its owner' } : {}),
-            }
-          : {}),
-      })
-      await audit(request, 'webhook.update', hook)
+      const next = await service.update(mine(request), request.params.id, request.body)
+      await audit(request, 'webhook.update', next)
       return publicView(next)
     },
   )
@@ -207,9 +111,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const hook = await mustFind(principalOf(request).tenant, request.params.id)
-      await store.delete(hook)
-      await deliveries.remove(hook.id)
+      const hook = await service.delete(mine(request), request.params.id)
       await audit(request, 'webhook.delete', hook)
       reply.code(204)
     },
@@ -230,9 +132,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const hook = await store.rotate(
-        await mustFind(principalOf(request).tenant, request.params.id),
-      )
+      const hook = await service.rotate(mine(request), request.params.id)
       await audit(request, 'webhook.rotate-secret', hook)
       return { webhook: publicView(hook), secret: hook.secret }
     },
@@ -247,25 +147,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listWebhookDeliveries',
         summary: 'Its deliveries in one status, newest first: pending, delivered or dead (the DLQ)',
         params: WebhookParams,
-        querystring: Type.Object(
-          {
-            status: Type.Union(
-              DELIVERY_STATUSES.map((s) => Type.Literal(s)),
-              {
-                default: 'pending',
-              },
-            ),
-            ...Paging,
-          },
-          { additionalProperties: false },
-        ),
+        querystring: DeliveryQuery,
         response: { 200: Page(DeliverySchema), 400: Problem, 404: Problem },
       },
     },
     async (request) => {
-      const hook = await mustFind(principalOf(request).tenant, request.params.id)
       const { status, limit, cursor } = request.query
-      return deliveries.list(hook.id, status, limit, cursor)
+      return service.listDeliveries(mine(request), request.params.id, status, limit, cursor)
     },
   )
 
@@ -282,12 +170,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const hook = await mustFind(principalOf(request).tenant, request.params.id)
-      const result = await deliveries.replay(hook.id, request.params.deliveryId)
-      if (result === undefined) throw errors.deliveryNotFound(request.params.deliveryId)
-      if (result === 'pending') throw errors.deliveryPending(request.params.deliveryId)
+      const { id, deliveryId } = request.params
+      const delivery = await service.replay(mine(request), id, deliveryId)
       reply.code(202)
-      return result
+      return delivery
     },
   )
 
@@ -304,8 +190,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const hook = await mustFind(principalOf(request).tenant, request.params.id)
-      const replayed = await deliveries.replayDead(hook.id)
+      const { hook, replayed } = await service.replayDead(mine(request), request.params.id)
       await audit(request, 'webhook.replay', hook)
       reply.code(202)
       return { replayed }

@@ -10,33 +10,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { Type, type Static } from 'typebox'
 import { RedisKeys } from '../redis/keys.js'
 import { typeMatches } from '../schemas/events.js'
+import type { Webhook } from './schemas.js'
 import { newSecret } from './webhook-signature.js'
 
 /** How long a rotated-out secret still signs. */
 export const ROTATION_GRACE_MS = 24 * 3600 * 1000
 
 export const WEBHOOK_ID = /^wh_[0-9a-f]{32}$/
-
-export const WebhookSchema = Type.Object(
-  {
-    id: Type.String({ description: '`wh_` and 32 hex digits.' }),
-    tenant: Type.String(),
-    url: Type.String(),
-    types: Type.Array(Type.String(), {
-      description: 'The event types it gets (a type ending in `*` is a prefix); empty: all.',
-    }),
-    status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
-    disabledReason: Type.Optional(Type.String()),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-    secretRotatedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  { $id: 'Webhook' },
-)
-export type Webhook = Static<typeof WebhookSchema>
 
 /** The stored record: the public fields and the secrets. */
 export interface WebhookRecord extends Webhook {
@@ -45,6 +27,7 @@ export interface WebhookRecord extends Webhook {
   previousSecretUntil?: string
 }
 
+/** The record as the API shows it: the secrets left out. */
 export function publicView(r: WebhookRecord): Webhook {
   const view: Partial<WebhookRecord> = { ...r }
   delete view.secret
@@ -60,10 +43,12 @@ export function signingSecrets(r: WebhookRecord, now = Date.now()): string[] {
     : [r.secret]
 }
 
+/** Whether an enabled webhook takes events of this type. */
 export function wants(r: Webhook, type: string): boolean {
   return r.status === 'enabled' && typeMatches(r.types, type)
 }
 
+/** The webhook records in Redis: the only writer of them. */
 export class WebhookStore {
   private readonly keys: RedisKeys
 

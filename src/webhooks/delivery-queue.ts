@@ -13,34 +13,17 @@
  * "<subject>|<position>|<event id>" of the webhook's pending set, and a delivery waits
  * while an older one of the same subject is still pending (being retried). A dead one
  * leaves the set, so the ones behind it go on; a replay puts it back.
+ *
+ * This file is the queue side (enqueue, list, replay, the pending set); the worker that
+ * tries each delivery is delivery-worker.ts, the relay's sink webhook-fanout.ts.
  */
-import {
-  DelayedError,
-  Queue,
-  UnrecoverableError,
-  Worker,
-  type ConnectionOptions,
-  type Job as BullJob,
-  type JobType,
-} from 'bullmq'
+import { Queue, type ConnectionOptions, type Job as BullJob, type JobType } from 'bullmq'
 import type { Redis } from 'ioredis'
-import type { StoredEvent } from '../events/event-log.js'
-import type { EventSink } from '../events/event-sink.js'
-import type { Deliverer } from '../events/webhook-http.js'
-import { signatureHeader } from '../events/webhook-signature.js'
-import {
-  signingSecrets,
-  wants,
-  type WebhookRecord,
-  type WebhookStore,
-} from '../events/webhook-store.js'
 import { RedisKeys } from '../redis/keys.js'
 import { decodeCursor, encodeCursor } from '../redis/paging.js'
-import type { CloudEvent } from '../schemas/events.js'
-import { bullPrefix } from './queues.js'
-
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
+import type { CloudEvent, StoredEvent } from '../schemas/events.js'
+import type { Delivery, DeliveryStatus } from './schemas.js'
+import { wants, type WebhookRecord } from './webhook-store.js'
 
 const STATES: Record<DeliveryStatus, JobType[]> = {
   pending: ['active', 'waiting', 'prioritized', 'delayed'],
@@ -48,35 +31,22 @@ const STATES: Record<DeliveryStatus, JobType[]> = {
   dead: ['failed'],
 }
 
-interface Payload {
+/** What a delivery's BullMQ job carries: no secret (the worker reads the webhook's). */
+export interface DeliveryPayload {
   webhookId: string
   /** the event's place in its tenant's log (orders a job's deliveries) */
   position: string
   event: CloudEvent
 }
 
-interface Progress {
-  lastStatusCode: number | null
-  lastError: string | null
+/** The outcome of the last try, kept as the BullMQ job's progress (a Delivery shows it). */
+export type DeliveryProgress = Pick<Delivery, 'lastStatusCode' | 'lastError'> & {
   lastAttemptAt: string
   durationMs: number
   nextTryAt?: string
 }
 
-export interface Delivery {
-  id: string
-  eventType: string
-  subject: string
-  status: DeliveryStatus
-  attempts: number
-  lastStatusCode: number | null
-  lastError: string | null
-  lastAttemptAt: string | null
-  nextTryAt: string | null
-  createdAt: string
-  finishedAt: string | null
-}
-
+/** How deliveries are queued, tried and kept (from SPARKGATE_WEBHOOK_* and the event retention). */
 export interface DeliverySettings {
   connection: ConnectionOptions
   prefix: string
@@ -86,6 +56,7 @@ export interface DeliverySettings {
   keepMs: number
 }
 
+/** The BullMQ queue of one webhook's deliveries. */
 export function queueName(webhookId: string) {
   return `webhook-${webhookId}`
 }
@@ -101,15 +72,9 @@ function eventIdOf(member: string) {
   return member.slice(member.lastIndexOf('|') + 1)
 }
 
-/** Delay before try n+1 after n failed tries: doubling from the first, ±50 % jitter, ≤ 1 h. */
-export function backoffDelay(firstMs: number, failedTries: number, random = Math.random()) {
-  const base = Math.min(firstMs * 2 ** Math.max(0, failedTries - 1), 3_600_000)
-  return Math.round(base * (0.5 + random))
-}
-
 /** The queues of the webhooks, their deliveries, and what can be done with them. */
 export class WebhookDeliveries {
-  private readonly queues = new Map<string, Queue<Payload>>()
+  private readonly queues = new Map<string, Queue<DeliveryPayload>>()
   readonly keys: RedisKeys
 
   constructor(
@@ -119,12 +84,12 @@ export class WebhookDeliveries {
     this.keys = new RedisKeys(settings.prefix)
   }
 
-  queue(webhookId: string): Queue<Payload> {
+  queue(webhookId: string): Queue<DeliveryPayload> {
     let q = this.queues.get(webhookId)
     if (!q) {
-      q = new Queue<Payload>(queueName(webhookId), {
+      q = new Queue<DeliveryPayload>(queueName(webhookId), {
         connection: this.settings.connection,
-        prefix: bullPrefix(this.settings.prefix),
+        prefix: this.keys.bull(),
       })
       q.on('error', () => {})
       this.queues.set(webhookId, q)
@@ -181,13 +146,13 @@ export class WebhookDeliveries {
     return this.view(job)
   }
 
-  private async view(job: BullJob<Payload>, known?: DeliveryStatus): Promise<Delivery> {
+  private async view(job: BullJob<DeliveryPayload>, known?: DeliveryStatus): Promise<Delivery> {
     let status = known
     if (!status) {
       const state = await job.getState()
       status = state === 'completed' ? 'delivered' : state === 'failed' ? 'dead' : 'pending'
     }
-    const p = (typeof job.progress === 'object' ? job.progress : {}) as Partial<Progress>
+    const p = (typeof job.progress === 'object' ? job.progress : {}) as Partial<DeliveryProgress>
     return {
       id: job.id!,
       eventType: job.data.event.type,
@@ -248,7 +213,7 @@ export class WebhookDeliveries {
    * Leaves the webhook's pending set, and wakes the job's next delivery if it was put off
    * behind this one (it would otherwise wait out its delay).
    */
-  async done(payload: Payload) {
+  async done(payload: DeliveryPayload) {
     const key = this.keys.webhookPending(payload.webhookId)
     const subject = payload.event.subject
     await this.redis.zrem(key, pendingMember(subject, payload.position, payload.event.id))
@@ -272,7 +237,7 @@ export class WebhookDeliveries {
   }
 
   /** Whether an older delivery of the same subject is still pending. */
-  async waiting(payload: Payload): Promise<boolean> {
+  async waiting(payload: DeliveryPayload): Promise<boolean> {
     const subject = payload.event.subject
     const head = await this.headOf(payload.webhookId, subject)
     const own = pendingMember(subject, payload.position, payload.event.id)
@@ -285,160 +250,5 @@ export class WebhookDeliveries {
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true
     await this.redis.zrem(this.keys.webhookPending(payload.webhookId), head)
     return this.waiting(payload)
-  }
-}
-
-/** The relay's webhook sink: each event to the deliveries of every webhook that wants it. */
-export class WebhookFanout implements EventSink {
-  readonly name = 'webhooks'
-
-  constructor(
-    private readonly store: WebhookStore,
-    private readonly deliveries: WebhookDeliveries,
-  ) {}
-
-  async accept(tenant: string, events: StoredEvent[]) {
-    const hooks = await this.store.list(tenant)
-    if (hooks.length > 0) await this.deliveries.enqueue(hooks, events)
-  }
-
-  async close() {}
-}
-
-export interface WorkerLogger {
-  warn(obj: object, msg: string): void
-}
-
-/** Runs one BullMQ worker per webhook on this process, following the webhook list. */
-export class WebhookWorkers {
-  private readonly workers = new Map<string, Worker<Payload>>()
-  /** told of each try's outcome: delivered, retry, dead, gone (410), dropped */
-  onOutcome?: (outcome: 'delivered' | 'retry' | 'dead' | 'gone' | 'dropped') => void
-  private timer?: NodeJS.Timeout
-  private closed = false
-
-  constructor(
-    private readonly store: WebhookStore,
-    private readonly deliveries: WebhookDeliveries,
-    private readonly deliverer: Deliverer,
-    private readonly log: WorkerLogger,
-    private readonly options: { refreshMs?: number; concurrency?: number; lockMs?: number } = {},
-  ) {}
-
-  /** Starts following the webhook list (Redis down: it tries again at the next refresh). */
-  async start() {
-    const refresh = () =>
-      this.refresh().catch((err: unknown) => this.log.warn({ err }, 'webhook list not read'))
-    await refresh()
-    this.timer = setInterval(() => void refresh(), this.options.refreshMs ?? 2000)
-    this.timer.unref()
-  }
-
-  /** Starts workers for new webhooks and stops those of deleted ones. */
-  async refresh() {
-    if (this.closed) return
-    const ids = new Set(await this.store.allIds())
-    for (const id of ids) if (!this.workers.has(id)) this.workers.set(id, this.worker(id))
-    for (const [id, w] of this.workers)
-      if (!ids.has(id)) {
-        this.workers.delete(id)
-        await w.close()
-      }
-  }
-
-  private worker(webhookId: string) {
-    const s = this.deliveries.settings
-    const w = new Worker<Payload>(queueName(webhookId), (job, token) => this.process(job, token), {
-      connection: s.connection,
-      prefix: bullPrefix(s.prefix),
-      concurrency: this.options.concurrency ?? 4,
-      // a delivery held by a process that died is taken over after this (SPARKGATE_WORKER_LOCK_MS)
-      lockDuration: this.options.lockMs ?? 30_000,
-      stalledInterval: this.options.lockMs ?? 30_000,
-      // the delay chosen (with its jitter) when the try failed, kept in the job's progress
-      settings: {
-        backoffStrategy: (_made, _type, _err, job) => {
-          const next = (job?.progress as Partial<Progress> | undefined)?.nextTryAt
-          return next ? Math.max(0, Date.parse(next) - Date.now()) : s.backoffMs
-        },
-      },
-    })
-    w.on('error', (err) => this.log.warn({ err, webhookId }, 'webhook worker error'))
-    return w
-  }
-
-  private async process(job: BullJob<Payload>, token?: string) {
-    const payload = job.data
-    const hook = await this.store.get(payload.webhookId)
-    if (!hook) {
-      await this.deliveries.done(payload)
-      this.onOutcome?.('dropped')
-      return { dropped: 'the webhook was deleted' }
-    }
-    if (hook.status !== 'enabled') {
-      await this.deliveries.done(payload)
-      throw new UnrecoverableError(
-        `the webhook is disabled (${hook.disabledReason ?? 'by its owner'})`,
-      )
-    }
-    if (await this.deliveries.waiting(payload)) {
-      // an older event of the same job is still under way: this one goes after it (that
-      // one's done() wakes it; the delay is only the fallback)
-      await job.moveToDelayed(Date.now() + 1000, token)
-      // the older one may have ended in between, its done() finding nothing to wake
-      if (!(await this.deliveries.waiting(payload))) await job.promote().catch(() => undefined)
-      throw new DelayedError()
-    }
-    const body = JSON.stringify(payload.event)
-    const ts = Math.floor(Date.now() / 1000)
-    const outcome = await this.deliverer.deliver(
-      hook.url,
-      {
-        'content-type': 'application/cloudevents+json',
-        'webhook-id': payload.event.id,
-        'webhook-timestamp': String(ts),
-        'webhook-signature': signatureHeader(signingSecrets(hook), payload.event.id, ts, body),
-      },
-      body,
-    )
-    const progress: Progress = {
-      lastStatusCode: outcome.status ?? null,
-      lastError: outcome.ok ? null : (outcome.error ?? 'failed'),
-      lastAttemptAt: new Date().toISOString(),
-      durationMs: Math.round(outcome.durationMs),
-    }
-    if (outcome.ok) {
-      await job.updateProgress(progress)
-      await this.deliveries.done(payload)
-      this.onOutcome?.('delivered')
-      return { status: outcome.status, durationMs: progress.durationMs }
-    }
-    if (outcome.gone) {
-      await job.updateProgress(progress)
-      await this.store.update(hook, {
-        status: 'disabled',
-        disabledReason: 'the receiver answered 410 Gone',
-      })
-      await this.deliveries.done(payload)
-      this.onOutcome?.('gone')
-      throw new UnrecoverableError('HTTP 410: the webhook is now disabled')
-    }
-    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
-    if (last) await this.deliveries.done(payload)
-    else {
-      const delay = backoffDelay(this.deliveries.settings.backoffMs, job.attemptsMade + 1)
-      progress.nextTryAt = new Date(Date.now() + delay).toISOString()
-    }
-    await job.updateProgress(progress)
-    this.onOutcome?.(last ? 'dead' : 'retry')
-    throw new Error(progress.lastError ?? 'failed')
-  }
-
-  async close() {
-    this.closed = true
-    if (this.timer) clearInterval(this.timer)
-    await Promise.all([...this.workers.values()].map((w) => w.close()))
-    this.workers.clear()
-    this.deliverer.close()
   }
 }
