@@ -604,6 +604,7 @@ export interface components {
       dependencies?: {
         [key: string]: {
           up: boolean
+          /** @description Where it was looked for (credentials removed). */
           url: string
           error?: string
         }

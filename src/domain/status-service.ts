@@ -3,6 +3,7 @@
  * SPARKGATE_READY_TIMEOUT_MS) and the backends' view (/v1/backends: health, cap, live and
  * waiting jobs). Both probe a backend the same way.
  */
+import type { BackendView, DependencyState } from '../schemas/status.js'
 import type { JobStore } from './job-store.js'
 import type { JobQueue } from './ports/job-queue.js'
 import type { Backends } from './ports/spark-backend.js'
@@ -15,24 +16,6 @@ export interface Probe {
   /** reported, but its being down does not make the gateway unready (Kafka: the event
    * log holds what it has not taken) */
   optional?: boolean
-}
-
-export interface DependencyState {
-  up: boolean
-  url: string
-  error?: string
-}
-
-export interface BackendView {
-  name: string
-  kind: string
-  endpoint: string
-  default: boolean
-  maxLive: number
-  live: number
-  queued: number
-  healthy: boolean
-  error?: string
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -116,3 +99,5 @@ export class StatusService {
     )
   }
 }
+
+export type { BackendView, DependencyState }

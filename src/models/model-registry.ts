@@ -6,6 +6,7 @@
  * training kind (recording a succeeded run, through the tracker) talk to this port only,
  * so one version number means one model everywhere.
  */
+import { Type, type Static } from 'typebox'
 import type { MlflowRun } from './mlflow-tracking.js'
 import type { ResolvedModel } from './model-ref.js'
 import type { ModelVersion, TrainedRun } from './model-version.js'
@@ -14,20 +15,30 @@ import type { ModelVersion, TrainedRun } from './model-version.js'
 export const RESERVED_ALIAS = /^(latest|v\d+)$/i
 
 /** alias → version number */
-export type Aliases = Record<string, number>
+export const AliasesSchema = Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+  description: 'Alias → the version it points at (empty with SPARKGATE_MLFLOW_URL=none).',
+})
+export type Aliases = Static<typeof AliasesSchema>
 
-export interface ModelView {
-  name: string
-  versions: ModelVersion[]
-  aliases: Aliases
-}
+/** A version by reference (ModelVersion is registered once, named in OpenAPI). */
+const VersionRef = Type.Unsafe<ModelVersion>(Type.Ref('ModelVersion'))
 
-export interface ModelSummary {
-  name: string
-  versions: number
-  latest: ModelVersion
-  aliases: Aliases
-}
+/** One model of a tenant: every version, oldest first, and its aliases. */
+export const ModelViewSchema = Type.Object({
+  name: Type.String(),
+  versions: Type.Array(VersionRef),
+  aliases: AliasesSchema,
+})
+export type ModelView = Static<typeof ModelViewSchema>
+
+/** A model in the tenant's list: its number of versions and its latest. */
+export const ModelSummarySchema = Type.Object({
+  name: Type.String(),
+  versions: Type.Integer(),
+  latest: VersionRef,
+  aliases: AliasesSchema,
+})
+export type ModelSummary = Static<typeof ModelSummarySchema>
 
 /** Where a job's run went in the registry of record. */
 export interface RecordedRun {

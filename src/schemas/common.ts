@@ -4,6 +4,7 @@
  * Objects that the OpenAPI document should reference instead of inlining carry a `$id`.
  */
 import { Type, type Static } from 'typebox'
+import { DependencyStateSchema } from './status.js'
 
 /** RFC 9457 problem details, with Sparkgate's stable `code` and per-field `errors`. */
 export const ProblemSchema = Type.Object(
@@ -23,16 +24,7 @@ export const ProblemSchema = Type.Object(
         }),
       ),
     ),
-    dependencies: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Object({
-          up: Type.Boolean(),
-          url: Type.String(),
-          error: Type.Optional(Type.String()),
-        }),
-      ),
-    ),
+    dependencies: Type.Optional(Type.Record(Type.String(), DependencyStateSchema)),
   },
   { $id: 'Problem', additionalProperties: true },
 )

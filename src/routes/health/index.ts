@@ -5,12 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
-
-const Dependency = Type.Object({
-  up: Type.Boolean(),
-  url: Type.String({ description: 'Where it was looked for (credentials removed).' }),
-  error: Type.Optional(Type.String()),
-})
+import { DependencyStateSchema } from '../../schemas/status.js'
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -40,7 +35,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             status: Type.Literal('ready'),
-            dependencies: Type.Record(Type.String(), Dependency),
+            dependencies: Type.Record(Type.String(), DependencyStateSchema),
           }),
           503: Type.Ref('Problem'),
         },

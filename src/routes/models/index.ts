@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
+import { ModelSummarySchema, ModelViewSchema } from '../../models/model-registry.js'
 import { Problem } from '../../schemas/common.js'
 import { TENANT_ID } from '../../tenancy/tenant-schema.js'
 import { auditActor, principalOf } from '../caller.js'
@@ -17,14 +18,7 @@ const AliasName = Type.String({
   description:
     "A letter, then up to 63 letters, digits, _ or -; not 'latest' nor v<digits> (MLflow keeps those).",
 })
-const Aliases = Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
-  description: 'Alias → the version it points at (empty with SPARKGATE_MLFLOW_URL=none).',
-})
-const Model = Type.Object({
-  name: Type.String(),
-  versions: Type.Array(Type.Ref('ModelVersion')),
-  aliases: Aliases,
-})
+const Model = ModelViewSchema
 const TenantQuery = Type.Object(
   {
     tenant: Type.Optional(
@@ -80,14 +74,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: TenantQuery,
         response: {
           200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                name: Type.String(),
-                versions: Type.Integer(),
-                latest: Type.Ref('ModelVersion'),
-                aliases: Aliases,
-              }),
-            ),
+            items: Type.Array(ModelSummarySchema),
           }),
           403: Problem,
           503: Problem,
