@@ -30,6 +30,7 @@ import { Redis } from 'ioredis'
 import { buildApp } from '../src/app.js'
 import { configWith } from '../src/config.js'
 import { removePrefix } from './cleanup.js'
+import { table } from './table.js'
 
 const RUNS = Number(process.env['BENCH_CLI_RUNS'] ?? 30)
 const WARMUP = 3
@@ -41,16 +42,6 @@ const ADMIN_KEY = 'sgk_bench-cli-admin-key-0123456789abcdef'
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN
 const ms = (n: number) => n.toFixed(1)
-
-function table(title: string, head: string[], rows: (string | number)[][]) {
-  const cells = [head, ...rows.map((r) => r.map(String))]
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  console.log(`\n${title}`)
-  for (const [i, r] of cells.entries()) {
-    console.log(`| ${r.map((c, j) => c.padEnd(widths[j]!)).join(' | ')} |`)
-    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
-  }
-}
 
 /** Milliseconds from spawn to exit; a non-zero exit is a broken bench, not a figure. */
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

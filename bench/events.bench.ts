@@ -50,6 +50,7 @@ import { RedisKeys } from '../src/redis/keys.js'
 import { streamMinId } from '../src/redis/paging.js'
 import type { CloudEvent, JobEventData } from '../src/schemas/events.js'
 import { removePrefix } from './cleanup.js'
+import { table } from './table.js'
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 3000)
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 16)
@@ -79,16 +80,6 @@ const fmt = (n: number, digits = 0) =>
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function table(title: string, head: string[], rows: (string | number)[][]) {
-  const cells = [head, ...rows.map((r) => r.map(String))]
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  console.log(`\n${title}`)
-  for (const [i, r] of cells.entries()) {
-    console.log(`| ${r.map((c, j) => c.padEnd(widths[j]!)).join(' | ')} |`)
-    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
-  }
-}
 
 /** Runs `fn(i)` for i in [0, n), `callers` at a time, each caller one call after another. */
 async function concurrently(n: number, callers: number, fn: (i: number) => Promise<unknown>) {

@@ -37,6 +37,7 @@ import { connectionFrom, BullJobQueue } from '../src/workers/queues.js'
 import { Tracker } from '../src/workers/tracker.js'
 import { removePrefix } from './cleanup.js'
 import { startRedisServer } from './redis-server.js'
+import { table } from './table.js'
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 10)
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16)
@@ -59,16 +60,6 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
-
-function table(title: string, head: string[], rows: (string | number)[][]) {
-  const cells = [head, ...rows.map((r) => r.map(String))]
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  console.log(`\n${title}`)
-  for (const [i, r] of cells.entries()) {
-    console.log(`| ${r.map((c, j) => c.padEnd(widths[j]!)).join(' | ')} |`)
-    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
-  }
-}
 
 async function hammer(
   url: string,

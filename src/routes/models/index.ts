@@ -10,7 +10,7 @@ import { errors } from '../../errors.js'
 import { ModelSummarySchema, ModelViewSchema } from '../../models/model-registry.js'
 import { Problem } from '../../schemas/common.js'
 import { TENANT_ID } from '../../tenancy/tenant-schema.js'
-import { auditActor, principalOf } from '../caller.js'
+import { principalOf, recordAudit } from '../caller.js'
 
 const ModelName = Type.String({ minLength: 1, maxLength: 128 })
 const AliasName = Type.String({
@@ -51,14 +51,6 @@ function readTenant(request: FastifyRequest, asked: string | undefined) {
 
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const views = app.models
-  /** A change of the caller's tenant's registry, in the audit log. */
-  const audited = (request: FastifyRequest, action: string, target: string) =>
-    app.audit.record({
-      ...auditActor(request),
-      action,
-      target,
-      tenant: principalOf(request).tenant,
-    })
 
   app.get(
     '',
@@ -126,7 +118,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant } = principalOf(request)
       const { name, alias } = request.params
       const model = await views.setAlias(tenant, name, alias, request.body.version)
-      await audited(request, 'model.alias.set', `model/${name}/aliases/${alias}`)
+      await recordAudit(request, 'model.alias.set', `model/${name}/aliases/${alias}`)
       return model
     },
   )
@@ -149,7 +141,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant } = principalOf(request)
       const { name, version } = request.params
       await views.deleteVersion(tenant, name, version)
-      await audited(request, 'model.version.delete', `model/${name}/versions/${version}`)
+      await recordAudit(request, 'model.version.delete', `model/${name}/versions/${version}`)
       return reply.code(204).send(null)
     },
   )
@@ -172,7 +164,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant } = principalOf(request)
       const { name, alias } = request.params
       await views.deleteAlias(tenant, name, alias)
-      await audited(request, 'model.alias.delete', `model/${name}/aliases/${alias}`)
+      await recordAudit(request, 'model.alias.delete', `model/${name}/aliases/${alias}`)
       return reply.code(204).send(null)
     },
   )
