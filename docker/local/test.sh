@@ -2,10 +2,10 @@
 # npm test: every test, against the real local stack.
 #   1. starts the stack's services that are not already running (and at the end stops
 #      only what this run started: by the pid `stack.sh up` reported launching);
-#   2. typecheck and lint (TypeScript and Python);
-#   3. node-tap (unit, integration, e2e; test/**/*.test.ts);
-#   4. pytest for jobs/ on local Spark;
-#   5. one closing line: "tests: N passed, N failed (tap N, pytest N)" (lib/test-summary.sh).
+#   2. typecheck and lint (TypeScript and Python), side by side;
+#   3. node-tap (unit, integration, e2e; test/**/*.test.ts), two files at a time, among them
+#      test/pytest.test.ts: pytest for jobs/ on local Spark;
+#   4. one closing line: "tests: N passed, N failed (tap N, pytest N)" (lib/test-summary.sh).
 # Arguments go to tap, e.g. `npm test -- test/health.test.ts`.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,32 +52,41 @@ bash "$STACK" env >/dev/null 2>&1 || bash "$STACK" install || exit 1
 # SPARK_HOME, HADOOP_CONF_DIR, PYSPARK_PYTHON…: the local backend's spark-submit is the stack's
 eval "$(bash "$STACK" env)"
 t0=$(date +%s)
-npm run -s typecheck || {
+# the type check and the linters at once (each mostly one core), then their output in order
+npm run -s typecheck >"$STATE/logs/typecheck.out" 2>&1 &
+typecheck_pid=$!
+npm run -s lint >"$STATE/logs/lint.out" 2>&1 &
+lint_pid=$!
+wait "$typecheck_pid"
+typecheck_rc=$?
+wait "$lint_pid"
+lint_rc=$?
+cat "$STATE/logs/typecheck.out" "$STATE/logs/lint.out"
+[ "$typecheck_rc" -eq 0 ] || {
   echo "tests: typecheck failed"
   exit 1
 }
-npm run -s lint || {
+[ "$lint_rc" -eq 0 ] || {
   echo "tests: lint failed"
   exit 1
 }
 
+# pytest runs inside tap (test/pytest.test.ts: tap schedules it beside the other files),
+# writing its output and exit code to logs/pytest.{out,rc}; stale ones are not counted
+rm -f "$STATE/logs/pytest.out" "$STATE/logs/pytest.rc"
 npx tap "$@" 2>&1 | tee "$STATE/logs/tap.out"
 tap_rc=${PIPESTATUS[0]}
-
 py_rc=0
-if [ $# -eq 0 ]; then
-  bash "$HERE/pytest.sh" -q 2>&1 | tee "$STATE/logs/pytest.out"
-  py_rc=${PIPESTATUS[0]}
-fi
+[ -f "$STATE/logs/pytest.rc" ] && py_rc=$(cat "$STATE/logs/pytest.rc")
 
 # tap's summary and pytest's last line, counted whole (lib/test-summary.sh)
 # shellcheck source=lib/test-summary.sh
 . "$HERE/lib/test-summary.sh"
 tap_n=$(tap_counts <"$STATE/logs/tap.out")
 read -r _ tap_fail _ <<<"$tap_n"
-# pytest ran only with no arguments (its output file may be an older run's)
+# pytest ran when tap ran test/pytest.test.ts (every file, or that one named)
 py=()
-if [ $# -eq 0 ] && [ -f "$STATE/logs/pytest.out" ]; then
+if [ -f "$STATE/logs/pytest.rc" ]; then
   py=("$py_rc" "$(pytest_counts <"$STATE/logs/pytest.out")")
 fi
 # Every failing assertion again at the end, with its file and tap's diagnostics, so the
