@@ -8,8 +8,9 @@
  *
  * Shared by the job kinds that stage runs and the model registries that read them.
  */
-import type { Staging } from '../datasets/staging.js'
+import type { Staging, StagingOwner } from '../datasets/staging.js'
 import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+import { stageJobPackage } from './job-package.js'
 
 export class RunArea {
   constructor(
@@ -20,6 +21,23 @@ export class RunArea {
   /** `<root>/tenants/<t>/runs/<jobId>`: the run's spec.json, metrics.json and model. */
   runDir(tenant: string, jobId: string) {
     return `${this.staging.tenantRoot(tenant)}/runs/${jobId}`
+  }
+
+  /**
+   * Writes a run's spec.json in the owner's area (as its user) and stages the script that
+   * runs it with the zip of the package it imports (each once per content); their URIs.
+   * Idempotent: a re-entered worker may call it again.
+   */
+  async stageRun(owner: StagingOwner, jobId: string, script: string, spec: object) {
+    const dir = this.runDir(owner.tenant, jobId)
+    const hdfs = this.hdfs.as(owner.user)
+    await hdfs.mkdirs(dir)
+    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+    return {
+      script: await this.staging.artifact(script),
+      spec: this.staging.uri(`${dir}/spec.json`),
+      pyFiles: [await stageJobPackage(this.staging)],
+    }
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */

@@ -9,7 +9,6 @@
  */
 import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
-import { stageJobPackage } from '../../runs/job-package.js'
 import { SCORE_SCRIPT } from '../../runs/job-scripts.js'
 import type { RunArea } from '../../runs/run-area.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
@@ -41,12 +40,7 @@ export class ScoringStager {
       model: s.resolved,
       output: { uri: this.runs.staging.uri(dir), format: outputFormat(s) },
     }
-    const hdfs = this.runs.hdfs.as(owner.user)
-    await hdfs.mkdirs(dir)
-    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
-    const script = await this.runs.staging.artifact(SCORE_SCRIPT)
-    const pyFiles = [await stageJobPackage(this.runs.staging)]
-    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles }
+    return this.runs.stageRun(owner, jobId, SCORE_SCRIPT, spec)
   }
 
   /** runs/<jobId>/scoring.json, or undefined when it is not there. */

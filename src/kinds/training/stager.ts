@@ -5,7 +5,6 @@
  */
 import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
-import { stageJobPackage } from '../../runs/job-package.js'
 import { TRAIN_SCRIPT } from '../../runs/job-scripts.js'
 import type { RunArea } from '../../runs/run-area.js'
 import { ALGORITHMS } from './algorithms.js'
@@ -45,11 +44,6 @@ export class TrainingStager {
       classWeights: t.classWeights ?? null,
       output: this.runs.staging.uri(dir),
     }
-    const hdfs = this.runs.hdfs.as(owner.user)
-    await hdfs.mkdirs(dir)
-    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
-    const script = await this.runs.staging.artifact(TRAIN_SCRIPT)
-    const pyFiles = [await stageJobPackage(this.runs.staging)]
-    return { script, spec: this.runs.staging.uri(`${dir}/spec.json`), pyFiles }
+    return this.runs.stageRun(owner, jobId, TRAIN_SCRIPT, spec)
   }
 }
