@@ -81,7 +81,11 @@ export async function statusesFromList<B extends { id: number }>(
   const result = new Map<string, BatchStatus>()
   if (refs.length === 0) return result
   const wanted = new Map<string, BackendRef[]>()
-  for (const r of refs) wanted.set(r.batchId, [...(wanted.get(r.batchId) ?? []), r])
+  for (const r of refs) {
+    const same = wanted.get(r.batchId)
+    if (same) same.push(r)
+    else wanted.set(r.batchId, [r])
+  }
   for (const batch of await listAll())
     for (const ref of wanted.get(String(batch.id)) ?? [])
       if (isOurs(batch, ref)) result.set(batchKey(ref), toStatus(batch))

@@ -29,10 +29,13 @@ export const DatasetInputSchema = Type.Union(
 )
 export type DatasetInput = Static<typeof DatasetInputSchema>
 
+/** A reference to an uploaded dataset wherever a job takes a URI: `dataset://<id>`. */
+export const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
+
 /** The uploaded dataset an input names: its id, or `{uri: "dataset://<id>"}`. */
 export function datasetIdOf(dataset: DatasetInput): string | undefined {
   if (typeof dataset === 'string') return dataset
-  return /^dataset:\/\/([0-9a-f]{64})$/.exec(dataset.uri)?.[1]
+  return DATASET_REF.exec(dataset.uri)?.[1]
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   UploadIdleError,
   UploadTooLargeError,
 } from './staging.js'
+import { DATASET_REF } from './dataset-input.js'
 
 /** HDFS down or in standby is a 503; any other WebHDFS fault stays what it is. */
 function hdfsFault(error: WebHdfsError) {
@@ -22,8 +23,6 @@ function hdfsFault(error: WebHdfsError) {
     ? errors.hdfsUnavailable(error.message)
     : error
 }
-
-const DATASET_REF = /^dataset:\/\/([0-9a-f]{64})$/
 
 /** A job's output file (its HDFS path and size, as listed), the name and model to record. */
 export interface OutputFile {

@@ -22,9 +22,9 @@ export class JobKinds {
     this.byName = new Map(definitions.map((d) => [d.name, d.create(context)]))
   }
 
-  /** The kind of this name, bound to the platform. */
-  byKind(name: string): JobKind | undefined {
-    return this.byName.get(name)
+  /** Every kind, bound to the platform, in the registry's order. */
+  all(): JobKind[] {
+    return [...this.byName.values()]
   }
 
   /** The kind a request names: exactly one kind's field (a 400 otherwise). */

@@ -49,18 +49,17 @@ export class JobResults {
    */
   async repair(max = 500): Promise<number> {
     const recent = await this.store.idsInState('succeeded', max, true)
-    const pending = new Set<string>()
-    for (const definition of this.kinds.definitions) {
-      const kind = this.kinds.byKind(definition.name)
-      for (const id of (await kind?.unfinished?.(recent)) ?? [])
-        pending.add(`${definition.name}\n${id}`)
-    }
-    const ids = [...new Set([...pending].map((p) => p.slice(p.indexOf('\n') + 1)))]
+    // what each kind's step still lacks among them (a registry answers for any id: each
+    // kind's answer counts only for its own jobs)
+    const pending = new Map<string, Set<string>>()
+    for (const kind of this.kinds.all())
+      pending.set(kind.name, new Set((await kind.unfinished?.(recent)) ?? []))
+    const ids = new Set([...pending.values()].flatMap((set) => [...set]))
     let repaired = 0
     let failed: Error | undefined
-    for (const job of await this.store.getMany(ids)) {
+    for (const job of await this.store.getMany([...ids])) {
       const of = this.kinds.of(job)
-      if (!of || !pending.has(`${of.kind.name}\n${job.id}`)) continue
+      if (!of || !pending.get(of.kind.name)?.has(job.id)) continue
       try {
         const done = await of.kind.beforeSucceeded?.(job, of.spec)
         if (done !== undefined && done !== false) repaired++

@@ -372,5 +372,4 @@ export class JobStore {
 }
 
 export type { BackendRef, JobError }
-export type { CreateResult, ListQuery, TransitionOptions }
-export { bodyHash }
+export type { ListQuery, TransitionOptions }

@@ -115,7 +115,7 @@ export class MlflowModels implements ModelRegistry {
     const mlflow = this.mlflow
     const prefix = `${tenant}.`
     const filter = `name LIKE ${quote(`${prefix}%`)}`
-    const [models, versions] = await this.call(() =>
+    const [models, versions] = await mlflowCall(() =>
       Promise.all([mlflow.searchRegisteredModels(filter), mlflow.searchAllModelVersions(filter)]),
     )
     // LIKE's `_` matches any character: only the tenant's own names
@@ -147,9 +147,9 @@ export class MlflowModels implements ModelRegistry {
   async get(tenant: string, name: string): Promise<ModelView> {
     const mlflow = this.mlflow
     const full = registeredModelName(tenant, name)
-    const model = await this.call(() => mlflow.getRegisteredModel(full))
+    const model = await mlflowCall(() => mlflow.getRegisteredModel(full))
     if (!model) throw errors.modelNotFound(name)
-    const found = await this.call(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))
+    const found = await mlflowCall(() => mlflow.searchAllModelVersions(`name = ${quote(full)}`))
     const aliases = aliasesOf(model)
     const runs = await this.runs(tenant, found)
     const versions = found
@@ -162,9 +162,9 @@ export class MlflowModels implements ModelRegistry {
   async setAlias(tenant: string, name: string, alias: string, version: number): Promise<ModelView> {
     const mlflow = this.aliasing(alias)
     const full = registeredModelName(tenant, name)
-    if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
+    if (!(await mlflowCall(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
     try {
-      await this.call(() => mlflow.setModelAlias(full, alias, String(version)))
+      await mlflowCall(() => mlflow.setModelAlias(full, alias, String(version)))
     } catch (error) {
       if (error instanceof MlflowError && error.kind === 'not_found')
         throw errors.modelVersionNotFound(name, version)
@@ -177,10 +177,10 @@ export class MlflowModels implements ModelRegistry {
   async deleteAlias(tenant: string, name: string, alias: string): Promise<void> {
     const mlflow = this.aliasing(alias)
     const full = registeredModelName(tenant, name)
-    const model = await this.call(() => mlflow.getRegisteredModel(full))
+    const model = await mlflowCall(() => mlflow.getRegisteredModel(full))
     if (!model) throw errors.modelNotFound(name)
     if (!Object.hasOwn(aliasesOf(model), alias)) throw errors.aliasNotFound(name, alias)
-    await this.call(() => mlflow.deleteModelAlias(full, alias))
+    await mlflowCall(() => mlflow.deleteModelAlias(full, alias))
   }
 
   /**
@@ -191,9 +191,9 @@ export class MlflowModels implements ModelRegistry {
   async deleteVersion(tenant: string, name: string, version: number): Promise<void> {
     const mlflow = this.mlflow
     const full = registeredModelName(tenant, name)
-    if (!(await this.call(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
+    if (!(await mlflowCall(() => mlflow.getRegisteredModel(full)))) throw errors.modelNotFound(name)
     try {
-      await this.call(() => mlflow.deleteModelVersion(full, String(version)))
+      await mlflowCall(() => mlflow.deleteModelVersion(full, String(version)))
     } catch (error) {
       // no such version (MLflow's RESOURCE_DOES_NOT_EXIST)
       if (error instanceof MlflowError && error.kind === 'not_found')
@@ -217,17 +217,19 @@ export class MlflowModels implements ModelRegistry {
     const ids = [...new Set(versions.map((v) => v.run_id).filter((id): id is string => !!id))]
     const out = new Map<string, Run>()
     if (ids.length === 0) return out
-    const experiment = await this.call(() => mlflow.getExperimentByName(tenant))
+    const experiment = await mlflowCall(() => mlflow.getExperimentByName(tenant))
     for (let i = 0; experiment && i < ids.length; i += 100) {
       const filter = `attributes.run_id IN (${ids
         .slice(i, i + 100)
         .map(quote)
         .join(', ')})`
-      const found = await this.call(() => mlflow.searchRuns(experiment.experiment_id, filter, 1000))
+      const found = await mlflowCall(() =>
+        mlflow.searchRuns(experiment.experiment_id, filter, 1000),
+      )
       for (const run of found) out.set(run.info.run_id, run)
     }
     for (const id of ids.filter((id) => !out.has(id))) {
-      const run = await this.call(() => mlflow.getRun(id))
+      const run = await mlflowCall(() => mlflow.getRun(id))
       if (run) out.set(id, run)
     }
     return out
@@ -264,9 +266,5 @@ export class MlflowModels implements ModelRegistry {
         .sort(),
     }
     return view
-  }
-
-  private call<T>(fn: () => Promise<T>): Promise<T> {
-    return mlflowCall(fn)
   }
 }
