@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The local stack without a container engine: Redis, Apache Kafka (one KRaft node), HDFS
-# (NameNode + DataNode, WebHDFS on), Spark (the pyspark wheel used as SPARK_HOME), Apache
-# Livy and an MLflow tracking server, all on 127.0.0.1.
+# (NameNode + DataNode, WebHDFS on), YARN (a ResourceManager, a NodeManager and the timeline
+# server that serves finished apps' logs), Spark (the pyspark wheel used as SPARK_HOME),
+# Apache Livy (batches on YARN in cluster mode) and an MLflow tracking server, all on
+# 127.0.0.1.
 #
 #   stack.sh up [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central), start
 #                            what is not running (the named services only: redis kafka
-#                            hdfs livy mlflow; default: all); a second call is a no-op.
-#                            With --started-file, append "NAME PID" to F for each service
-#                            this call launched (test.sh stops those, and only those)
+#                            hdfs yarn nodemanager timeline livy mlflow; default: all); a
+#                            second call is a no-op. With --started-file, append "NAME PID"
+#                            to F for each service this call launched (test.sh stops those,
+#                            and only those)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
-#                            else; services: gateway mlflow livy hdfs kafka redis (default: all)
+#                            else; services: gateway and those of up (default: all)
 #   stack.sh status [--json] what answers, and where
-#   stack.sh check [svc...]  exit 0 when each service (redis kafka hdfs livy mlflow) answers (quiet)
+#   stack.sh check [svc...]  exit 0 when each service (those of up) answers (quiet)
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
 #                            (`up` also writes them to $STACK_DIR/run/local-spark.json,
 #                            where the gateway's local backend finds the stack's Spark)
@@ -47,9 +50,9 @@ STARTED_FILE=""
 
 # What `install` runs, in order, before the services' own installs.
 INSTALLS=(prereqs spark)
-# The services, in start order (Livy needs HDFS's config, nothing needs MLflow); `down`
-# stops them in the reverse order.
-SERVICES=(redis kafka hdfs livy mlflow)
+# The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow);
+# `down` stops them in the reverse order.
+SERVICES=(redis kafka hdfs yarn nodemanager timeline livy mlflow)
 
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"

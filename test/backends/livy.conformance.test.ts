@@ -10,7 +10,11 @@ conformance(t, async () => {
   const hdfs = hdfsClient(config)
   const dir = await hdfsTestDir(t, hdfs)
   return {
-    backend: new LivyBackend({ name: 'livy', url: config.SPARKGATE_LIVY_URL }),
+    backend: new LivyBackend({
+      name: 'livy',
+      url: config.SPARKGATE_LIVY_URL,
+      yarnUrl: config.SPARKGATE_LIVY_YARN_URL,
+    }),
     down: new LivyBackend({ name: 'livy-down', url: `http://127.0.0.1:${await freePort()}` }),
     stage: (local, name) => stage(hdfs, config.SPARKGATE_HDFS_DEFAULT_FS, local, `${dir}/${name}`),
     // Livy refuses local paths outside livy.file.local-dir-whitelist with a 400

@@ -36,15 +36,20 @@ async function stateDir(): Promise<string> {
   return (JSON.parse(status.stdout) as { stateDir: string }).stateDir
 }
 
+const SERVICES = ['redis', 'kafka', 'hdfs', 'yarn', 'nodemanager', 'timeline', 'livy', 'mlflow']
+
 async function pids(state: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const name of ['redis', 'kafka', 'hdfs', 'livy', 'mlflow'])
+  for (const name of SERVICES)
     out[name] = (await readFile(join(state, 'run', `${name}.pid`), 'utf8').catch(() => '')).trim()
   return out
 }
 
 for (const [service, times] of [
   ['hdfs', 60],
+  ['yarn', 20],
+  ['nodemanager', 20],
+  ['timeline', 20],
   ['redis', 20],
   ['livy', 20],
   ['kafka', 20],
@@ -89,9 +94,34 @@ t.test('stack.sh up with everything running starts nothing', async (t) => {
   t.ok(run.ms < 30_000, 'and quickly')
   const started = (await readFile(startedFile, 'utf8').catch(() => '')).trim()
   t.equal(started, '', 'its started-report names no service')
-  for (const name of ['redis', 'kafka', 'hdfs', 'livy', 'mlflow'])
+  for (const name of SERVICES)
     t.match(run.stderr, new RegExp(`stack: +${name} already running \\(pid \\d+\\)`), name)
   t.same(await pids(state), before, 'the pid files are unchanged')
+})
+
+t.test('stack.sh status --json: YARN, its node and its log server', async (t) => {
+  const status = JSON.parse((await bash([STACK, 'status', '--json'])).stdout) as Record<
+    string,
+    { up?: boolean; url?: string; queues?: string[] }
+  >
+  t.same(
+    { up: status['yarn']?.up, url: status['yarn']?.url, queues: status['yarn']?.queues },
+    { up: true, url: 'http://127.0.0.1:8088', queues: ['default', 'prod'] },
+  )
+  t.equal(status['nodemanager']?.up, true)
+  t.equal(status['timeline']?.up, true)
+  // the RM's REST API answers, as on every real cluster
+  const info = (await (await fetch('http://127.0.0.1:8088/ws/v1/cluster/info')).json()) as {
+    clusterInfo: { state: string }
+  }
+  t.equal(info.clusterInfo.state, 'STARTED')
+  const queues = (await (await fetch('http://127.0.0.1:8088/ws/v1/cluster/scheduler')).json()) as {
+    scheduler: { schedulerInfo: { queues: { queue: { queueName: string }[] } } }
+  }
+  t.same(queues.scheduler.schedulerInfo.queues.queue.map((q) => q.queueName).sort(), [
+    'default',
+    'prod',
+  ])
 })
 
 t.test("local-spark.json names the stack's Spark, as `stack.sh env` does", async (t) => {

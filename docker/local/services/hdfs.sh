@@ -20,6 +20,10 @@ hdfs_install() {
 <?xml version="1.0"?>
 <configuration>
   <property><name>fs.defaultFS</name><value>$DEFAULT_FS</value></property>
+  <!-- the stack's user (Livy's launcher, the gateway) may act for any tenant's cluster user:
+       YARN's RM and HDFS check it on each proxyUser/doAs call -->
+  <property><name>hadoop.proxyuser.$HDFS_USER.hosts</name><value>*</value></property>
+  <property><name>hadoop.proxyuser.$HDFS_USER.groups</name><value>*</value></property>
 </configuration>
 XML
   put "$STATE/conf/hadoop/hdfs-site.xml" <<XML

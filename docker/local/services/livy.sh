@@ -18,16 +18,21 @@ livy_install() {
   put "$STATE/conf/livy/livy.conf" <<CONF
 livy.server.host = 127.0.0.1
 livy.server.port = $LIVY_PORT
-livy.spark.master = $SPARK_MASTER
+# as production Livy runs: on YARN, the driver in a YARN container (cluster mode)
+livy.spark.master = yarn
+livy.spark.deploy-mode = cluster
 livy.spark.scala-version = 2.12
 livy.server.csrf-protection.enabled = false
 # jobs run as the user Sparkgate names (proxyUser: the tenant's cluster user)
 livy.impersonation.enabled = true
-# recovery needs YARN or Kubernetes; Sparkgate, not Livy, is the durable record here
-livy.server.recovery.mode = off
+# a restarted Livy recovers its batches (same ids, same YARN applications) from its state store
+livy.server.recovery.mode = recovery
+livy.server.recovery.state-store = filesystem
+livy.server.recovery.state-store.url = file://$STATE/data/livy-state
 livy.server.session.state-retain.sec = 3600s
 livy.file.local-dir-whitelist = $STATE/local-files/
 CONF
+  mkdir -p "$STATE/data/livy-state"
 }
 livy_check() { curl -sf -m 3 "$LIVY_URL/batches?size=1" >/dev/null; }
 
@@ -65,7 +70,11 @@ livy_run_foreground() {
   JAVA_HOME=$(find_java17) || die "Java 17 not found"
   spark_load
   mkdir -p "$dir/conf" "$dir/logs" "$dir/home"
-  sed -e "s/^livy.server.port = .*/livy.server.port = $port/" "$STATE/conf/livy/livy.conf" >"$dir/conf/livy.conf"
+  # its own port and its own recovery state (never the stack Livy's)
+  mkdir -p "$dir/state"
+  sed -e "s/^livy.server.port = .*/livy.server.port = $port/" \
+    -e "s|^livy.server.recovery.state-store.url = .*|livy.server.recovery.state-store.url = file://$dir/state|" \
+    "$STATE/conf/livy/livy.conf" >"$dir/conf/livy.conf"
   cp "$STATE/conf/livy/log4j.properties" "$dir/conf/"
   spark_env
   # shellcheck disable=SC2031 # not livy_start's subshell: this process execs Livy

@@ -42,5 +42,7 @@ prereqs_install() {
   # the curl notebook's cells (notebooks/) pipe through jq; the Swagger UI test drives
   # Debian's Chromium (no browser download)
   need jq
+  # Spark's jars go to YARN as one zip (services/yarn.sh)
+  need zip
   need chromium
 }

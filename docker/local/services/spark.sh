@@ -20,6 +20,20 @@ spark.driver.bindAddress       127.0.0.1
 spark.ui.enabled               false
 spark.sql.shuffle.partitions   2
 spark.pyspark.python           $VENV/bin/python
+# on YARN (Livy's batches): Spark's jars from one cached archive on HDFS, the driver's
+# Python in cluster mode, and one attempt per application (Sparkgate retries, not YARN:
+# a failed job never runs twice behind its back)
+spark.yarn.archive             $DEFAULT_FS$SPARK_YARN_ARCHIVE
+spark.yarn.appMasterEnv.PYSPARK_PYTHON $VENV/bin/python
+spark.yarn.maxAppAttempts      1
+# one small executor per application unless a job asks for more (YARN's default is two of
+# 1g: a few apps would hold the whole box while others wait for executors)
+spark.executor.instances       1
+spark.executor.memory          512m
+# a driver in a YARN container advertises the address its host resolves to, unless told
+# (the stack binds everything to 127.0.0.1)
+spark.yarn.appMasterEnv.SPARK_LOCAL_IP 127.0.0.1
+spark.executorEnv.SPARK_LOCAL_IP 127.0.0.1
 CONF
   spark_write_local_json
 }

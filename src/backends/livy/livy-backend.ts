@@ -12,7 +12,7 @@ import {
   type SparkBackend,
 } from '../../domain/ports/spark-backend.js'
 import { listAllBatches, livyLogLine, livyPhase, statusesFromList } from '../livy-protocol.js'
-import { tailOf } from '../log-tail.js'
+import { YarnLogReader, YarnLogsError } from '../yarn-logs.js'
 import { LivyClient, LivyError, type LivyBatch } from './livy-client.js'
 
 function toStatus(batch: LivyBatch): BatchStatus {
@@ -58,6 +58,11 @@ export interface LivyBackendOptions {
   /** page size of the list call */
   pageSize?: number
   timeoutMs?: number
+  /**
+   * The cluster's YARN ResourceManager (http://rm:8088), when the gateway can reach it and
+   * its NodeManagers: a job's log then carries its driver's stdout and stderr from YARN.
+   */
+  yarnUrl?: string
 }
 
 export class LivyBackend implements SparkBackend {
@@ -66,6 +71,7 @@ export class LivyBackend implements SparkBackend {
   readonly name: string
   readonly endpoint: string
   readonly client: LivyClient
+  readonly yarn: YarnLogReader | undefined
   private readonly pageSize: number
 
   constructor(options: LivyBackendOptions) {
@@ -73,6 +79,9 @@ export class LivyBackend implements SparkBackend {
     this.endpoint = options.url
     this.client = new LivyClient({ url: options.url, timeoutMs: options.timeoutMs })
     this.pageSize = options.pageSize ?? 500
+    this.yarn = options.yarnUrl
+      ? new YarnLogReader({ rmUrl: options.yarnUrl, timeoutMs: options.timeoutMs })
+      : undefined
   }
 
   async submit(batch: BatchSubmission): Promise<BackendRef> {
@@ -151,23 +160,66 @@ export class LivyBackend implements SparkBackend {
     }
   }
 
+  /**
+   * Livy's log of the batch (in cluster mode: the submission's), then, on YARN, the
+   * driver's output: its container's stdout (all a PySpark file prints) while it runs, and
+   * its stderr (Spark's own log) once the app has ended. Each driver line names its stream
+   * and container. Lines are only ever added at the end, so `from` follows a running job.
+   */
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {
-    await this.mustBeOurs(ref)
-    return this.page(ref, from, size)
+    const batch = await this.mustBeOurs(ref)
+    const [livy, driver] = await Promise.all([
+      this.page(ref, from, size),
+      this.driverLines(ref, batch),
+    ])
+    const lines = [...livy.lines]
+    const start = Math.max(0, from - livy.total)
+    if (lines.length < size) lines.push(...driver.slice(start, start + size - lines.length))
+    return { from, total: livy.total + driver.length, lines }
   }
 
   async tail(ref: BackendRef, size: number): Promise<string[]> {
-    // the name is checked once, not once per page read
-    await this.mustBeOurs(ref)
-    return tailOf((r, from, n) => this.page(r, from, n), ref, size, livyLogLine)
+    if (size === 0) return []
+    // the name is checked once, and each source read once
+    const batch = await this.mustBeOurs(ref)
+    const [head, driver] = await Promise.all([this.page(ref, 0, 0), this.driverLines(ref, batch)])
+    const livy = await this.page(ref, Math.max(0, head.total - size), size)
+    return [...livy.lines, ...driver].filter(livyLogLine).slice(-size)
   }
 
-  private async mustBeOurs(ref: BackendRef) {
-    if (!(await this.ours(ref)))
+  /** The driver's lines from YARN, each prefixed `[container stream]`; none off YARN. */
+  private async driverLines(ref: BackendRef, batch: LivyBatch): Promise<string[]> {
+    const appId = batch.appId ?? ref.appId
+    if (!this.yarn || !appId?.startsWith('application_')) return []
+    try {
+      const driver = await this.yarn.driverOf(
+        appId,
+        batch.appInfo?.['driverLogUrl'] ?? ref.driverLogUrl,
+      )
+      if (!driver) return []
+      const label = (stream: string) => `[${driver.containerId} ${stream}] `
+      const stdout = await this.yarn.read(driver, 'stdout')
+      const lines = (stdout?.lines ?? []).map((l) => label('stdout') + l)
+      // Spark's own log, once whole: added while the app runs it would renumber stdout's lines
+      if (stdout?.aggregated) {
+        const stderr = await this.yarn.read(driver, 'stderr')
+        lines.push(...(stderr?.lines ?? []).map((l) => label('stderr') + l))
+      }
+      return lines
+    } catch (error) {
+      if (error instanceof YarnLogsError) return [`[yarn] ${error.message}`]
+      throw error
+    }
+  }
+
+  private async mustBeOurs(ref: BackendRef): Promise<LivyBatch> {
+    const batch = await this.ours(ref)
+    if (!batch)
       throw new BackendError(
         'not_found',
         `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
       )
+    return batch
   }
 
   private async page(ref: BackendRef, from: number, size: number): Promise<LogPage> {

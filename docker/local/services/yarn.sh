@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# YARN's ResourceManager (services/nodemanager.sh: its one NodeManager), each the daemon a
+# real cluster runs, started from its own main class in its own JVM, from Maven Central's
+# hadoop-minicluster artifacts (poms/yarn/pom.xml). One yarn-site.xml ($STATE/conf/hadoop,
+# also Spark's and Livy's client config) describes both: fixed ports on 127.0.0.1, a
+# capacity scheduler with the queues default and prod, log aggregation to HDFS. Livy runs
+# its batches here in cluster mode (services/livy.sh).
+
+YARN_URL="http://127.0.0.1:$YARN_RM_WEB_PORT"
+# where the NodeManager aggregates finished applications' container logs (on HDFS)
+YARN_REMOTE_LOG_DIR=/tmp/logs
+# Spark's jars, zipped once onto HDFS: every YARN application then localizes one cached
+# archive instead of uploading 300 MB of jars (spark.yarn.archive)
+SPARK_YARN_ARCHIVE=/spark/spark-libs-3.5.6.zip
+
+yarn_marker() { echo resourcemanager.ResourceManager; }
+yarn_about() {
+  case $1 in
+    install) echo "yarn: Hadoop $HADOOP_VERSION YARN jars from Maven Central (cached in ~/.m2), config files" ;;
+    start) echo "yarn ResourceManager on 127.0.0.1:$YARN_RM_PORT, REST on :$YARN_RM_WEB_PORT" ;;
+  esac
+}
+yarn_install() {
+  classpath yarn "$HERE/poms/yarn/pom.xml" "-Dhadoop.version=$HADOOP_VERSION"
+  local h=127.0.0.1
+  mkdir -p "$STATE/conf/yarn" "$STATE/data/yarn"
+  put "$STATE/conf/hadoop/yarn-site.xml" <<XML
+<?xml version="1.0"?>
+<configuration>
+  <property><name>yarn.resourcemanager.hostname</name><value>$h</value></property>
+  <property><name>yarn.resourcemanager.address</name><value>$h:$YARN_RM_PORT</value></property>
+  <property><name>yarn.resourcemanager.scheduler.address</name><value>$h:$YARN_RM_SCHEDULER_PORT</value></property>
+  <property><name>yarn.resourcemanager.resource-tracker.address</name><value>$h:$YARN_RM_TRACKER_PORT</value></property>
+  <property><name>yarn.resourcemanager.admin.address</name><value>$h:$YARN_RM_ADMIN_PORT</value></property>
+  <property><name>yarn.resourcemanager.webapp.address</name><value>$h:$YARN_RM_WEB_PORT</value></property>
+  <property><name>yarn.resourcemanager.scheduler.class</name><value>org.apache.hadoop.yarn.server.resourcemanager.scheduler.capacity.CapacityScheduler</value></property>
+  <property><name>yarn.nodemanager.hostname</name><value>$h</value></property>
+  <property><name>yarn.nodemanager.address</name><value>$h:$YARN_NM_PORT</value></property>
+  <property><name>yarn.nodemanager.localizer.address</name><value>$h:$YARN_NM_LOCALIZER_PORT</value></property>
+  <property><name>yarn.nodemanager.webapp.address</name><value>$h:$YARN_NM_WEB_PORT</value></property>
+  <property><name>yarn.nodemanager.local-dirs</name><value>$STATE/data/yarn/nm-local</value></property>
+  <property><name>yarn.nodemanager.log-dirs</name><value>$STATE/data/yarn/nm-logs</value></property>
+  <!-- one box: offer more than it has (the test apps are small and mostly idle), never
+       kill a container for virtual memory, and keep working on a nearly full disk -->
+  <property><name>yarn.nodemanager.resource.memory-mb</name><value>16384</value></property>
+  <property><name>yarn.nodemanager.resource.cpu-vcores</name><value>16</value></property>
+  <property><name>yarn.scheduler.minimum-allocation-mb</name><value>256</value></property>
+  <property><name>yarn.scheduler.maximum-allocation-mb</name><value>8192</value></property>
+  <property><name>yarn.nodemanager.vmem-check-enabled</name><value>false</value></property>
+  <property><name>yarn.nodemanager.pmem-check-enabled</name><value>false</value></property>
+  <property><name>yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage</name><value>99.5</value></property>
+  <property><name>yarn.nodemanager.aux-services</name><value></value></property>
+  <!-- finished applications' container logs: aggregated to HDFS (yarn logs, the gateway) -->
+  <property><name>yarn.log-aggregation-enable</name><value>true</value></property>
+  <property><name>yarn.nodemanager.remote-app-log-dir</name><value>$YARN_REMOTE_LOG_DIR</value></property>
+  <property><name>yarn.log-aggregation.retain-seconds</name><value>604800</value></property>
+  <property><name>yarn.nodemanager.delete.debug-delay-sec</name><value>0</value></property>
+  <property><name>yarn.resourcemanager.max-completed-applications</name><value>2000</value></property>
+  <!-- the log server (services/timeline.sh): a NodeManager asked for a finished container's
+       logs redirects there, where the aggregated logs are read from HDFS -->
+  <property><name>yarn.log.server.url</name><value>http://$h:$YARN_TIMELINE_WEB_PORT/applicationhistory/logs</value></property>
+  <property><name>yarn.log.server.web-service.url</name><value>http://$h:$YARN_TIMELINE_WEB_PORT/ws/v1/applicationhistory</value></property>
+  <property><name>yarn.timeline-service.hostname</name><value>$h</value></property>
+  <property><name>yarn.timeline-service.address</name><value>$h:$YARN_TIMELINE_PORT</value></property>
+  <property><name>yarn.timeline-service.webapp.address</name><value>$h:$YARN_TIMELINE_WEB_PORT</value></property>
+  <property><name>yarn.timeline-service.store-class</name><value>org.apache.hadoop.yarn.server.timeline.MemoryTimelineStore</value></property>
+  <property><name>yarn.timeline-service.generic-application-history.enabled</name><value>false</value></property>
+</configuration>
+XML
+  put "$STATE/conf/yarn/capacity-scheduler.xml" <<XML
+<?xml version="1.0"?>
+<configuration>
+  <property><name>yarn.scheduler.capacity.root.queues</name><value>default,prod</value></property>
+  <property><name>yarn.scheduler.capacity.root.default.capacity</name><value>50</value></property>
+  <property><name>yarn.scheduler.capacity.root.prod.capacity</name><value>50</value></property>
+  <property><name>yarn.scheduler.capacity.root.default.maximum-capacity</name><value>100</value></property>
+  <property><name>yarn.scheduler.capacity.root.prod.maximum-capacity</name><value>100</value></property>
+  <property><name>yarn.scheduler.capacity.root.default.user-limit-factor</name><value>2</value></property>
+  <property><name>yarn.scheduler.capacity.root.prod.user-limit-factor</name><value>2</value></property>
+  <!-- ApplicationMasters (a cluster-mode driver is one) may take most of a queue: many
+       small apps at once, each an AM and one executor -->
+  <property><name>yarn.scheduler.capacity.maximum-am-resource-percent</name><value>0.8</value></property>
+  <property><name>yarn.scheduler.capacity.root.acl_submit_applications</name><value>*</value></property>
+  <property><name>yarn.scheduler.capacity.root.acl_administer_queue</name><value>*</value></property>
+</configuration>
+XML
+  put "$STATE/conf/yarn/log4j.properties" <"$HERE/log4j.properties"
+}
+# yarn_rest PATH: the RM's REST answer
+yarn_rest() { curl -sf -m 3 "$YARN_URL/ws/v1/cluster/$1"; }
+yarn_check() {
+  local out
+  out=$(yarn_rest info) && [[ $out == *'"state":"STARTED"'* ]]
+}
+# The daemons' environment and classpath: their own config first (capacity-scheduler.xml,
+# log4j), then the cluster's client config (core-, hdfs-, yarn-site.xml).
+yarn_java() {
+  local cls=$1 log=$2 heap=$3
+  HADOOP_CONF_DIR="$STATE/conf/hadoop" HADOOP_HOME="$STATE/data/yarn" \
+    setsid nohup "$JAVA_HOME/bin/java" "-Xmx$heap" "${JDK17_OPENS[@]}" -Djava.net.preferIPv4Stack=true \
+    -Dhadoop.log.dir="$STATE/logs" -Dyarn.log.dir="$STATE/logs" \
+    -Dlog4j.configuration="file:$STATE/conf/yarn/log4j.properties" \
+    -cp "$STATE/conf/yarn:$STATE/conf/hadoop:$(cat "$STATE/run/yarn.classpath")" \
+    "$cls" >"$STATE/logs/$log.log" 2>&1 </dev/null &
+}
+yarn_start() {
+  already_running yarn 120 yarn_check && return 0
+  local p
+  for p in "$YARN_RM_PORT" "$YARN_RM_SCHEDULER_PORT" "$YARN_RM_TRACKER_PORT" "$YARN_RM_ADMIN_PORT" "$YARN_RM_WEB_PORT"; do
+    claim_port "$p" "the YARN ResourceManager"
+  done
+  yarn_java org.apache.hadoop.yarn.server.resourcemanager.ResourceManager yarn 512m
+  launched yarn $!
+  wait_for "the YARN ResourceManager" 120 up_or_dead yarn yarn_check
+  yarn_spark_archive
+}
+# Spark's jars as one zip on HDFS, once (the pyspark wheel's jars; a new Spark, a new name)
+yarn_spark_archive() {
+  curl -sf -m 5 "$WEBHDFS_URL$SPARK_YARN_ARCHIVE?op=GETFILESTATUS&user.name=$HDFS_USER" >/dev/null && return 0
+  local zip="$STATE/data/yarn/spark-libs.zip" loc
+  spark_load
+  rm -f "$zip"
+  (cd "$SPARK_HOME/jars" && zip -q -0 -r "$zip" .) || die "could not zip Spark's jars for YARN"
+  curl -sf -m 10 -X PUT "$WEBHDFS_URL$(dirname "$SPARK_YARN_ARCHIVE")?op=MKDIRS&user.name=$HDFS_USER" >/dev/null
+  # WebHDFS: the NameNode names a DataNode, the DataNode takes the bytes; then one rename,
+  # so a cut upload never leaves a half archive under the name applications use
+  if ! loc=$(curl -sf -m 10 -o /dev/null -w '%{redirect_url}' -X PUT \
+    "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=CREATE&overwrite=true&user.name=$HDFS_USER") ||
+    ! curl -sf -m 300 -X PUT -T "$zip" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null ||
+    ! curl -sf -m 10 -X PUT "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=RENAME&destination=$SPARK_YARN_ARCHIVE&user.name=$HDFS_USER" >/dev/null; then
+    die "could not upload Spark's jars to HDFS ($SPARK_YARN_ARCHIVE)"
+  fi
+  rm -f "$zip"
+}
+yarn_stop() { stop_pid yarn; }
+# yarn_status UP [--json]
+yarn_status() {
+  if [ "${2:-}" = --json ]; then
+    printf '"yarn":{"url":"%s","rm":"127.0.0.1:%s","queues":["default","prod"],"up":%s}' "$YARN_URL" "$YARN_RM_PORT" "$1"
+  else
+    printf '%-7s %-5s %s  (ResourceManager 127.0.0.1:%s, queues default, prod)\n' yarn "$1" "$YARN_URL" "$YARN_RM_PORT"
+  fi
+}
