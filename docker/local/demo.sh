@@ -78,7 +78,7 @@ dataset=$(curl -sS -X POST "$BASE/v1/datasets?name=churn.csv" "${auth[@]}" -H 'c
 echo "$dataset" | json 'JSON.stringify({id:o.id,size:o.size,uri:o.uri,columns:o.columns})'
 dataset_id=$(echo "$dataset" | json 'o.id')
 
-echo "demo: POST $BASE/v1/jobs  (logistic regression on churned, through Livy)"
+echo "demo: POST $BASE/v1/jobs  (logistic regression on churned, through Livy, on YARN)"
 job=$(curl -sS -X POST "$BASE/v1/jobs" "${auth[@]}" -H 'content-type: application/json' -d @- <<JSON
 {"name": "churn-demo", "resources": {"driverMemory": "512m"},
  "training": {"dataset": "$dataset_id", "label": "churned",
@@ -104,6 +104,13 @@ wait_succeeded() {
   fi
 }
 wait_succeeded "$job_id"
+# where it ran: Livy's batch, YARN's application (the RM's record: queue, user, final status)
+app_id=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id" | json 'o.backendRef && o.backendRef.appId || ""')
+if [[ $app_id == application_* ]]; then
+  echo "demo: GET http://127.0.0.1:$YARN_RM_WEB_PORT/ws/v1/cluster/apps/$app_id  (the YARN ResourceManager)"
+  curl -sS "http://127.0.0.1:$YARN_RM_WEB_PORT/ws/v1/cluster/apps/$app_id" |
+    json 'JSON.stringify({application:o.app.id,queue:o.app.queue,user:o.app.user,finalStatus:o.app.finalStatus,seconds:o.app.elapsedTime/1000})'
+fi
 echo "demo: GET $BASE/v1/jobs/$job_id/result"
 result=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id/result")
 echo "$result" |
@@ -152,7 +159,8 @@ Sparkgate is up.
   API key       $API_KEY   (member of tenant demo; the admin key is in ${SPARKGATE_ADMIN_KEY_FILE:-.sparkgate/admin-key})
   OpenAPI       $BASE/docs/json
   health        $BASE/healthz  $BASE/readyz
-  Livy          http://127.0.0.1:$LIVY_PORT/batches
+  Livy          http://127.0.0.1:$LIVY_PORT/batches   (batches on YARN, cluster mode)
+  YARN          http://127.0.0.1:$YARN_RM_WEB_PORT/cluster   (ResourceManager; REST: /ws/v1/cluster/apps)
   WebHDFS       http://127.0.0.1:$HDFS_NAMENODE_HTTP_PORT/webhdfs/v1/?op=LISTSTATUS
   Redis         redis://127.0.0.1:$REDIS_PORT
   Kafka         127.0.0.1:$KAFKA_PORT  (topic sparkgate.events)

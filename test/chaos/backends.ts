@@ -6,7 +6,8 @@
  *
  * - `double`: the Livy-shaped responder (./livy-double.ts) in its own process (N = 1,000)
  * - `livy`: the real Livy — the stack's, or one of the scenario's own (`own`), which the
- *   `backend` fault kills and restarts without recovery; jobs run a real PySpark file
+ *   `backend` fault kills and restarts, with recovery (`recovery`: on its state store, as
+ *   production runs it) or without; jobs run a real PySpark file (on YARN)
  * - `local`: spark-submit of a local Spark — a stand-in script journaling each start
  *   (`fake`, N = 1,000), or the stack's real Spark
  */
@@ -203,12 +204,15 @@ const livyFate = (state: string): Fate =>
 
 /**
  * The real Livy: the stack's (`own: false`; its other batches are not counted), or the
- * scenario's own on a free port, which `crash` kills with its Spark drivers (kill -9 of the
- * process group) and starts again without recovery: batch ids from 0 again.
+ * scenario's own on a free port, which `crash` kills (kill -9 of its process group) and
+ * starts again. Without `recovery`, on a fresh state folder: it forgets every batch and
+ * numbers new ones from 0 again (what ran is counted as lost). With `recovery`, on the same
+ * folder: it recovers its batches, whose YARN applications ran on meanwhile.
  */
 export async function realLivy(o: {
   logDir: string
   own: boolean
+  recovery?: boolean
   longMs?: number
   maxLive?: number
 }): Promise<ChaosBackend> {
@@ -218,8 +222,9 @@ export async function realLivy(o: {
   let child: ChildProcess | undefined
   const before: CensusBatch[] = []
   const port = await quietPort()
+  const kept = o.recovery ? await mkdtemp(join(o.logDir, 'livy-')) : undefined
   const start = async () => {
-    const dir = await mkdtemp(join(o.logDir, 'livy-'))
+    const dir = kept ?? (await mkdtemp(join(o.logDir, 'livy-')))
     child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir], {
       cwd: ROOT,
       detached: true,
@@ -246,7 +251,9 @@ export async function realLivy(o: {
     return r.sessions.flatMap((s) => (s.name ? [{ name: s.name, fate: livyFate(s.state) }] : []))
   }
   return {
-    label: o.own ? 'real Livy (its own, restartable)' : "real Livy (the stack's)",
+    label: o.own
+      ? `real Livy on YARN (its own, restarted ${o.recovery ? 'with' : 'without'} recovery)`
+      : "real Livy on YARN (the stack's)",
     entry: { name: 'chaos', kind: 'livy', url, maxLive: o.maxLive ?? 4 },
     batch: (kind) => ({ file: app.file, args: appArgs(kind, o.longMs ?? 60_000) }),
     async census() {
@@ -255,9 +262,11 @@ export async function realLivy(o: {
     ...(o.own
       ? {
           async crash() {
-            // what it knew just before: whatever was still running dies with it
-            for (const b of await list().catch(() => []))
-              before.push({ ...b, fate: b.fate === 'live' ? 'lost' : b.fate, gone: true })
+            // without recovery, what it knew just before: whatever was still running is
+            // lost to it (with recovery, the restarted Livy lists those batches itself)
+            if (!o.recovery)
+              for (const b of await list().catch(() => []))
+                before.push({ ...b, fate: b.fate === 'live' ? 'lost' : b.fate, gone: true })
             killGroup(child)
             await sleep(1000)
             await start()

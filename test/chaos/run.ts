@@ -83,6 +83,15 @@ const scenarios: Record<string, Plan> = {
     fault: 'redis',
     killEveryMs: [3000, 8000],
   },
+  'real livy backend recovery': {
+    ...real,
+    backend: () => realLivy({ logDir, own: true, recovery: true }),
+    fault: 'backend',
+    // restarts while batches run: each recovered with its id and application
+    killEveryMs: [20_000, 30_000],
+    mix: { fail: 0.2 },
+    killAfterMs: 25_000,
+  },
   'real livy backend': {
     ...real,
     backend: () => realLivy({ logDir, own: true }),

@@ -7,7 +7,8 @@
  * - `redis` / `redis-cut`: the scenario's own Redis (AOF always, as shipped), restarted on
  *   its files — with `redis-cut`, the AOF's tail torn off first, as a power cut leaves it;
  * - `backend`: the backend itself (Livy), restarted without recovery: it forgets every
- *   batch and numbers new ones from 0 again, so new batches take old jobs' ids.
+ *   batch and numbers new ones from 0 again, so new batches take old jobs' ids; or (the
+ *   real Livy on YARN, `recovery`) restarted on its state store, recovering its batches.
  * With a `mix`, some jobs' applications fail, some run past their `timeoutSeconds`, and
  * some are cancelled by their client at a random moment (racing the submission, the
  * timeout and the kills). The backend (./backends.ts): the Livy-shaped double, the real
@@ -393,7 +394,9 @@ export async function runScenario(o: Scenario): Promise<ScenarioRow> {
           ? 'Redis'
           : fault === 'redis-cut'
             ? 'Redis (AOF tail torn)'
-            : 'Livy (restarted without recovery)'
+            : o.backend.label.includes('with recovery')
+              ? 'Livy (restarted with recovery)'
+              : 'Livy (restarted without recovery)'
     const shares = [
       [o.mix?.fail, 'fail'],
       [o.mix?.timeout, 'time out'],

@@ -83,9 +83,13 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
   }
 }
 
-/** A second, private Livy server (real, from the stack's jars) on its own port. */
-export async function startLivy(t: Tap, port: number): Promise<ChildProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'sparkgate-livy-'))
+/**
+ * A second, private Livy server (real, from the stack's jars) on its own port. Its conf,
+ * logs and recovery state are in `dir` (a fresh folder by default): started again on the
+ * same folder, it recovers its batches; on a fresh one, it remembers nothing.
+ */
+export async function startLivy(t: Tap, port: number, dir?: string): Promise<ChildProcess> {
+  dir ??= await mkdtemp(join(tmpdir(), 'sparkgate-livy-'))
   const child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir], {
     detached: true,
     stdio: 'ignore',

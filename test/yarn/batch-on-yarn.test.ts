@@ -1,0 +1,130 @@
+/**
+ * A user's own PySpark file through the gateway on the stack's Livy, which runs it on YARN
+ * in cluster mode (the driver in a YARN container): the job shows the YARN application,
+ * its log carries what the driver printed (from the NodeManager, then the log server),
+ * the RM records the tenant's cluster user; a cancel and a timeout kill the application
+ * itself (the RM says KILLED), not only Livy's batch.
+ */
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
+import { createJob, getJob, stage, waitForState } from '../helpers/jobs.js'
+import { killAppsAtEnd, rmApp, waitForRmState } from '../helpers/yarn.js'
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url))
+const APP_ID = /^application_\d+_\d{4,}$/
+
+t.test('a PySpark batch on YARN: its app, its user, its printed lines in /logs', async (t) => {
+  const app = await build(t, { SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+  const tenant = tenantOf(app)
+  killAppsAtEnd(t, tenant.id)
+  const hdfs = hdfsClient(app.config)
+  const dir = await hdfsTestDir(t, hdfs)
+  const file = await stage(
+    hdfs,
+    app.config.SPARKGATE_HDFS_DEFAULT_FS,
+    fixture('yarn_probe.py'),
+    `${dir}/probe.py`,
+  )
+  const job = await createJob(app, {
+    name: 'yarn-probe',
+    batch: { file, args: ['marker-42'] },
+    resources: { driverMemory: '512m' },
+  })
+  const running = await waitForState((id) => getJob(app, id), job.id, [
+    'running',
+    'succeeded',
+    'failed',
+  ])
+  t.match(running.backendRef?.appId, APP_ID, 'backendRef.appId is the YARN application')
+
+  const done = await waitForState((id) => getJob(app, id), job.id, ['succeeded', 'failed'])
+  t.equal(done.state, 'succeeded', JSON.stringify(done.error))
+  const ref = done.backendRef!
+  t.match(
+    ref.driverLogUrl,
+    /\/node\/containerlogs\/container_[0-9_e]+_000001\//,
+    'driverLogUrl: the AM container',
+  )
+  t.match(ref.sparkUiUrl, new RegExp(`/proxy/${ref.appId}/`), 'sparkUiUrl: through the RM proxy')
+
+  const yarn = await rmApp(ref.appId!)
+  t.equal(yarn.user, tenant.id, "the RM ran it as the tenant's cluster user")
+  t.equal(yarn.finalStatus, 'SUCCEEDED')
+
+  // the driver's lines, each naming its stream and container
+  const page = (await app.inject(`/v1/jobs/${job.id}/logs?size=10000`)).json<{
+    lines: string[]
+    total: number
+  }>()
+  const printed = page.lines.find((l) => l.includes('SPARKGATE_PROBE marker-42 rows=10'))
+  t.ok(printed, 'what the driver printed is in the log')
+  t.match(
+    printed,
+    /^\[container_[0-9_e]+_000001 stdout\] /,
+    'labelled with its stream and container',
+  )
+  t.ok(
+    page.lines.some((l) => /^\[container_\S+ stdout\] SPARKGATE_PROBE_STDERR marker-42/.test(l)),
+    "the driver's stderr too (Spark's Python runner merges it into the container's stdout)",
+  )
+  t.ok(
+    page.lines.some((l) => /^\[container_\S+ stderr\] .*(INFO|WARN)/.test(l)),
+    "Spark's own driver log (the container's stderr), once the app has ended",
+  )
+  // paging reads the same lines
+  const at = page.lines.indexOf(printed!)
+  const one = (await app.inject(`/v1/jobs/${job.id}/logs?from=${at}&size=1`)).json<{
+    lines: string[]
+  }>()
+  t.same(one.lines, [printed])
+})
+
+t.test('cancel and timeout kill the YARN application', async (t) => {
+  const app = await build(t, { SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+  killAppsAtEnd(t, tenantOf(app).id)
+  const hdfs = hdfsClient(app.config)
+  const dir = await hdfsTestDir(t, hdfs)
+  const file = await stage(
+    hdfs,
+    app.config.SPARKGATE_HDFS_DEFAULT_FS,
+    fixture('sleep.py'),
+    `${dir}/sleep.py`,
+  )
+  const small = { driverMemory: '512m' }
+  const cancelled = await createJob(app, {
+    name: 'yarn-cancel',
+    batch: { file, args: ['600'] },
+    resources: small,
+  })
+  const timed = await createJob(app, {
+    name: 'yarn-timeout',
+    batch: { file, args: ['600'] },
+    resources: small,
+    timeoutSeconds: 20,
+  })
+  // cancel once the application runs on YARN
+  const running = await waitForState((id) => getJob(app, id), cancelled.id, ['running'])
+  t.match(running.backendRef?.appId, APP_ID)
+  const r = await app.inject({ method: 'DELETE', url: `/v1/jobs/${cancelled.id}` })
+  t.ok([200, 202].includes(r.statusCode), r.body)
+  const end = await waitForState((id) => getJob(app, id), cancelled.id, [
+    'cancelled',
+    'failed',
+    'succeeded',
+  ])
+  t.equal(end.state, 'cancelled')
+  const killed = await waitForRmState(running.backendRef!.appId!, ['KILLED', 'FINISHED', 'FAILED'])
+  t.same([killed.state, killed.finalStatus], ['KILLED', 'KILLED'], 'the RM says KILLED')
+
+  const out = await waitForState((id) => getJob(app, id), timed.id, [
+    'failed',
+    'succeeded',
+    'cancelled',
+  ])
+  t.equal(out.error?.code, 'TIMEOUT', JSON.stringify(out.error))
+  t.match(out.backendRef?.appId, APP_ID, 'it had reached YARN')
+  const gone = await waitForRmState(out.backendRef!.appId!, ['KILLED', 'FINISHED', 'FAILED'])
+  t.same([gone.state, gone.finalStatus], ['KILLED', 'KILLED'], 'the RM says KILLED')
+})
