@@ -13,6 +13,7 @@ import { ConfigError, configWith, loadConfig } from '../../src/config.js'
 import { SparkgateError } from '../../src/errors.js'
 import { toProblem } from '../../src/plugins/problem-handler.js'
 import { checkConf, checkQueue, type Policy } from '../../src/tenancy/policy.js'
+import { TenantStore } from '../../src/tenancy/tenant-store.js'
 import { batchName, toSubmission } from '../../src/workers/submit-worker.js'
 import { unitKinds } from '../helpers/kinds.js'
 import { record, serviceWith, tenant } from '../helpers/job-service-unit.js'
@@ -67,6 +68,34 @@ t.test(
       t.throws(() => loadConfig({ SPARKGATE_POLICY_YARN_QUEUES: bad }), ConfigError, bad)
   },
 )
+
+t.test('a tenant’s yarnQueues: the server default, unless its admin set its own', async (t) => {
+  const stored = new Map<string, string>()
+  const redis = {
+    async get(key: string) {
+      return stored.get(key) ?? null
+    },
+    async set(key: string, value: string) {
+      stored.set(key, value)
+      return 'OK'
+    },
+    async zadd() {
+      return 1
+    },
+  } as unknown as ConstructorParameters<typeof TenantStore>[0]
+  const quotas = { maxQueuedJobs: 1, maxLiveJobs: 1, datasetBytes: 1, requestsPerMinute: 1 }
+  const store = new TenantStore(redis, 'p', { quotas, policy: { yarnQueues: ['etl', 'adhoc'] } })
+  t.strictSame((await store.create({ name: 'plain' })).policy.yarnQueues, ['etl', 'adhoc'])
+  const own = await store.create({ name: 'own', policy: { yarnQueues: ['prod'] } })
+  t.strictSame(own.policy, { uriPrefixes: [], confAllow: [], yarnQueues: ['prod'] })
+  // a tenant stored before yarnQueues existed gets the server default when read
+  stored.set(
+    'p:tenant:old',
+    JSON.stringify({ ...own, id: 'old', policy: { uriPrefixes: [], confAllow: [] } }),
+  )
+  t.strictSame((await store.get('old'))?.policy.yarnQueues, ['etl', 'adhoc'])
+  t.strictSame((await store.get('own'))?.policy.yarnQueues, ['prod'])
+})
 
 t.test('a job with no queue runs in the policy’s first; the record keeps it', async (t) => {
   const { service, created } = serviceWith()
