@@ -188,6 +188,12 @@ export const ConfigSchema = Type.Object(
       description:
         'Comma-separated local folders jobs may name with file:// or local: (none by default).',
     }),
+    SPARKGATE_POLICY_YARN_QUEUES: Type.String({
+      default: 'default',
+      pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(,[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*)*$',
+      description:
+        "Comma-separated YARN queues of a tenant's policy when its admin sets none (yarnQueues): the first is the queue of a job that names none. A tenant's own yarnQueues replaces the list.",
+    }),
     SPARKGATE_SECRET_CONF_KEYS: Type.String({
       default: DEFAULT_SECRET_PATTERNS.join(','),
       description:

@@ -638,6 +638,8 @@ export interface components {
         executorCores?: number
         numExecutors?: number
       }
+      /** @description The YARN queue to run in: one of the tenant's policy yarnQueues (GET /v1/me); default its first. Backends without YARN queues ignore it. */
+      queue?: string
       /** @description Run your own PySpark file or jar. */
       batch?: {
         /**
@@ -650,6 +652,9 @@ export interface components {
         pyFiles?: string[]
         jars?: string[]
         files?: string[]
+        archives?: string[]
+        /** @description A packed Python environment (venv-pack or conda-pack tar.gz), usually an uploaded dataset://<id>: unpacked by YARN as the archive sparkgate_pyenv and used as the Python of the driver and executors (spark.pyspark.python, spark.pyspark.driver.python, spark.yarn.appMasterEnv.PYSPARK_PYTHON = ./sparkgate_pyenv/bin/python). Needs a backend on YARN. */
+        pythonEnv?: string
         /** @description Spark configuration; keys must start with spark. */
         conf?: {
           [key: string]: string
@@ -815,6 +820,8 @@ export interface components {
         | 'failed'
         | 'cancelled'
       backend: string
+      /** @description The YARN queue the job runs in (its spec’s, or the policy’s first). */
+      queue?: string
       /** @description The backend's raw state. */
       backendState: string | null
       /** @description Spark applications started so far. */
@@ -925,6 +932,8 @@ export interface components {
         uriPrefixes: string[]
         /** @description Spark settings allowed beyond the server’s list: exact keys, or prefixes ending in *. A protected key is allowed only when named exactly. */
         confAllow: string[]
+        /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
+        yarnQueues: string[]
       }
       quotas: {
         /** @description Jobs that have not ended (queued to running). */
@@ -2226,6 +2235,8 @@ export interface operations {
             uriPrefixes?: string[]
             /** @description Spark settings allowed beyond the server’s list: exact keys, or prefixes ending in *. A protected key is allowed only when named exactly. */
             confAllow?: string[]
+            /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
+            yarnQueues?: string[]
           }
           quotas?: {
             /** @description Jobs that have not ended (queued to running). */
@@ -2321,6 +2332,8 @@ export interface operations {
             uriPrefixes?: string[]
             /** @description Spark settings allowed beyond the server’s list: exact keys, or prefixes ending in *. A protected key is allowed only when named exactly. */
             confAllow?: string[]
+            /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
+            yarnQueues?: string[]
           }
           quotas?: {
             /** @description Jobs that have not ended (queued to running). */
@@ -2540,6 +2553,8 @@ export interface operations {
               uriPrefixes: string[]
               /** @description Spark settings allowed beyond the server’s list: exact keys, or prefixes ending in *. A protected key is allowed only when named exactly. */
               confAllow: string[]
+              /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
+              yarnQueues: string[]
             }
             quotas: {
               /** @description Jobs that have not ended (queued to running). */

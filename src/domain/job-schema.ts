@@ -49,6 +49,14 @@ export const JobSpecCoreSchema = Type.Object({
     }),
   ),
   resources: Type.Optional(ResourcesSchema),
+  queue: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        "The YARN queue to run in: one of the tenant's policy yarnQueues (GET /v1/me); default its first. Backends without YARN queues ignore it.",
+    }),
+  ),
 })
 
 /** A job kind's part of JobSpec: its field and the schema of its spec. */
@@ -114,6 +122,11 @@ export const JobSchema = Type.Object(
     name: Type.String(),
     state: JobStateSchema,
     backend: Type.String(),
+    queue: Type.Optional(
+      Type.String({
+        description: 'The YARN queue the job runs in (its spec’s, or the policy’s first).',
+      }),
+    ),
     backendState: Type.Union([Type.String(), Type.Null()], {
       description: "The backend's raw state.",
     }),

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto'
 import { errors } from '../errors.js'
 import { inScope, type Scope } from '../tenancy/access.js'
-import { checkConf, checkUris, type Policy, type TenantArea } from '../tenancy/policy.js'
+import {
+  checkConf,
+  checkQueue,
+  checkUris,
+  type Policy,
+  type TenantArea,
+} from '../tenancy/policy.js'
 import type { Tenant } from '../tenancy/tenant-schema.js'
 import type { JobKinds, KindOf } from './job-kinds.js'
 import type { BackendRef, Job, JobEvent, JobSpec } from './job-schema.js'
@@ -16,6 +22,7 @@ import type { JobQueue } from './ports/job-queue.js'
 import {
   BackendError,
   batchKey,
+  type BackendCapabilities,
   type Backends,
   type ConfiguredBackend,
   type LogPage,
@@ -27,6 +34,13 @@ export interface JobPolicyOptions {
   localFolders: string[]
   /** a tenant's own HDFS area (fs.defaultFS and its folder) */
   areaOf: (tenant: string) => TenantArea
+}
+
+/** What each backend capability means, for the 400 of a job that needs one its backend lacks. */
+const CAPABILITY_TEXT: Record<keyof BackendCapabilities, string> = {
+  readsStagedFiles: 'reads the files Sparkgate stages on HDFS',
+  workDirArchives:
+    "unpacks archives into the driver's and executors' working directory (Spark on YARN)",
 }
 
 /**
@@ -81,15 +95,18 @@ export class JobService {
    * area, dataset:// and the prefixes its admin allowed; its Spark conf — the allowed
    * keys, never a protected one.
    */
-  private checkPolicy(tenant: Tenant, { kind, spec }: KindOf) {
+  private checkPolicy(tenant: Tenant, { kind, spec }: KindOf, queue: string | undefined) {
     const policy: Policy = {
-      uriPrefixes: tenant.policy.uriPrefixes,
+      ...tenant.policy,
       localFolders: this.policy.localFolders,
-      confAllow: tenant.policy.confAllow,
     }
     const { uris, conf } = kind.policyRefs(spec)
     const area = this.policy.areaOf(tenant.id)
-    const refused = [...checkUris(uris, area, policy), ...checkConf(conf ?? {}, policy)]
+    const refused = [
+      ...checkQueue(queue, policy),
+      ...checkUris(uris, area, policy),
+      ...checkConf(conf ?? {}, policy),
+    ]
     if (refused.length > 0) throw errors.validationAll(refused)
   }
 
@@ -99,7 +116,7 @@ export class JobService {
     if (!configured) throw errors.unknownBackend(backend, [...this.backends.byName.keys()])
     // exactly one kind; its policy, then what only it can check and resolve
     const of = this.kinds.ofRequest(spec)
-    this.checkPolicy(tenant, of)
+    this.checkPolicy(tenant, of, spec.queue)
     const refs = await of.kind.accept(tenant, of.spec)
     const request = of.kind.requestOf
       ? { ...spec, [of.kind.name]: of.kind.requestOf(of.spec) }
@@ -113,6 +130,13 @@ export class JobService {
         `names dataset ${refs.ids[0]}, staged on HDFS, which ${configured.backend.kind} backend ${backend} cannot read; give a URI it can read instead (e.g. abfss:// for Synapse)`,
       )
     }
+    for (const [capability, field] of Object.entries(refs.requires ?? {}))
+      if (!configured.backend.capabilities[capability as keyof BackendCapabilities])
+        throw errors.validation(
+          field,
+          'backend-capability',
+          `needs a backend that ${CAPABILITY_TEXT[capability as keyof BackendCapabilities]}, which ${configured.backend.kind} backend ${backend} does not; pick another backend`,
+        )
     const id = randomUUID()
     // One step records the job, names it among its datasets' users (a dataset deleted
     // since the check above makes it a 400 here, never a job reading a deleted dataset)
@@ -124,6 +148,8 @@ export class JobService {
         tenant: tenant.id,
         maxActive: tenant.quotas.maxQueuedJobs,
         backend: this.backends.defaultName,
+        // the tenant's default queue when the spec names none (checked above)
+        queue: spec.queue ?? tenant.policy.yarnQueues[0],
         inputs: refs.inputs,
         internals: { ...refs.internals, clusterUser: tenant.clusterUser },
         datasets: refs.ids,

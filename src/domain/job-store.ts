@@ -84,6 +84,8 @@ export class JobStore {
       tenant: string
       maxActive: number
       backend: string
+      /** the YARN queue it runs in (the spec's, or the tenant's default) */
+      queue?: string
       inputs?: Record<string, string>
       internals?: JobInternals
       /** the uploaded datasets it reads: checked to exist and told of it, in the same step */
@@ -107,6 +109,7 @@ export class JobStore {
       state: 'queued',
       name: spec.name ?? id,
       backend: spec.backend ?? defaults.backend,
+      queue: defaults.queue,
       priority: spec.priority ?? 5,
       maxAttempts: spec.maxAttempts ?? 1,
       timeoutSeconds: spec.timeoutSeconds,

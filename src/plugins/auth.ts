@@ -58,6 +58,7 @@ export const authPlugin = fp(
         datasetBytes: config.SPARKGATE_TENANT_DATASET_BYTES,
         requestsPerMinute: config.SPARKGATE_TENANT_REQUESTS_PER_MINUTE,
       },
+      policy: { yarnQueues: config.SPARKGATE_POLICY_YARN_QUEUES.split(',') },
     })
     app.decorate('tenants', tenants)
     app.decorate(

@@ -3,7 +3,8 @@
  *
  * A key is allowed by the server's list (CONF_ALLOWED) or the tenant's `confAllow`; a
  * protected key (CONF_PROTECTED) is refused even when a wildcard covers it, unless
- * `confAllow` names it exactly. Values of allowed keys follow CONF_VALUE_RULES.
+ * `confAllow` names it exactly; a refused key (CONF_REFUSED: spark.yarn.queue) is refused
+ * always, for its own field sets it. Values of allowed keys follow CONF_VALUE_RULES.
  */
 import type { Policy, PolicyEntry } from './policy.js'
 
@@ -129,6 +130,16 @@ export const CONF_PROTECTED: readonly string[] = [
   'spark.storage.decommission.*',
 ]
 
+/**
+ * Settings refused even when a tenant's `confAllow` names them, each with the door to use
+ * instead: what they set has its own field, checked by its own rule. Matched
+ * case-insensitively.
+ */
+export const CONF_REFUSED: Readonly<Record<string, string>> = {
+  'spark.yarn.queue':
+    "is set by the job's queue field (body.queue), checked against the tenant's yarnQueues; it cannot be set in conf",
+}
+
 /** A rule for the value of a setting; `within` adds what a pattern cannot say (a cap). */
 export interface ConfValueRule {
   pattern: RegExp
@@ -229,6 +240,11 @@ export function checkConf(
         'conf-policy',
         'is not a Spark setting name (spark. followed by letters, digits, _ . -)',
       )
+      continue
+    }
+    const lower = key.toLowerCase()
+    if (Object.hasOwn(CONF_REFUSED, lower)) {
+      refuse('conf-policy', CONF_REFUSED[lower]!)
       continue
     }
     const named = policy.confAllow.includes(key)

@@ -5,13 +5,14 @@
  *   uri-policy.ts   the URIs a job may name (its own area, dataset://, local folders,
  *                   admin-allowed prefixes), checked as written before anything resolves them
  *   conf-policy.ts  the Spark settings a tenant may set, and the values they may take
+ *   queue-policy.ts the YARN queues a tenant's jobs may run in
  *   redaction.ts    which conf keys hold secrets, and their values shown as `***`
  */
 import type { TenantPolicy } from './tenant-schema.js'
 
 /**
  * What a job is checked against: its tenant's policy (PolicySchema, the one definition of
- * `uriPrefixes` and `confAllow`: what its platform admin allowed) and the platform's local
+ * `uriPrefixes`, `confAllow` and `yarnQueues`: what its platform admin allowed) and the platform's local
  * folders (admin config, the same for every tenant).
  */
 export type Policy = TenantPolicy & {
@@ -26,7 +27,7 @@ export interface TenantArea {
   root: string
 }
 
-/** One refused value: where, which rule (uri-policy, conf-policy, conf-value), and why. */
+/** One refused value: where, which rule (uri-policy, conf-policy, conf-value, queue-policy), and why. */
 export interface PolicyEntry {
   field: string
   rule: string
@@ -34,9 +35,11 @@ export interface PolicyEntry {
 }
 
 export { ARG_URI_SCHEMES, checkUris, uriProblem } from './uri-policy.js'
+export { checkQueue } from './queue-policy.js'
 export {
   CONF_ALLOWED,
   CONF_PROTECTED,
+  CONF_REFUSED,
   CONF_VALUE_RULES,
   checkConf,
   type ConfValueRule,

@@ -15,6 +15,9 @@ export const ClusterUser = Type.String({
     'The user Spark runs as on the cluster (Livy proxyUser) and stages as on HDFS (user.name).',
 })
 
+/** A YARN queue name: a leaf name or a full path (root.team.etl), no spaces. */
+export const YARN_QUEUE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/
+
 export const PolicySchema = Type.Object(
   {
     uriPrefixes: Type.Array(Type.String({ minLength: 3, maxLength: 1024 }), {
@@ -30,6 +33,13 @@ export const PolicySchema = Type.Object(
           'Spark settings allowed beyond the server’s list: exact keys, or prefixes ending in *. A protected key is allowed only when named exactly.',
       },
     ),
+    yarnQueues: Type.Array(Type.String({ pattern: YARN_QUEUE.source, maxLength: 255 }), {
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      description:
+        'YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES.',
+    }),
   },
   { additionalProperties: false },
 )

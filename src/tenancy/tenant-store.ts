@@ -45,6 +45,8 @@ interface StoredKey extends ApiKey {
 
 export interface TenantDefaults {
   quotas: Quotas
+  /** the policy's server defaults (admin config); the rest of a new policy allows nothing extra */
+  policy: Pick<TenantPolicy, 'yarnQueues'>
 }
 
 export type AuthResult =
@@ -65,7 +67,12 @@ export class TenantStore {
   }
 
   private build(id: string, input: Omit<TenantCreate, 'name'>, at: string): Tenant {
-    const policy: TenantPolicy = { uriPrefixes: [], confAllow: [], ...input.policy }
+    const policy: TenantPolicy = {
+      uriPrefixes: [],
+      confAllow: [],
+      ...this.defaults.policy,
+      ...input.policy,
+    }
     return {
       id,
       name: id,
@@ -94,8 +101,12 @@ export class TenantStore {
     if (!json && id === PLATFORM_TENANT) return this.build(id, {}, new Date(0).toISOString())
     if (!json) return undefined
     const tenant = JSON.parse(json) as Tenant
-    // quotas added to the defaults later apply to tenants made before
-    return { ...tenant, quotas: { ...this.defaults.quotas, ...tenant.quotas } }
+    // quotas and policy fields added to the defaults later apply to tenants made before
+    return {
+      ...tenant,
+      policy: { ...this.defaults.policy, ...tenant.policy },
+      quotas: { ...this.defaults.quotas, ...tenant.quotas },
+    }
   }
 
   async mustGet(id: string): Promise<Tenant> {

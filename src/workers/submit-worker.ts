@@ -54,7 +54,8 @@ export function batchName(jobId: string, attempt: number) {
 
 /**
  * The batch of a job's attempt: what its kind runs (a user's file, or a staged script),
- * under the attempt's name, as the tenant's cluster user, with the job's resources.
+ * under the attempt's name, in the job's YARN queue, as the tenant's cluster user, with the
+ * job's resources.
  */
 export function toSubmission(job: JobRecord, attempt: number, kinds: JobKinds): BatchSubmission {
   const of = kinds.of(job)
@@ -63,6 +64,7 @@ export function toSubmission(job: JobRecord, attempt: number, kinds: JobKinds): 
   return {
     name: batchName(job.id, attempt),
     ...of.kind.batch(job, of.spec),
+    ...(job.queue ? { queue: job.queue } : {}),
     ...(proxyUser ? { proxyUser } : {}),
     ...job.spec.resources,
   }

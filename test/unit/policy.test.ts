@@ -34,6 +34,7 @@ const policy = (over: Partial<Policy> = {}): Policy => ({
   ],
   localFolders: ['/opt/sparkgate/jobs', '/srv/spark/'],
   confAllow: [],
+  yarnQueues: ['default'],
   ...over,
 })
 
@@ -382,6 +383,8 @@ t.test('checkConf: unknown and protected settings', async (t) => {
     "is not an allowed Spark setting; allowed: the server's list and the tenant's confAllow (see GET /v1/me policy)"
   const NAME = 'is not a Spark setting name (spark. followed by letters, digits, _ . -)'
   const PROTECTED = 'is a protected Spark setting; only a platform admin can allow it for a tenant'
+  const QUEUE =
+    "is set by the job's queue field (body.queue), checked against the tenant's yarnQueues; it cannot be set in conf"
   const cases: [string, string][] = [
     ['spark.foo.bar', NOT_ALLOWED],
     ['spark.scheduler.allocation.file', NOT_ALLOWED],
@@ -405,7 +408,8 @@ t.test('checkConf: unknown and protected settings', async (t) => {
     ['spark.jars.packages', PROTECTED],
     ['spark.files', PROTECTED],
     ['spark.archives', PROTECTED],
-    ['spark.yarn.queue', PROTECTED],
+    ['spark.yarn.queue', QUEUE],
+    ['spark.YARN.Queue', QUEUE],
     ['spark.kubernetes.namespace', PROTECTED],
     ['spark.kerberos.keytab', PROTECTED],
     ['spark.executorEnv.PATH', PROTECTED],

@@ -5,33 +5,14 @@
  * no Redis, no BullMQ worker is started.
  */
 import t from 'tap'
-import type { JobRecord, JobSpec } from '../../src/domain/job-schema.js'
 import { batchName, toSubmission } from '../../src/workers/submit-worker.js'
+import { JOB_ID as ID, record } from '../helpers/job-service-unit.js'
 import { unitKinds } from '../helpers/kinds.js'
 
-const ID = '0b6f7c1e-5d2a-4c8e-9f3b-2a1d4e5f6a7b'
 const DS1 = '1'.repeat(64)
 const DS2 = '2'.repeat(64)
 const URI1 = `hdfs://nn:8020/sparkgate/datasets/${DS1}`
 const URI2 = `hdfs://nn:8020/sparkgate/datasets/${DS2}`
-
-function record(spec: JobSpec, over: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id: ID,
-    tenant: 'acme',
-    name: 'nightly',
-    state: 'submitting',
-    backend: 'livy',
-    backendState: null,
-    attempts: 1,
-    maxAttempts: 3,
-    priority: 5,
-    createdAt: '2024-05-01T10:00:00.000Z',
-    updatedAt: '2024-05-01T10:00:01.000Z',
-    spec,
-    ...over,
-  }
-}
 
 t.test('batchName: the job id on the first attempt, then <id>.<attempt>', async (t) => {
   t.equal(batchName(ID, 1), ID)

@@ -6,7 +6,7 @@ import { LivyBackend } from './livy-backend.js'
 export const livyKind = defineBackendKind({
   kind: 'livy',
   summary: '{name, kind: livy, url, yarnUrl?, maxLive?}',
-  capabilities: { readsStagedFiles: true },
+  capabilities: { readsStagedFiles: true, workDirArchives: true },
   settings: {
     SPARKGATE_LIVY_URL: Type.String({
       default: 'http://127.0.0.1:8998',

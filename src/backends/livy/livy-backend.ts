@@ -67,7 +67,7 @@ export interface LivyBackendOptions {
 
 export class LivyBackend implements SparkBackend {
   readonly kind = 'livy'
-  readonly capabilities = { readsStagedFiles: true }
+  readonly capabilities = { readsStagedFiles: true, workDirArchives: true }
   readonly name: string
   readonly endpoint: string
   readonly client: LivyClient

@@ -46,7 +46,8 @@ function knownSpark(s: { SPARKGATE_SPARK_HOME: string }): SparkInstall | undefin
 export const localKind = defineBackendKind({
   kind: 'local',
   summary: '{name, kind: local, sparkHome?, master?, workdir?, maxLive?}',
-  capabilities: { readsStagedFiles: true },
+  // a local master unpacks archives into SparkFiles' folder, not the working directory
+  capabilities: { readsStagedFiles: true, workDirArchives: false },
   settings: {
     SPARKGATE_SPARK_HOME: Type.String({
       default: 'auto',

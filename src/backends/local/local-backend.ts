@@ -28,6 +28,7 @@ import type { BackendRef } from '../../domain/job-schema.js'
 import {
   batchKey,
   BackendError,
+  type BackendCapabilities,
   type BatchStatus,
   type BatchSubmission,
   type LogPage,
@@ -36,7 +37,7 @@ import {
 import { tailOf } from '../log-tail.js'
 import { BatchFolders } from './batch-folders.js'
 import { code, readOptional, statOptional } from './optional-files.js'
-import { sparkEnvironment, sparkSubmitArgs } from './spark-submit.js'
+import { isYarn, sparkEnvironment, sparkSubmitArgs } from './spark-submit.js'
 import { isWrapper, NEVER_STARTED, wrapperArgv } from './wrapper.js'
 
 export interface LocalBackendOptions {
@@ -68,7 +69,7 @@ const KILLED: BatchStatus = { phase: 'killed', rawState: 'killed' }
 
 export class LocalBackend implements SparkBackend {
   readonly kind = 'local'
-  readonly capabilities = { readsStagedFiles: true }
+  readonly capabilities: BackendCapabilities
   readonly name: string
   readonly endpoint: string
   private readonly sparkSubmit: string
@@ -81,6 +82,8 @@ export class LocalBackend implements SparkBackend {
     this.name = o.name
     this.sparkSubmit = join(o.sparkHome, 'bin', 'spark-submit')
     this.endpoint = `spark-submit --master ${o.master} (${o.sparkHome})`
+    // only YARN unpacks --archives into the working directory (a packed Python's ./env/)
+    this.capabilities = { readsStagedFiles: true, workDirArchives: isYarn(o.master) }
     this.startGraceMs = o.startGraceMs ?? 60_000
     this.folders = new BatchFolders(o.workdir, this.startGraceMs)
     const procfs = o.procfs ?? '/proc'

@@ -4,9 +4,15 @@
  */
 import type { BatchSubmission } from '../../domain/ports/spark-backend.js'
 
-/** spark-submit's argument list for a submission. */
+/** Whether a --master is YARN's (a queue and a working directory of unpacked archives). */
+export function isYarn(master: string): boolean {
+  return master === 'yarn' || master.startsWith('yarn-')
+}
+
+/** spark-submit's argument list for a submission; its queue only on YARN (else ignored). */
 export function sparkSubmitArgs(b: BatchSubmission, master: string): string[] {
   const args = ['--master', master, '--name', b.name]
+  if (b.queue && isYarn(master)) args.push('--queue', b.queue)
   if (b.className) args.push('--class', b.className)
   if (b.driverMemory) args.push('--driver-memory', b.driverMemory)
   if (b.driverCores) args.push('--driver-cores', String(b.driverCores))
@@ -16,6 +22,7 @@ export function sparkSubmitArgs(b: BatchSubmission, master: string): string[] {
   if (b.pyFiles?.length) args.push('--py-files', b.pyFiles.join(','))
   if (b.jars?.length) args.push('--jars', b.jars.join(','))
   if (b.files?.length) args.push('--files', b.files.join(','))
+  if (b.archives?.length) args.push('--archives', b.archives.join(','))
   for (const [k, v] of Object.entries(b.conf ?? {})) args.push('--conf', `${k}=${v}`)
   args.push(b.file, ...(b.args ?? []))
   return args

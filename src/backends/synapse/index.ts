@@ -9,7 +9,7 @@ import { staticTokenCredential, SynapseBackend } from './synapse-backend.js'
 export const synapseKind = defineBackendKind({
   kind: 'synapse',
   summary: '{name, kind: synapse, endpoint, pool, livyApiVersion?, caFile?, maxLive?}',
-  capabilities: { readsStagedFiles: false },
+  capabilities: { readsStagedFiles: false, workDirArchives: true },
   settings: {
     SPARKGATE_SYNAPSE_TOKEN: Type.String({
       default: 'none',

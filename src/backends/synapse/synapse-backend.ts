@@ -80,7 +80,7 @@ function isOurs(job: SparkBatchJob, ref: BackendRef): boolean {
 export class SynapseBackend implements SparkBackend {
   readonly kind = 'synapse'
   /** a pool reads its workspace storage (abfss://), not the gateway's HDFS */
-  readonly capabilities = { readsStagedFiles: false }
+  readonly capabilities = { readsStagedFiles: false, workDirArchives: true }
   readonly name: string
   readonly endpoint: string
   readonly client: SparkClient
@@ -114,6 +114,8 @@ export class SynapseBackend implements SparkBackend {
           ...(b.pyFiles ? { pythonFiles: b.pyFiles } : {}),
           ...(b.jars ? { jars: b.jars } : {}),
           ...(b.files ? { files: b.files } : {}),
+          ...(b.archives ? { archives: b.archives } : {}),
+          // b.queue: a Synapse pool has no YARN queue a batch may choose; ignored
           ...(b.conf ? { configuration: b.conf } : {}),
           ...(b.driverMemory ? { driverMemory: b.driverMemory } : {}),
           ...(b.driverCores ? { driverCores: b.driverCores } : {}),

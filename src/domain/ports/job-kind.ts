@@ -20,7 +20,7 @@ import type { RunArea } from '../../runs/run-area.js'
 import type { WebHdfsClient } from '../../storage/webhdfs-client.js'
 import type { Tenant } from '../../tenancy/tenant-schema.js'
 import type { Job, JobRecord } from '../job-schema.js'
-import type { BatchSubmission } from './spark-backend.js'
+import type { BackendCapabilities, BatchSubmission } from './spark-backend.js'
 
 /** What a kind found when a job was accepted. */
 export interface Accepted {
@@ -36,12 +36,15 @@ export interface Accepted {
   spec?: unknown
   /** where the request names what Sparkgate stages (a 400 for a backend that cannot read it) */
   stagedField: string
+  /** what the job needs of its backend beyond running a batch: each capability, and where the request asks for it (a 400 for a backend without it) */
+  requires?: Partial<Record<keyof BackendCapabilities, string>>
 }
 
-/** The batch a job runs; the core adds its name, its cluster user and its resources. */
+/** The batch a job runs; the core adds its name, its queue, its cluster user and its resources. */
 export type BatchFiles = Omit<
   BatchSubmission,
   | 'name'
+  | 'queue'
   | 'proxyUser'
   | 'driverMemory'
   | 'driverCores'

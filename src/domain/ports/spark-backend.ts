@@ -16,7 +16,11 @@ export interface BatchSubmission {
   pyFiles?: string[]
   jars?: string[]
   files?: string[]
+  /** archives unpacked in the working directory of the driver and executors (`uri#alias`) */
+  archives?: string[]
   conf?: Record<string, string>
+  /** the YARN queue (Livy `queue`, spark-submit `--queue`); backends without queues ignore it */
+  queue?: string
   /** the cluster user the application runs as (Livy proxyUser), when the backend has users */
   proxyUser?: string
   driverMemory?: string
@@ -65,6 +69,12 @@ export class BackendError extends Error {
 export interface BackendCapabilities {
   /** reads the hdfs:// files Sparkgate stages (uploaded datasets, train.py) */
   readsStagedFiles: boolean
+  /**
+   * unpacks a batch's archives into the working directory of the driver and executors, so
+   * that `./<alias>/bin/python` names a packed Python environment (Spark on YARN; a local
+   * master unpacks them elsewhere)
+   */
+  workDirArchives: boolean
 }
 
 export interface SparkBackend {

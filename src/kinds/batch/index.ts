@@ -1,10 +1,12 @@
 /**
  * The batch kind: a user's own Spark application — a PySpark file or a jar, with args,
- * py-files, jars, files and Spark conf — run as given. Every URI (and URI-like arg) is
- * checked against the tenant's policy; `dataset://<id>` references run with the URI the
- * dataset had when the job was accepted.
+ * py-files, jars, files, archives, a packed Python environment and Spark conf — run as
+ * given. Every URI (and URI-like arg) is checked against the tenant's policy;
+ * `dataset://<id>` references run with the URI the dataset had when the job was accepted.
  */
 import { defineJobKind } from '../../domain/ports/job-kind.js'
+import { errors } from '../../errors.js'
+import { archiveBatch, archiveFields, archiveProblems } from './archives.js'
 import { BatchSpecSchema, type BatchSpec } from './spec.js'
 
 /** Every place of a batch spec that takes a URI (or an argument), with its field name. */
@@ -16,6 +18,7 @@ function referenceFields(b: BatchSpec): [string, string][] {
     ...list('pyFiles', b.pyFiles),
     ...list('files', b.files),
     ...list('jars', b.jars),
+    ...archiveFields(b),
     ...list('args', b.args),
   ]
 }
@@ -29,10 +32,17 @@ export const batchKind = defineJobKind<BatchSpec>({
     name: 'batch',
     policyRefs: (spec) => ({ uris: referenceFields(spec), conf: spec.conf ?? {} }),
     async accept(tenant, spec) {
+      const problems = archiveProblems(spec)
+      if (problems.length > 0) throw errors.validationAll(problems)
       const resolved = datasets
         ? await datasets.resolve(tenant.id, referenceFields(spec))
         : { ids: [], inputs: {}, fields: {} }
-      return { ...resolved, stagedField: 'body.batch' }
+      return {
+        ...resolved,
+        stagedField: 'body.batch',
+        // ./sparkgate_pyenv/bin/python exists only where the archive unpacks into the cwd
+        ...(spec.pythonEnv ? { requires: { workDirArchives: 'body.batch.pythonEnv' } } : {}),
+      }
     },
     batch(job, spec) {
       // dataset://<id> references run with the URI recorded when the job was accepted
@@ -44,7 +54,7 @@ export const batchKind = defineJobKind<BatchSpec>({
         ...(spec.pyFiles ? { pyFiles: spec.pyFiles.map(r) } : {}),
         ...(spec.jars ? { jars: spec.jars.map(r) } : {}),
         ...(spec.files ? { files: spec.files.map(r) } : {}),
-        ...(spec.conf ? { conf: spec.conf } : {}),
+        ...archiveBatch(spec, r),
       }
     },
   }),
