@@ -8,7 +8,8 @@
 #   stack.sh up [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central), start
 #                            what is not running (the named services only: redis kafka
-#                            hdfs yarn nodemanager timeline livy mlflow; default: all); a
+#                            hdfs yarn nodemanager timeline livy livy-local mlflow; default:
+#                            all); a
 #                            second call is a no-op. With --started-file, append "NAME PID"
 #                            to F for each service this call launched (test.sh stops those,
 #                            and only those)
@@ -20,7 +21,8 @@
 #   stack.sh env             print the SPARK_HOME / HADOOP_CONF_DIR / JAVA_HOME exports
 #                            (`up` also writes them to $STACK_DIR/run/local-spark.json,
 #                            where the gateway's local backend finds the stack's Spark)
-#   stack.sh run-livy P DIR  one more Livy on port P, in the foreground (for tests)
+#   stack.sh run-livy P DIR [yarn|local]  one more Livy on port P, in the foreground
+#                            (for tests), on YARN (default) or a local master
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
 # <repo>/.stack, git-ignored). Downloads are cached in the user's home: ~/.m2 (Maven),
@@ -52,7 +54,7 @@ STARTED_FILE=""
 INSTALLS=(prereqs spark)
 # The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow);
 # `down` stops them in the reverse order.
-SERVICES=(redis kafka hdfs yarn nodemanager timeline livy mlflow)
+SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow)
 
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
@@ -157,6 +159,6 @@ case "${1:-up}" in
   status) cmd_status "${2:-}" ;;
   check) cmd_check "${@:2}" ;;
   env) spark_print_env ;;
-  run-livy) livy_run_foreground "${2:?port}" "${3:?dir}" ;;
-  *) die "usage: stack.sh up [--started-file F] [svc...]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR" ;;
+  run-livy) livy_run_foreground "${2:?port}" "${3:?dir}" "${4:-yarn}" ;;
+  *) die "usage: stack.sh up [--started-file F] [svc...]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR [yarn|local]" ;;
 esac

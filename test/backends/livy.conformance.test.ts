@@ -3,10 +3,10 @@ import t from 'tap'
 import { LivyBackend } from '../../src/backends/livy/livy-backend.js'
 import { conformance } from '../helpers/conformance.js'
 import { freePort, stage } from '../helpers/jobs.js'
-import { hdfsClient, hdfsTestDir, testConfig } from '../helpers/stack.js'
+import { hdfsClient, hdfsTestDir, testConfig, ON_YARN } from '../helpers/stack.js'
 
 conformance(t, async () => {
-  const config = testConfig()
+  const config = testConfig(ON_YARN)
   const hdfs = hdfsClient(config)
   const dir = await hdfsTestDir(t, hdfs)
   return {

@@ -22,6 +22,7 @@ import {
   hdfsTestDir,
   tenantName,
   testConfig,
+  LOCAL_LIVY,
 } from '../helpers/stack.js'
 
 type Tap = { teardown: (fn: () => unknown) => void }
@@ -134,6 +135,7 @@ t.test('kill -9 during webhook deliveries: nothing lost, in order, few duplicate
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = {
+    ...LOCAL_LIVY,
     SPARKGATE_PORT: String(port),
     SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_LOG_LEVEL: 'warn',

@@ -2,8 +2,17 @@
  * Test helpers for the real local stack (started once per run by `npm test`).
  * Each test isolates itself: a unique Redis key prefix, its own HDFS folder (removed in
  * teardown) and its own tenant, whose member key every inject() of `build()` carries.
+ *
+ * Which Livy: a test's gateway uses the stack's `livy-local` (a local master) unless it
+ * asks for YARN with `ON_YARN` (the stack's `livy`: YARN in cluster mode, recovery on,
+ * the gateway's default). The tests whose subject is the cluster run on YARN — the Livy
+ * conformance suite, training and scoring end to end, test/yarn/ (logs, queues, cancel and
+ * timeout, Livy's restart, packed environments); the gateway's own behaviour (queue, caps,
+ * crash windows, events) is tested on the local master, where an application costs one
+ * JVM, not two, and seconds less. docs/performance.md ("The test run") has the figures.
  */
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { buildApp, type App, type BuildOptions } from '../../src/app.js'
 import { configWith, type Config } from '../../src/config.js'
 import { LivyClient, type LivyBatch } from '../../src/backends/livy/livy-client.js'
@@ -18,8 +27,28 @@ export function uniqueId(label = 't') {
 /** The platform admin key of every test gateway. */
 export const ADMIN_KEY = 'sgk_test-admin-key-0123456789abcdef'
 
+/** A port of the local stack, from docker/local/stack.env (the one place they are fixed). */
+export function stackPort(name: string): number {
+  const env = readFileSync(new URL('../../docker/local/stack.env', import.meta.url), 'utf8')
+  const m = new RegExp(`^${name}=(\\d+)$`, 'm').exec(env)
+  if (!m) throw new Error(`${name} is not in docker/local/stack.env`)
+  return Number(m[1])
+}
+
+/** The stack's Livy on a local master: the default of a test's gateway. */
+export const LOCAL_LIVY = {
+  SPARKGATE_LIVY_URL: `http://127.0.0.1:${stackPort('LIVY_LOCAL_PORT')}`,
+  SPARKGATE_LIVY_YARN_URL: '',
+}
+/** The stack's Livy on YARN (cluster mode, recovery on), and its ResourceManager. */
+export const ON_YARN = {
+  SPARKGATE_LIVY_URL: `http://127.0.0.1:${stackPort('LIVY_PORT')}`,
+  SPARKGATE_LIVY_YARN_URL: `http://127.0.0.1:${stackPort('YARN_RM_WEB_PORT')}`,
+}
+
 export function testConfig(overrides: Partial<Record<keyof Config, string | number>> = {}): Config {
   return configWith({
+    ...LOCAL_LIVY,
     SPARKGATE_REDIS_PREFIX: uniqueId('test'),
     SPARKGATE_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SPARKGATE_PORT: 0,

@@ -3,11 +3,11 @@
  * its queue, user and final status) and a teardown that kills a test's applications
  * still alive (an app outlives the Livy that submitted it in cluster mode).
  */
-import { configWith } from '../../src/config.js'
+import { ON_YARN } from './stack.js'
 
 type Tap = { teardown: (fn: () => unknown) => void }
 
-export const RM_URL = configWith({}).SPARKGATE_LIVY_YARN_URL || 'http://127.0.0.1:8088'
+export const RM_URL = ON_YARN.SPARKGATE_LIVY_YARN_URL
 
 export interface RmApp {
   id: string

@@ -17,6 +17,7 @@ import {
   hdfsTestDir,
   livyClient,
   testConfig,
+  LOCAL_LIVY,
 } from '../helpers/stack.js'
 import { freePort, killGroup, stage } from '../helpers/jobs.js'
 
@@ -64,6 +65,7 @@ t.test('a crash between submit and record never submits twice', async (t) => {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = {
+    ...LOCAL_LIVY,
     SPARKGATE_PORT: String(port),
     SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_LOG_LEVEL: 'warn',

@@ -26,6 +26,7 @@ import {
   livyClient,
   tenantOf,
   testConfig,
+  ON_YARN,
 } from '../helpers/stack.js'
 
 const run = promisify(execFile)

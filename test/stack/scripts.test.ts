@@ -36,7 +36,17 @@ async function stateDir(): Promise<string> {
   return (JSON.parse(status.stdout) as { stateDir: string }).stateDir
 }
 
-const SERVICES = ['redis', 'kafka', 'hdfs', 'yarn', 'nodemanager', 'timeline', 'livy', 'mlflow']
+const SERVICES = [
+  'redis',
+  'kafka',
+  'hdfs',
+  'yarn',
+  'nodemanager',
+  'timeline',
+  'livy',
+  'livy-local',
+  'mlflow',
+]
 
 async function pids(state: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
@@ -52,6 +62,7 @@ for (const [service, times] of [
   ['timeline', 20],
   ['redis', 20],
   ['livy', 20],
+  ['livy-local', 20],
   ['kafka', 20],
   ['mlflow', 20],
 ] as const) {

@@ -8,7 +8,7 @@
 import t from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
-import { build, hdfsClient, hdfsTestDir, livyClient, tenantOf } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, livyClient, tenantOf, ON_YARN } from '../helpers/stack.js'
 import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
 
 /** A small deterministic generator (LCG + Box–Muller): the same data on every run. */
@@ -59,6 +59,7 @@ t.test('train four models through Livy and read their results', async (t) => {
   const hdfs = hdfsClient()
   const root = await hdfsTestDir(t, hdfs)
   const app = await build(t, {
+    ...ON_YARN,
     SPARKGATE_HDFS_ROOT: root,
     SPARKGATE_TRACKER_INTERVAL_MS: 500,
     SPARKGATE_LIVY_MAX_LIVE: 2,
@@ -220,7 +221,7 @@ t.test('train four models through Livy and read their results', async (t) => {
 t.test('training specs are checked before anything is queued', async (t) => {
   const hdfs = hdfsClient()
   const root = await hdfsTestDir(t, hdfs)
-  const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_ROLES: 'api' })
+  const app = await build(t, { ...ON_YARN, SPARKGATE_HDFS_ROOT: root, SPARKGATE_ROLES: 'api' })
   const ds = (
     await app.inject({
       method: 'POST',

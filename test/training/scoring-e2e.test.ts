@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import type { ScoringSpec } from '../../src/kinds/scoring/spec.js'
-import { build, hdfsClient, hdfsTestDir } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, ON_YARN } from '../helpers/stack.js'
 import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
 
 function rows(n: number, seed: number, label: (i: number, yes: boolean) => string) {
@@ -38,7 +38,11 @@ t.test(
   async (t) => {
     const hdfs = hdfsClient()
     const root = await hdfsTestDir(t, hdfs)
-    const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+    const app = await build(t, {
+      ...ON_YARN,
+      SPARKGATE_HDFS_ROOT: root,
+      SPARKGATE_TRACKER_INTERVAL_MS: 500,
+    })
     const upload = (name: string, body: string) => uploadCsv(app, name, body)
     const train = await upload('answers.csv', training)
     const toScore = await upload('to-score.csv', scoring)

@@ -2,12 +2,13 @@
  * A user's own PySpark file through the gateway on the stack's Livy, which runs it on YARN
  * in cluster mode (the driver in a YARN container): the job shows the YARN application,
  * its log carries what the driver printed (from the NodeManager, then the log server),
- * the RM records the tenant's cluster user; a cancel and a timeout kill the application
- * itself (the RM says KILLED), not only Livy's batch.
+ * the RM records the tenant's cluster user and queue (the first of its policy's
+ * `yarnQueues`); a cancel and a timeout kill the application itself (the RM says KILLED),
+ * not only Livy's batch.
  */
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, tenantOf, ON_YARN } from '../helpers/stack.js'
 import { createJob, getJob, stage, waitForState } from '../helpers/jobs.js'
 import { killAppsAtEnd, rmApp, waitForRmState } from '../helpers/yarn.js'
 
@@ -15,8 +16,13 @@ const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url))
 const APP_ID = /^application_\d+_\d{4,}$/
 
-t.test('a PySpark batch on YARN: its app, its user, its printed lines in /logs', async (t) => {
-  const app = await build(t, { SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+t.test('a PySpark batch on YARN: its app, user, queue and printed lines in /logs', async (t) => {
+  // the tenant's queues: prod first (its default), then default
+  const app = await build(t, {
+    ...ON_YARN,
+    SPARKGATE_TRACKER_INTERVAL_MS: 500,
+    SPARKGATE_POLICY_YARN_QUEUES: 'prod,default',
+  })
   const tenant = tenantOf(app)
   killAppsAtEnd(t, tenant.id)
   const hdfs = hdfsClient(app.config)
@@ -51,6 +57,8 @@ t.test('a PySpark batch on YARN: its app, its user, its printed lines in /logs',
 
   const yarn = await rmApp(ref.appId!)
   t.equal(yarn.user, tenant.id, "the RM ran it as the tenant's cluster user")
+  t.equal(yarn.queue, 'prod', "in the tenant's default queue")
+  t.equal(done.queue, 'prod', 'as the job record says')
   t.equal(yarn.finalStatus, 'SUCCEEDED')
 
   // the driver's lines, each naming its stream and container
@@ -82,7 +90,7 @@ t.test('a PySpark batch on YARN: its app, its user, its printed lines in /logs',
 })
 
 t.test('cancel and timeout kill the YARN application', async (t) => {
-  const app = await build(t, { SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+  const app = await build(t, { ...ON_YARN, SPARKGATE_TRACKER_INTERVAL_MS: 500 })
   killAppsAtEnd(t, tenantOf(app).id)
   const hdfs = hdfsClient(app.config)
   const dir = await hdfsTestDir(t, hdfs)

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
-import { build, hdfsClient, hdfsTestDir, tenantOf } from '../helpers/stack.js'
+import { build, hdfsClient, hdfsTestDir, tenantOf, ON_YARN } from '../helpers/stack.js'
 import {
   createJob,
   freePort,
@@ -45,7 +45,11 @@ t.test(
     const url = `http://127.0.0.1:${port}`
     const livyDir = await mkdtemp(join(tmpdir(), 'sparkgate-livy-recovery-'))
     const first = await startLivy(t, port, livyDir)
-    const app = await build(t, { SPARKGATE_LIVY_URL: url, SPARKGATE_TRACKER_INTERVAL_MS: 500 })
+    const app = await build(t, {
+      ...ON_YARN,
+      SPARKGATE_LIVY_URL: url,
+      SPARKGATE_TRACKER_INTERVAL_MS: 500,
+    })
     const user = tenantOf(app).id
     killAppsAtEnd(t, user)
     const hdfs = hdfsClient(app.config)

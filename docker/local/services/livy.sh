@@ -1,85 +1,111 @@
 # shellcheck shell=bash
-# Apache Livy: the gateway's Spark backend of record. Its batches are spark-submit runs of
-# the stack's Spark (services/spark.sh) against the stack's HDFS (services/hdfs.sh).
+# Apache Livy, twice from the same jars: `livy`, the gateway's Spark backend of record, runs
+# its batches on the stack's YARN (services/yarn.sh) in cluster mode with recovery on, as
+# production Livy does; `livy-local` (services/livy-local.sh) runs them with a local master
+# on this machine, for the tests whose subject is the gateway rather than the cluster (a
+# YARN application costs two JVMs and seconds more). Both spark-submit the stack's Spark
+# (services/spark.sh) against the stack's HDFS (services/hdfs.sh).
 
 LIVY_URL="http://127.0.0.1:$LIVY_PORT"
 
-livy_marker() { echo LivyServer; }
+livy_marker() { echo conf/livy:; }
 livy_about() {
   case $1 in
     install) echo "livy: Livy $LIVY_VERSION jars from Maven Central (cached in ~/.m2), config files" ;;
-    start) echo "livy on 127.0.0.1:$LIVY_PORT" ;;
+    start) echo "livy on 127.0.0.1:$LIVY_PORT (batches on YARN, cluster mode)" ;;
   esac
 }
-livy_install() {
-  classpath livy "$HERE/poms/livy/pom.xml" "-Dlivy.version=$LIVY_VERSION"
-  mkdir -p "$STATE/conf/livy" "$STATE/livy-home" "$STATE/local-files"
-  put "$STATE/conf/livy/log4j.properties" <"$HERE/log4j.properties"
-  put "$STATE/conf/livy/livy.conf" <<CONF
+# livy_conf PORT yarn|local STATE_DIR: a livy.conf
+livy_conf() {
+  local port=$1 mode=$2 state=$3
+  cat <<CONF
 livy.server.host = 127.0.0.1
-livy.server.port = $LIVY_PORT
-# as production Livy runs: on YARN, the driver in a YARN container (cluster mode)
-livy.spark.master = yarn
-livy.spark.deploy-mode = cluster
+livy.server.port = $port
 livy.spark.scala-version = 2.12
 livy.server.csrf-protection.enabled = false
 # jobs run as the user Sparkgate names (proxyUser: the tenant's cluster user)
 livy.impersonation.enabled = true
-# a restarted Livy recovers its batches (same ids, same YARN applications) from its state store
-livy.server.recovery.mode = recovery
-livy.server.recovery.state-store = filesystem
-livy.server.recovery.state-store.url = file://$STATE/data/livy-state
 livy.server.session.state-retain.sec = 3600s
 livy.file.local-dir-whitelist = $STATE/local-files/
 CONF
-  mkdir -p "$STATE/data/livy-state"
+  if [ "$mode" = yarn ]; then
+    cat <<CONF
+# as production Livy runs: on YARN, the driver in a YARN container (cluster mode)
+livy.spark.master = yarn
+livy.spark.deploy-mode = cluster
+# a restarted Livy recovers its batches (same ids, same YARN applications) from its state store
+livy.server.recovery.mode = recovery
+livy.server.recovery.state-store = filesystem
+livy.server.recovery.state-store.url = file://$state
+CONF
+  else
+    cat <<CONF
+# a local master: batches are spark-submit children of this Livy (recovery needs YARN)
+livy.spark.master = $SPARK_MASTER
+livy.server.recovery.mode = off
+CONF
+  fi
+}
+livy_install() {
+  classpath livy "$HERE/poms/livy/pom.xml" "-Dlivy.version=$LIVY_VERSION"
+  local name
+  for name in livy livy-local; do
+    mkdir -p "$STATE/conf/$name" "$STATE/$name-home"
+    put "$STATE/conf/$name/log4j.properties" <"$HERE/log4j.properties"
+  done
+  mkdir -p "$STATE/local-files" "$STATE/data/livy-state"
+  livy_conf "$LIVY_PORT" yarn "$STATE/data/livy-state" | put "$STATE/conf/livy/livy.conf"
+  livy_conf "$LIVY_LOCAL_PORT" local "" | put "$STATE/conf/livy-local/livy.conf"
 }
 livy_check() { curl -sf -m 3 "$LIVY_URL/batches?size=1" >/dev/null; }
 
-livy_start() {
-  already_running livy 120 livy_check && return 0
-  claim_port "$LIVY_PORT" livy
+# livy_launch NAME PORT: start the Livy whose conf is $STATE/conf/NAME, wait until it answers
+livy_launch() {
+  local name=$1 port=$2
+  claim_port "$port" "$name"
   spark_load
   (
     spark_env
     # shellcheck disable=SC2030 # for this subshell's exec only
-    export LIVY_HOME="$STATE/livy-home" LIVY_CONF_DIR="$STATE/conf/livy" LIVY_LOG_DIR="$STATE/logs"
-    cd "$STATE/livy-home" || exit
+    export LIVY_HOME="$STATE/$name-home" LIVY_CONF_DIR="$STATE/conf/$name" LIVY_LOG_DIR="$STATE/logs"
+    cd "$LIVY_HOME" || exit
     exec setsid nohup "$JAVA_HOME/bin/java" -Xmx512m "${JDK17_OPENS[@]}" \
-      -cp "$(cat "$STATE/run/livy.classpath"):$LIVY_CONF_DIR:$HADOOP_CONF_DIR" \
-      org.apache.livy.server.LivyServer >"$STATE/logs/livy.log" 2>&1 </dev/null
+      -cp "$LIVY_CONF_DIR:$(cat "$STATE/run/livy.classpath"):$HADOOP_CONF_DIR" \
+      org.apache.livy.server.LivyServer >"$STATE/logs/$name.log" 2>&1 </dev/null
   ) &
-  launched livy $!
-  wait_for livy 120 up_or_dead livy livy_check
+  launched "$name" $!
+  wait_for "$name" 120 up_or_dead "$name" "${name}_check"
+}
+livy_start() {
+  already_running livy 120 livy_check && return 0
+  livy_launch livy "$LIVY_PORT"
 }
 livy_stop() { stop_pid livy; }
 # livy_status UP [--json]
 livy_status() {
   if [ "${2:-}" = --json ]; then
-    printf '"livy":{"url":"%s","up":%s}' "$LIVY_URL" "$1"
+    printf '"livy":{"url":"%s","master":"yarn","deployMode":"cluster","recovery":true,"up":%s}' "$LIVY_URL" "$1"
   else
-    printf '%-7s %-5s %s\n' livy "$1" "$LIVY_URL"
+    printf '%-7s %-5s %s  (YARN, cluster mode, recovery on)\n' livy "$1" "$LIVY_URL"
   fi
 }
 
-# `stack.sh run-livy PORT DIR`: one more Livy, in the foreground, on PORT, with its conf
-# and logs in DIR (tests start and stop their own to play "Livy is down, then back").
+# `stack.sh run-livy PORT DIR [yarn|local]`: one more Livy, in the foreground, on PORT,
+# with its conf, logs and recovery state in DIR (tests start and stop their own to play
+# "Livy is down, then back"; started again on the same DIR, a yarn one recovers its batches).
 livy_run_foreground() {
-  local port=$1 dir=$2
+  local port=$1 dir=$2 mode=${3:-yarn}
   [ -f "$STATE/run/livy.classpath" ] || die "the stack is not installed; run: npm run stack:up"
+  [[ $mode == yarn || $mode == local ]] || die "run-livy: yarn or local, not $mode"
   JAVA_HOME=$(find_java17) || die "Java 17 not found"
   spark_load
-  mkdir -p "$dir/conf" "$dir/logs" "$dir/home"
-  # its own port and its own recovery state (never the stack Livy's)
-  mkdir -p "$dir/state"
-  sed -e "s/^livy.server.port = .*/livy.server.port = $port/" \
-    -e "s|^livy.server.recovery.state-store.url = .*|livy.server.recovery.state-store.url = file://$dir/state|" \
-    "$STATE/conf/livy/livy.conf" >"$dir/conf/livy.conf"
+  mkdir -p "$dir/conf" "$dir/logs" "$dir/home" "$dir/state"
+  livy_conf "$port" "$mode" "$dir/state" >"$dir/conf/livy.conf"
   cp "$STATE/conf/livy/log4j.properties" "$dir/conf/"
   spark_env
-  # shellcheck disable=SC2031 # not livy_start's subshell: this process execs Livy
+  # shellcheck disable=SC2031 # not livy_launch's subshell: this process execs Livy
   export LIVY_HOME="$dir/home" LIVY_CONF_DIR="$dir/conf" LIVY_LOG_DIR="$dir/logs"
   cd "$dir/home" || exit
   exec "$JAVA_HOME/bin/java" -Xmx384m "${JDK17_OPENS[@]}" \
-    -cp "$(cat "$STATE/run/livy.classpath"):$LIVY_CONF_DIR:$HADOOP_CONF_DIR" org.apache.livy.server.LivyServer
+    -cp "$LIVY_CONF_DIR:$(cat "$STATE/run/livy.classpath"):$HADOOP_CONF_DIR" org.apache.livy.server.LivyServer
 }
