@@ -3,7 +3,9 @@
  * its queue, user and final status) and a teardown that kills a test's applications
  * still alive (an app outlives the Livy that submitted it in cluster mode).
  */
-import { ON_YARN } from './stack.js'
+import { fileURLToPath } from 'node:url'
+import { build, hdfsClient, hdfsTestDir, ON_YARN, tenantOf } from './stack.js'
+import { stage } from './jobs.js'
 
 type Tap = { teardown: (fn: () => unknown) => void }
 
@@ -59,4 +61,27 @@ export function killAppsAtEnd(t: Tap, user: string) {
       }).catch(() => undefined)
     }
   })
+}
+
+/**
+ * A test's gateway on the stack's Livy on YARN, acting as a fresh tenant whose live apps
+ * are killed at teardown, with its HDFS folder and a way to stage test/fixtures/spark files.
+ */
+export async function gatewayOnYarn(
+  t: Parameters<typeof build>[0],
+  overrides: Parameters<typeof build>[1] = {},
+) {
+  const app = await build(t, { ...ON_YARN, SPARKGATE_TRACKER_INTERVAL_MS: 500, ...overrides })
+  const tenant = tenantOf(app)
+  killAppsAtEnd(t, tenant.id)
+  const hdfs = hdfsClient(app.config)
+  const dir = await hdfsTestDir(t, hdfs)
+  const stageFixture = (name: string) =>
+    stage(
+      hdfs,
+      app.config.SPARKGATE_HDFS_DEFAULT_FS,
+      fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url)),
+      `${dir}/${name}`,
+    )
+  return { app, tenant, hdfs, dir, stageFixture }
 }

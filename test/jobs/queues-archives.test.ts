@@ -26,7 +26,6 @@ import {
   livyClient,
   tenantOf,
   testConfig,
-  ON_YARN,
 } from '../helpers/stack.js'
 
 const run = promisify(execFile)

@@ -6,33 +6,18 @@
  * `yarnQueues`); a cancel and a timeout kill the application itself (the RM says KILLED),
  * not only Livy's batch.
  */
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { build, hdfsClient, hdfsTestDir, tenantOf, ON_YARN } from '../helpers/stack.js'
-import { createJob, getJob, stage, waitForState } from '../helpers/jobs.js'
-import { killAppsAtEnd, rmApp, waitForRmState } from '../helpers/yarn.js'
+import { createJob, getJob, waitForState } from '../helpers/jobs.js'
+import { gatewayOnYarn, rmApp, waitForRmState } from '../helpers/yarn.js'
 
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url))
 const APP_ID = /^application_\d+_\d{4,}$/
 
 t.test('a PySpark batch on YARN: its app, user, queue and printed lines in /logs', async (t) => {
   // the tenant's queues: prod first (its default), then default
-  const app = await build(t, {
-    ...ON_YARN,
-    SPARKGATE_TRACKER_INTERVAL_MS: 500,
+  const { app, tenant, stageFixture } = await gatewayOnYarn(t, {
     SPARKGATE_POLICY_YARN_QUEUES: 'prod,default',
   })
-  const tenant = tenantOf(app)
-  killAppsAtEnd(t, tenant.id)
-  const hdfs = hdfsClient(app.config)
-  const dir = await hdfsTestDir(t, hdfs)
-  const file = await stage(
-    hdfs,
-    app.config.SPARKGATE_HDFS_DEFAULT_FS,
-    fixture('yarn_probe.py'),
-    `${dir}/probe.py`,
-  )
+  const file = await stageFixture('yarn_probe.py')
   const job = await createJob(app, {
     name: 'yarn-probe',
     batch: { file, args: ['marker-42'] },
@@ -90,16 +75,8 @@ t.test('a PySpark batch on YARN: its app, user, queue and printed lines in /logs
 })
 
 t.test('cancel and timeout kill the YARN application', async (t) => {
-  const app = await build(t, { ...ON_YARN, SPARKGATE_TRACKER_INTERVAL_MS: 500 })
-  killAppsAtEnd(t, tenantOf(app).id)
-  const hdfs = hdfsClient(app.config)
-  const dir = await hdfsTestDir(t, hdfs)
-  const file = await stage(
-    hdfs,
-    app.config.SPARKGATE_HDFS_DEFAULT_FS,
-    fixture('sleep.py'),
-    `${dir}/sleep.py`,
-  )
+  const { app, stageFixture } = await gatewayOnYarn(t)
+  const file = await stageFixture('sleep.py')
   const small = { driverMemory: '512m' }
   const cancelled = await createJob(app, {
     name: 'yarn-cancel',

@@ -5,27 +5,15 @@
  * ApplicationMaster's container) and an executor import the package from it.
  */
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
-import { build, hdfsClient, hdfsTestDir, ON_YARN, tenantOf } from '../helpers/stack.js'
-import { createJob, getJob, stage, waitForState } from '../helpers/jobs.js'
+import { createJob, getJob, waitForState } from '../helpers/jobs.js'
 import { packProbeEnv, PROBE_VERSION } from '../helpers/python-env.js'
-import { killAppsAtEnd, rmApp } from '../helpers/yarn.js'
-
-const probe = fileURLToPath(new URL('../fixtures/spark/import_probe.py', import.meta.url))
+import { gatewayOnYarn, rmApp } from '../helpers/yarn.js'
 
 t.test('a batch whose pythonEnv holds a package imports it on YARN', async (t) => {
-  const app = await build(t, { ...ON_YARN, SPARKGATE_TRACKER_INTERVAL_MS: 500 })
-  killAppsAtEnd(t, tenantOf(app).id)
-  const hdfs = hdfsClient(app.config)
-  const dir = await hdfsTestDir(t, hdfs)
-  const file = await stage(
-    hdfs,
-    app.config.SPARKGATE_HDFS_DEFAULT_FS,
-    probe,
-    `${dir}/import_probe.py`,
-  )
+  const { app, stageFixture } = await gatewayOnYarn(t)
+  const file = await stageFixture('import_probe.py')
   const upload = await app.inject({
     method: 'POST',
     url: '/v1/datasets?name=probe-env.tar.gz',
