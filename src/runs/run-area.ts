@@ -14,7 +14,7 @@ import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
 import { stageJobPackage } from './job-package.js'
 
 /** What a failed run writes beside its spec.json (jobs/sparkgate_jobs/runner.py). */
-export const ERROR_FILE = 'error.json'
+const ERROR_FILE = 'error.json'
 /** the longest error message kept from it (the job cuts its own at the same length) */
 const MAX_MESSAGE = 4000
 

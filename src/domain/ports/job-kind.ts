@@ -80,9 +80,9 @@ export interface JobKind<S = unknown> {
   /** Of these succeeded jobs of the kind, those whose success step is not complete. */
   unfinished?(jobIds: string[]): Promise<string[]>
   /**
-   * The reason a failed job gave in its own output (jobs/train.py's error.json), read when
-   * its application fails; undefined when it wrote none. The tracker prefers it to the
-   * log's SPARKGATE_ERROR line (in YARN cluster mode the driver's log is not the
+   * The reason a failed job gave in its own output (train.py's or score.py's error.json),
+   * read when its application fails; undefined when it wrote none. The tracker prefers it
+   * to the log's SPARKGATE_ERROR line (in YARN cluster mode the driver's log is not the
    * backend's) and falls back to that line when this is undefined or throws.
    */
   reportedError?(job: Job, spec: S): Promise<string | undefined>
