@@ -4,7 +4,7 @@ jobs/train.py and jobs/score.py are thin entry points that call `training.main` 
 `scoring.main`; a long-running Spark process can import the same modules and call
 `training.train(spark, spec)` or `scoring.score(spark, spec)` itself.
 
-  errors            SpecError: a bad spec or bad data, shown as one SPARKGATE_ERROR line
+  errors            SpecError: a bad spec or bad data (a SPARKGATE_ERROR line, error.json)
   algorithms        the MLlib algorithms (name → task, estimator), the options each takes
   spec              the training spec's rules: the task, the missing-value policy, options
   storage           reading the input data; small files through Hadoop's FileSystem
@@ -14,7 +14,7 @@ jobs/train.py and jobs/score.py are thin entry points that call `training.main` 
   cross_validation  k folds: the grid search, or every metric as mean ± std
   training          train(spark, spec): fit, evaluate, save the model and metrics.json
   scoring           score(spark, spec): a saved model on every row of a dataset
-  runner            spec.json in, one JSON line out, SPARKGATE_ERROR and exit code 2
+  runner            spec.json in, one JSON line out; SPARKGATE_ERROR, error.json, exit code 2
 
 The gateway zips every *.py file of this folder (src/training/job-package.ts), so this
 package holds Python files only, and its __init__ imports nothing (not even pyspark).

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 
 class SpecError(Exception):
-    """A problem with the spec or the data, reported as one SPARKGATE_ERROR line."""
+    """A problem with the spec or the data: one SPARKGATE_ERROR line, and error.json."""

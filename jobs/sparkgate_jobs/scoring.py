@@ -14,7 +14,8 @@ beside it) and the output format. The job:
 and writes `<output>/scoring.json` (rows, model, output). A row missing a numeric feature
 the model does not impute keeps a null prediction (counted as `withoutPrediction`).
 
-A bad spec or bad data ends the job with exit code 2 and one `SPARKGATE_ERROR: ` line.
+A bad spec or bad data ends the job with exit code 2, one `SPARKGATE_ERROR: ` line and the
+run's error.json (runner.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Reading a job's input data, and small files (spec.json, metrics.json) through Hadoop's
-FileSystem, so hdfs://, file:// and abfss:// URIs all work."""
+"""Reading a job's input data, and small files (spec.json, metrics.json, error.json) through
+Hadoop's FileSystem, so hdfs://, file:// and abfss:// URIs all work."""
 
 from __future__ import annotations
 
@@ -29,17 +29,26 @@ def load(spark: SparkSession, source: dict[str, Any]) -> DataFrame:
     raise SpecError(f"format {fmt!r} cannot be trained on (csv, parquet, json, libsvm)")
 
 
+def file_system(spark: SparkSession, uri: str):
+    """Hadoop's FileSystem of a URI (hdfs://, file://, abfss://…) and the URI as its Path."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Writes one small file through Hadoop's FileSystem (hdfs://, file://, abfss://…)."""
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(conf)
+    fs, path = file_system(spark, uri)
     stream = fs.create(path, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))
     finally:
         stream.close()
+
+
+def remove(spark: SparkSession, uri: str) -> bool:
+    """Deletes one file, if it is there (True when it was)."""
+    fs, path = file_system(spark, uri)
+    return bool(fs.delete(path, False))
 
 
 def read_text(spark: SparkSession, uri: str) -> str:

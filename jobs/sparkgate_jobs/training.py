@@ -13,8 +13,9 @@ train/test split and optional cross-validation or k-fold evaluation. The job:
 
 and writes `<output>/metrics.json` and the fitted PipelineModel under `<output>/model/`.
 
-A bad spec or bad data ends the job with exit code 2 and one line on stderr that starts
-with `SPARKGATE_ERROR: `; the gateway shows that line as the job's error.
+A bad spec or bad data ends the job with exit code 2, one line on stderr that starts with
+`SPARKGATE_ERROR: ` and the same message in the run's error.json (runner.py); the gateway
+shows it as the job's error.
 """
 
 from __future__ import annotations

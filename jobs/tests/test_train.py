@@ -239,9 +239,10 @@ def test_as_a_script_a_bad_spec_exits_2_with_one_line(tmp_path):
     done = subprocess.run([sys.executable, str(bin_dir / "train.py"), spec_uri], **run)
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("SPARKGATE_ERROR: ")]
-    assert errors == [
-        "SPARKGATE_ERROR: label column 'missing' not found; columns: x1, x2, color, label"
-    ]
+    reason = "label column 'missing' not found; columns: x1, x2, color, label"
+    assert errors == [f"SPARKGATE_ERROR: {reason}"]
+    # and in the run's folder (spec.json's), for a cluster whose driver stderr is elsewhere
+    assert json.loads((tmp_path / "error.json").read_text())["message"] == reason
 
 
 def _split(spark, s: dict, task: str):

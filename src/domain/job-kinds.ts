@@ -46,6 +46,15 @@ export class JobKinds {
     return undefined
   }
 
+  /**
+   * The reason a failed job gave in its own output, through its kind (undefined: its kind
+   * reads none, or it wrote none); a fault throws, and the caller falls back to the log.
+   */
+  async reportedError(job: Job): Promise<string | undefined> {
+    const of = this.of(job)
+    return of?.kind.reportedError?.(job, of.spec)
+  }
+
   private list(names: string[]) {
     return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0]!
   }

@@ -16,7 +16,7 @@
  *   running                           submitted                   → running
  *   succeeded                         -                           → succeeded
  *   killed                            -                           fail (or retry) SPARK_APP_KILLED
- *   failed                            -                           fail (or retry), by its log
+ *   failed                            -                           fail (or retry), by its report
  */
 import type { Job, JobError, JobRecord } from './job-schema.js'
 import type { BatchStatus } from './ports/spark-backend.js'
@@ -39,8 +39,8 @@ export type Decision =
   | { do: 'succeeded'; set: Recorded; reason: string }
   | { do: 'cancelled'; set: Recorded; reason: string }
   /**
-   * fail, or queue again while attempts remain; `log`: none, its tail, or its tail read
-   * for the job's own SPARKGATE_ERROR report (reportedError)
+   * fail, or queue again while attempts remain; `log`: none, its tail, or its tail with the
+   * job's own report (reportedError: its error file, else its SPARKGATE_ERROR line)
    */
   | {
       do: 'fail'
@@ -173,17 +173,22 @@ const REPORTED = 'SPARKGATE_ERROR: '
 export const REPORT_SCAN_LINES = 2000
 
 /**
- * A failed application's error from its log's tail: the SPARKGATE_ERROR line a job that
- * explains itself (jobs/train.py) prints makes it SPARK_JOB_ERROR with that message.
+ * A failed application's error from what a job that explains itself (jobs/train.py,
+ * score.py) reported: first the message of its run's error file (`fromFile`, read by its
+ * kind: the only report a YARN cluster-mode driver leaves where the gateway can read it),
+ * else the SPARKGATE_ERROR line it printed in its log's tail; either makes it
+ * SPARK_JOB_ERROR with that message. Neither: the decision's own error. The log's last
+ * `keep` lines go with it either way.
  */
 export function reportedError(
   error: Omit<JobError, 'logLines'>,
   tail: string[],
   keep: number,
+  fromFile?: string,
 ): JobError {
   const logLines = keep === 0 ? [] : tail.slice(-keep)
   const line = tail.findLast((l) => l.includes(REPORTED))
-  const reported = line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
+  const reported = fromFile?.trim() || line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
   return reported
     ? { code: 'SPARK_JOB_ERROR', message: reported, logLines }
     : { ...error, logLines }

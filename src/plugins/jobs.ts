@@ -118,6 +118,7 @@ export const jobsPlugin = fp(
           intervalMs: config.SPARKGATE_TRACKER_INTERVAL_MS,
           failureLogLines: config.SPARKGATE_FAILURE_LOG_LINES,
           success: results,
+          kinds: jobKinds,
           submitDeadlineMs: durationMs(config.SPARKGATE_SUBMIT_DEADLINE),
         })
       : undefined

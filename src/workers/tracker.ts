@@ -9,7 +9,8 @@
  *
  * Per tick and job, what to do is decided by a pure function (src/domain/reconcile.ts:
  * raw state recorded; submitted → running; success → succeeded; dead/error → failed with
- * the last log lines, or back to the queue while attempts remain; killed → cancelled when
+ * the job's own reason (its error file, else its log's SPARKGATE_ERROR line) and the last
+ * log lines, or back to the queue while attempts remain; killed → cancelled when
  * asked for, else failed; past `timeoutSeconds` → killed and failed with code TIMEOUT;
  * unknown to the backend for 3 ticks in a row → BACKEND_LOST); this file schedules the
  * ticks, reads the world for it and applies what it decides.
@@ -18,6 +19,7 @@
  * read, so a tick that outlived the job's attempt changes nothing.
  */
 import { Queue, Worker } from 'bullmq'
+import type { JobKinds } from '../domain/job-kinds.js'
 import type { Job, JobError, JobRecord } from '../domain/job-schema.js'
 import type { TransitionOptions } from '../domain/job-store.js'
 import { rankOf } from '../domain/job-service.js'
@@ -60,6 +62,8 @@ export interface TrackerOptions extends WorkerContext {
   intervalMs: number
   failureLogLines: number
   success?: SuccessSteps
+  /** the reason a failed job wrote in its own output (its kind reads it) */
+  kinds?: Pick<JobKinds, 'reportedError'>
   /** ticks between two repair passes of success steps */
   reconcileEvery?: number
   /** how long a job may sit in the enqueue outbox before a tick enqueues it */
@@ -261,19 +265,9 @@ export class Tracker {
         return this.endSucceeded(job, d.reason, d.set)
       case 'cancelled':
         return this.endCancelled(job, d.reason, d.set)
-      case 'fail': {
-        const keep = this.o.failureLogLines
-        const error: JobError =
-          d.log === 'report'
-            ? // one read of the log's tail: the error's last lines and its SPARKGATE_ERROR line
-              reportedError(d.error, await this.logTail(backend, job, REPORT_SCAN_LINES), keep)
-            : {
-                ...d.error,
-                logLines: d.log === 'tail' ? await this.logTail(backend, job, keep) : [],
-              }
-        await this.failOrRetry(job, error, d.set)
+      case 'fail':
+        await this.failOrRetry(job, await this.failure(job, d, backend), d.set)
         return true
-      }
     }
   }
 
@@ -337,6 +331,25 @@ export class Tracker {
       reason: error.code,
       set: { ...set, error },
     })
+  }
+
+  /** A failure's error and log lines: with `report`, the job's own reason first. */
+  private async failure(job: Job, d: Extract<Decision, { do: 'fail' }>, backend: SparkBackend) {
+    const keep = this.o.failureLogLines
+    if (d.log !== 'report') {
+      const logLines = d.log === 'tail' ? await this.logTail(backend, job, keep) : []
+      return { ...d.error, logLines } satisfies JobError
+    }
+    // its error file, and one read of the log's tail: its last lines and SPARKGATE_ERROR line
+    const [fromFile, tail] = await Promise.all([
+      this.o.kinds?.reportedError(job).catch((error: unknown) => {
+        const err = error instanceof Error ? error.message : String(error)
+        this.o.log.warn({ jobId: job.id, err }, 'error file unreadable: the log tells why')
+        return undefined
+      }),
+      this.logTail(backend, job, REPORT_SCAN_LINES),
+    ])
+    return reportedError(d.error, tail, keep, fromFile)
   }
 
   /** The last `size` lines of the application's log worth keeping (none when unreadable). */

@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { buildApp, type App, type BuildOptions } from '../../src/app.js'
 import { configWith, type Config } from '../../src/config.js'
+import type { JobKindDefinition } from '../../src/domain/ports/job-kind.js'
+import { JOB_KINDS } from '../../src/kinds/registry.js'
 import { LivyClient, type LivyBatch } from '../../src/backends/livy/livy-client.js'
 import { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
 
@@ -146,6 +148,24 @@ export async function build(
   ;(app as unknown as { inject: (opts: unknown) => unknown }).inject = (opts: unknown) =>
     (inject as (o: unknown) => unknown)(withKey(opts))
   return app
+}
+
+/**
+ * build() with one more job kind beside the gateway's own, on the local backend alone (a
+ * real spark-submit, SPARK_HOME from the stack's env), its tracker ticking every 300 ms.
+ */
+export async function buildWithKind<S>(t: Tap, kind: JobKindDefinition<S>, maxLive = 1) {
+  const sparkHome = process.env['SPARK_HOME']
+  if (!sparkHome) throw new Error('SPARK_HOME is not set: run through npm test')
+  return build(
+    t,
+    {
+      SPARKGATE_TRACKER_INTERVAL_MS: 300,
+      SPARKGATE_BACKENDS: JSON.stringify([{ name: 'local', kind: 'local', sparkHome, maxLive }]),
+      SPARKGATE_DEFAULT_BACKEND: 'local',
+    },
+    { kinds: [...JOB_KINDS, kind] },
+  )
 }
 
 export function hdfsClient(config: Config = testConfig()) {

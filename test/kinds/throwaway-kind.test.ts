@@ -6,23 +6,12 @@
  */
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
-import { JOB_KINDS } from '../../src/kinds/registry.js'
 import { echoKind } from '../fixtures/kinds/echo/index.js'
 import { getJob, waitForState } from '../helpers/jobs.js'
-import { build } from '../helpers/stack.js'
+import { buildWithKind } from '../helpers/stack.js'
 
 t.test('a job kind from a test folder runs on the local backend', async (t) => {
-  const sparkHome = process.env['SPARK_HOME']
-  if (!sparkHome) throw new Error('SPARK_HOME is not set: run through npm test')
-  const app = await build(
-    t,
-    {
-      SPARKGATE_TRACKER_INTERVAL_MS: 300,
-      SPARKGATE_BACKENDS: JSON.stringify([{ name: 'local', kind: 'local', sparkHome, maxLive: 1 }]),
-      SPARKGATE_DEFAULT_BACKEND: 'local',
-    },
-    { kinds: [...JOB_KINDS, echoKind] },
-  )
+  const app = await buildWithKind(t, echoKind)
 
   // its spec is part of JobSpec: validated, and in the OpenAPI document
   const doc = (await app.inject('/docs/json')).json<{

@@ -143,7 +143,7 @@ t.test('a batch missing from the answer: lost after three ticks in a row', async
   })
 })
 
-t.test("a failed application's own report, and retries", async (t) => {
+t.test("a failed application's own report in its log", async (t) => {
   const error = { code: 'SPARK_APP_FAILED', message: 'failed' }
   const tail = ['a', 'x SPARKGATE_ERROR: label column y is missing', 'b', 'c']
   t.same(reportedError(error, tail, 2), {
@@ -152,6 +152,36 @@ t.test("a failed application's own report, and retries", async (t) => {
     logLines: ['b', 'c'],
   })
   t.same(reportedError(error, ['a', 'b'], 0), { ...error, logLines: [] })
+})
+
+t.test("the job's error file first, then its log's line, then the generic error", async (t) => {
+  const error = { code: 'SPARK_APP_FAILED', message: 'the Spark application failed' }
+  const tail = ['a', 'SPARKGATE_ERROR: from the log', 'b']
+  const file = "label 'y' has one class ('1'): nothing to classify"
+  t.same(
+    reportedError(error, tail, 2, file),
+    { code: 'SPARK_JOB_ERROR', message: file, logLines: ['SPARKGATE_ERROR: from the log', 'b'] },
+    'the file wins over the log; logLines stay the tail',
+  )
+  t.same(
+    reportedError(error, [], 2, file),
+    { code: 'SPARK_JOB_ERROR', message: file, logLines: [] },
+    'an empty log (YARN cluster mode: the driver log is elsewhere) still has the reason',
+  )
+  t.same(
+    reportedError(error, tail, 1, undefined),
+    { code: 'SPARK_JOB_ERROR', message: 'from the log', logLines: ['b'] },
+    'no file: the log line',
+  )
+  t.same(
+    reportedError(error, tail, 1, '  \n'),
+    { code: 'SPARK_JOB_ERROR', message: 'from the log', logLines: ['b'] },
+    'a blank message is no reason',
+  )
+  t.same(reportedError(error, ['a'], 1), { ...error, logLines: ['a'] }, 'neither: generic')
+})
+
+t.test('retries', async (t) => {
   t.ok(retries({ attempts: 1, maxAttempts: 2 }))
   t.notOk(retries({ attempts: 2, maxAttempts: 2 }))
   t.notOk(retries({ attempts: 1, maxAttempts: 2, cancelRequested: true }), 'a cancel ends it')

@@ -9,6 +9,7 @@
  *   accept ── policyRefs (core checks them) ── accept (datasets, models) ── recorded
  *   submit ── stage (files on the store) ── batch (file, args, py-files…) ── backend
  *   track  ── outcome (backend forgot the batch) ── beforeSucceeded ── repair (lost steps)
+ *          ── reportedError (why a failed job says it failed)
  *   read   ── result (GET …/result) ── output/open (GET …/output)
  */
 import type { Readable } from 'node:stream'
@@ -81,6 +82,13 @@ export interface JobKind<S = unknown> {
   beforeSucceeded?(job: Job, spec: S): Promise<unknown>
   /** Of these succeeded jobs of the kind, those whose success step is not complete. */
   unfinished?(jobIds: string[]): Promise<string[]>
+  /**
+   * The reason a failed job gave in its own output (train.py's or score.py's error.json),
+   * read when its application fails; undefined when it wrote none. The tracker prefers it
+   * to the log's SPARKGATE_ERROR line (in YARN cluster mode the driver's log is not the
+   * backend's) and falls back to that line when this is undefined or throws.
+   */
+  reportedError?(job: Job, spec: S): Promise<string | undefined>
   /** What the job wrote tells its outcome when the backend forgot its batch. */
   outcome?(job: Job, spec: S): Promise<'succeeded' | undefined>
   /** GET /v1/jobs/{id}/result of a succeeded job. */

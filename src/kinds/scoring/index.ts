@@ -50,6 +50,7 @@ export const scoringKind = defineJobKind<ScoringSpec>({
       batch: (job) => stagedBatch('scoring', job.id, job.internals),
       beforeSucceeded: (job, spec) => results.registerOutput(job, spec),
       unfinished: (ids) => results.undecided(ids),
+      reportedError: (job) => runs.reportedError(job.tenant, job.id),
       outcome: async (job) => ((await stager.report(job.tenant, job.id)) ? 'succeeded' : undefined),
       result: (job, spec) => results.result(job, spec),
       output: (job, spec) => results.output(job, spec),

@@ -45,6 +45,7 @@ export const trainingKind = defineJobKind<TrainingSpec>({
         return models.record(run)
       },
       unfinished: (ids) => models.unrecorded(ids),
+      reportedError: (job) => runs.reportedError(job.tenant, job.id),
       // a training job that wrote metrics.json succeeded
       outcome: async (job) => ((await runs.metrics(job.tenant, job.id)) ? 'succeeded' : undefined),
       async result(job, spec) {
