@@ -84,13 +84,19 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
 }
 
 /**
- * A second, private Livy server (real, from the stack's jars) on its own port. Its conf,
- * logs and recovery state are in `dir` (a fresh folder by default): started again on the
- * same folder, it recovers its batches; on a fresh one, it remembers nothing.
+ * A second, private Livy server (real, from the stack's jars) on its own port: batches on a
+ * local master, or on the stack's YARN (`yarn`, cluster mode, recovery on). Its conf, logs
+ * and recovery state are in `dir` (a fresh folder by default): a YARN one started again on
+ * the same folder recovers its batches; on a fresh one, it remembers nothing.
  */
-export async function startLivy(t: Tap, port: number, dir?: string): Promise<ChildProcess> {
-  dir ??= await mkdtemp(join(tmpdir(), 'sparkgate-livy-'))
-  const child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir], {
+export async function startLivy(
+  t: Tap,
+  port: number,
+  o: { dir?: string; yarn?: boolean } = {},
+): Promise<ChildProcess> {
+  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'sparkgate-livy-')))
+  const mode = o.yarn ? 'yarn' : 'local'
+  const child = spawn('bash', ['docker/local/stack.sh', 'run-livy', String(port), dir, mode], {
     detached: true,
     stdio: 'ignore',
   })

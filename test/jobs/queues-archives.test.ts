@@ -24,6 +24,7 @@ import {
   hdfsClient,
   hdfsTestDir,
   livyClient,
+  ON_YARN,
   tenantOf,
   testConfig,
 } from '../helpers/stack.js'
@@ -33,13 +34,18 @@ const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url))
 
 t.test('queues and archives through the real Livy', async (t) => {
-  const config = testConfig()
+  const config = testConfig(ON_YARN)
   const app = await build(t, {
     SPARKGATE_REDIS_PREFIX: config.SPARKGATE_REDIS_PREFIX,
     SPARKGATE_TRACKER_INTERVAL_MS: 500,
     SPARKGATE_POLICY_YARN_QUEUES: 'default,prod',
     SPARKGATE_BACKENDS: JSON.stringify([
-      { name: 'livy', kind: 'livy', url: config.SPARKGATE_LIVY_URL },
+      {
+        name: 'livy',
+        kind: 'livy',
+        url: config.SPARKGATE_LIVY_URL,
+        yarnUrl: config.SPARKGATE_LIVY_YARN_URL,
+      },
       // never submitted to: it is here to refuse a pythonEnv on a local master
       { name: 'local', kind: 'local', sparkHome: process.env['SPARK_HOME'] ?? '/opt/spark' },
     ]),

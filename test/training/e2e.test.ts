@@ -65,7 +65,7 @@ t.test('train four models through Livy and read their results', async (t) => {
     SPARKGATE_LIVY_MAX_LIVE: 2,
   })
   const tenant = tenantOf(app).id
-  const livy = livyClient()
+  const livy = livyClient(app.config)
   const upload = (name: string, body: string) => uploadCsv(app, name, body)
   const [b, m, l, p] = [
     await upload('binary.csv', binary),

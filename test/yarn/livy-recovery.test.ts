@@ -44,7 +44,7 @@ t.test(
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
     const livyDir = await mkdtemp(join(tmpdir(), 'sparkgate-livy-recovery-'))
-    const first = await startLivy(t, port, livyDir)
+    const first = await startLivy(t, port, { dir: livyDir, yarn: true })
     const app = await build(t, {
       ...ON_YARN,
       SPARKGATE_LIVY_URL: url,
@@ -90,7 +90,7 @@ t.test(
     killGroup(first, 'SIGKILL')
     await untilDown(url)
     await new Promise((resolve) => setTimeout(resolve, 2000))
-    await startLivy(t, port, livyDir)
+    await startLivy(t, port, { dir: livyDir, yarn: true })
 
     const after: Job[] = []
     for (const j of jobs)

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:training` — one small training (logistic regression on the 1,000 rows of
+ * jobs/examples/data/churn.csv, as the demo trains) from POST /v1/jobs to `succeeded`, on
+ * each way the local stack runs Spark; never run as a test. Needs the stack
+ * (`npm run stack:up`).
+ *   - `local`: the gateway's local backend, spark-submit with a local master (the baseline);
+ *   - `livy-local`: the stack's second Livy, batches on a local master;
+ *   - `livy on YARN`: the stack's Livy, batches on YARN in cluster mode (the driver in the
+ *     ApplicationMaster's container, one executor in another), as production runs it.
+ * BENCH_TRAINING_RUNS rounds (default 3), the backends taking turns in each so that the
+ * machine's load falls on all alike, one job at a time. Output: median and slowest wall
+ * time of each, and ratios against the baseline measured in the same run; for YARN also
+ * the RM's own elapsed time of the application.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { Redis } from 'ioredis'
+import { buildApp } from '../src/app.js'
+import { configWith } from '../src/config.js'
+import type { Job } from '../src/domain/job-schema.js'
+import { removePrefix } from './cleanup.js'
+import { table } from './table.js'
+
+const RUNS = Number(process.env['BENCH_TRAINING_RUNS'] ?? 3)
+const ADMIN_KEY = 'sgk_bench-training-admin-0123456789abcdef'
+const stackEnv = readFileSync(new URL('../docker/local/stack.env', import.meta.url), 'utf8')
+const port = (name: string) => new RegExp(`^${name}=(\\d+)$`, 'm').exec(stackEnv)![1]!
+const RM = `http://127.0.0.1:${port('YARN_RM_WEB_PORT')}`
+
+const BACKENDS = [
+  { label: 'local backend (spark-submit, local[2])', entry: { name: 'local', kind: 'local' } },
+  {
+    label: 'livy-local (Livy, local[2])',
+    entry: { name: 'livy-local', kind: 'livy', url: `http://127.0.0.1:${port('LIVY_LOCAL_PORT')}` },
+  },
+  {
+    label: 'livy on YARN (cluster mode)',
+    entry: {
+      name: 'yarn',
+      kind: 'livy',
+      url: `http://127.0.0.1:${port('LIVY_PORT')}`,
+      yarnUrl: RM,
+    },
+  },
+] as const
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
+const s = (ms: number) => (ms / 1000).toFixed(1)
+
+async function main() {
+  const prefix = `sparkgate-bench-training-${randomUUID().slice(0, 8)}`
+  const config = configWith({
+    SPARKGATE_LOG_LEVEL: 'warn',
+    SPARKGATE_REDIS_PREFIX: prefix,
+    SPARKGATE_ADMIN_KEY: ADMIN_KEY,
+    SPARKGATE_KAFKA_BROKERS: 'none',
+    SPARKGATE_TRACKER_INTERVAL_MS: 250,
+    SPARKGATE_BACKENDS: JSON.stringify(BACKENDS.map((b) => b.entry)),
+    SPARKGATE_DEFAULT_BACKEND: 'local',
+  })
+  const app = await buildApp(config)
+  await app.ready()
+  const tenant = await app.tenants.create({ name: `bench-${randomUUID().slice(0, 8)}` })
+  const { key } = await app.tenants.createKey(tenant.id, { role: 'member' })
+  const auth = { authorization: `Bearer ${key}` }
+  try {
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/v1/datasets?name=churn.csv',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: readFileSync(new URL('../jobs/examples/data/churn.csv', import.meta.url)),
+    })
+    const dataset = upload.json<{ id: string }>().id
+    const train = async (backend: string): Promise<{ ms: number; appMs?: number }> => {
+      const t0 = performance.now()
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth,
+        payload: {
+          backend,
+          resources: { driverMemory: '512m' },
+          training: {
+            dataset,
+            label: 'churned',
+            features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
+            algorithm: 'logistic_regression',
+            split: { test: 0.25, seed: 7 },
+          },
+        },
+      })
+      const id = created.json<Job>().id
+      for (;;) {
+        const job = (await app.inject({ url: `/v1/jobs/${id}`, headers: auth })).json<Job>()
+        if (job.state === 'succeeded') {
+          const ms = performance.now() - t0
+          const appId = job.backendRef?.appId
+          if (!appId?.startsWith('application_')) return { ms }
+          const rm = (await (await fetch(`${RM}/ws/v1/cluster/apps/${appId}`)).json()) as {
+            app: { elapsedTime: number }
+          }
+          return { ms, appMs: rm.app.elapsedTime }
+        }
+        if (job.state === 'failed' || job.state === 'cancelled')
+          throw new Error(`${backend}: ${job.state} ${JSON.stringify(job.error)}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    const times = new Map<string, { ms: number; appMs?: number }[]>()
+    for (let round = 0; round < RUNS; round++) {
+      for (const b of BACKENDS) {
+        const r = await train(b.entry.name)
+        times.set(b.entry.name, [...(times.get(b.entry.name) ?? []), r])
+        console.log(`round ${round + 1}: ${b.entry.name} ${s(r.ms)} s`)
+      }
+    }
+    const base = median(times.get('local')!.map((r) => r.ms))
+    table(
+      `one small training, POST → succeeded (${RUNS} rounds; node ${process.version}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
+      ['backend', 'median s', 'slowest s', 'vs local backend', 'YARN app s (median)'],
+      BACKENDS.map((b) => {
+        const rs = times.get(b.entry.name)!
+        const m = median(rs.map((r) => r.ms))
+        const apps = rs.flatMap((r) => (r.appMs === undefined ? [] : [r.appMs]))
+        return [
+          b.label,
+          s(m),
+          s(Math.max(...rs.map((r) => r.ms))),
+          `${(m / base).toFixed(2)}×`,
+          apps.length ? s(median(apps)) : '—',
+        ]
+      }),
+    )
+  } finally {
+    await app.close()
+    const redis = new Redis(config.SPARKGATE_REDIS_URL)
+    await removePrefix(redis, prefix)
+    await redis.quit()
+  }
+}
+
+await main()
