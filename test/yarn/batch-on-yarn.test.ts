@@ -46,11 +46,15 @@ t.test('a PySpark batch on YARN: its app, user, queue and printed lines in /logs
   t.equal(done.queue, 'prod', 'as the job record says')
   t.equal(yarn.finalStatus, 'SUCCEEDED')
 
-  // the driver's lines, each naming its stream and container
-  const page = (await app.inject(`/v1/jobs/${job.id}/logs?size=10000`)).json<{
-    lines: string[]
-    total: number
-  }>()
+  // the driver's lines, each naming its stream and container; its stderr (Spark's own
+  // log) once YARN has aggregated the finished container's logs, moments after the end
+  const read = async (query = 'size=10000') =>
+    (await app.inject(`/v1/jobs/${job.id}/logs?${query}`)).json<{ lines: string[] }>()
+  let page = await read()
+  for (let i = 0; i < 120 && !page.lines.some((l) => / stderr\] /.test(l)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    page = await read()
+  }
   const printed = page.lines.find((l) => l.includes('SPARKGATE_PROBE marker-42 rows=10'))
   t.ok(printed, 'what the driver printed is in the log')
   t.match(
@@ -68,10 +72,7 @@ t.test('a PySpark batch on YARN: its app, user, queue and printed lines in /logs
   )
   // paging reads the same lines
   const at = page.lines.indexOf(printed!)
-  const one = (await app.inject(`/v1/jobs/${job.id}/logs?from=${at}&size=1`)).json<{
-    lines: string[]
-  }>()
-  t.same(one.lines, [printed])
+  t.same((await read(`from=${at}&size=1`)).lines, [printed])
 })
 
 t.test('cancel and timeout kill the YARN application', async (t) => {
@@ -89,9 +90,21 @@ t.test('cancel and timeout kill the YARN application', async (t) => {
     resources: small,
     timeoutSeconds: 20,
   })
-  // cancel once the application runs on YARN
+  // cancel once the application runs on YARN and its driver has printed (read live from
+  // the NodeManager)
   const running = await waitForState((id) => getJob(app, id), cancelled.id, ['running'])
   t.match(running.backendRef?.appId, APP_ID)
+  const logs = async () =>
+    (await app.inject(`/v1/jobs/${cancelled.id}/logs?size=10000`)).json<{ lines: string[] }>().lines
+  let live: string[] = []
+  for (let i = 0; i < 240 && !live.some((l) => / stdout\] sleeping 600/.test(l)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    live = await logs()
+  }
+  t.ok(
+    live.some((l) => / stdout\] sleeping 600/.test(l)),
+    "the running driver's output, from its NodeManager",
+  )
   const r = await app.inject({ method: 'DELETE', url: `/v1/jobs/${cancelled.id}` })
   t.ok([200, 202].includes(r.statusCode), r.body)
   const end = await waitForState((id) => getJob(app, id), cancelled.id, [
@@ -102,6 +115,14 @@ t.test('cancel and timeout kill the YARN application', async (t) => {
   t.equal(end.state, 'cancelled')
   const killed = await waitForRmState(running.backendRef!.appId!, ['KILLED', 'FINISHED', 'FAILED'])
   t.same([killed.state, killed.finalStatus], ['KILLED', 'KILLED'], 'the RM says KILLED')
+  // a cancel deletes Livy's batch: its log is then what YARN kept of the driver
+  const driverLines = (lines: string[]) => lines.filter((l) => /^\[container_\S+ std/.test(l))
+  const after = await logs()
+  t.same(
+    driverLines(after).slice(0, driverLines(live).length),
+    driverLines(live),
+    'the driver lines read while it ran, still there after Livy forgot the batch',
+  )
 
   const out = await waitForState((id) => getJob(app, id), timed.id, [
     'failed',

@@ -30,6 +30,10 @@ spark.yarn.maxAppAttempts      1
 # 1g: a few apps would hold the whole box while others wait for executors)
 spark.executor.instances       1
 spark.executor.memory          512m
+# short-lived JVMs on a small box: the C1 compiler only (no C2 compile threads competing
+# for two cores) and the serial collector
+spark.driver.extraJavaOptions  -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+spark.executor.extraJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 # a driver in a YARN container advertises the address its host resolves to, unless told
 # (the stack binds everything to 127.0.0.1)
 spark.yarn.appMasterEnv.SPARK_LOCAL_IP 127.0.0.1
@@ -77,5 +81,7 @@ spark_load() {
 spark_env() {
   export SPARK_HOME HADOOP_CONF_DIR="$STATE/conf/hadoop" SPARK_CONF_DIR="$STATE/conf/spark"
   export PYSPARK_PYTHON="$VENV/bin/python" SPARK_LOCAL_IP=127.0.0.1 SPARK_LOCAL_HOSTNAME=localhost
+  # Livy's spark-submit children (in cluster mode they only submit): as the drivers above
+  export SPARK_SUBMIT_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
   export PATH="$VENV/bin:$JAVA_HOME/bin:$PATH"
 }

@@ -167,7 +167,13 @@ export class LivyBackend implements SparkBackend {
    * and container. Lines are only ever added at the end, so `from` follows a running job.
    */
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {
-    const batch = await this.mustBeOurs(ref)
+    const batch = await this.ours(ref)
+    if (!batch) {
+      // Livy forgot it (a cancel deletes the batch; retention; a restart without
+      // recovery): what YARN kept of the driver is still its log
+      const driver = await this.forgotten(ref)
+      return { from, total: driver.length, lines: driver.slice(from, from + size) }
+    }
     const [livy, driver] = await Promise.all([
       this.page(ref, from, size),
       this.driverLines(ref, batch),
@@ -181,20 +187,32 @@ export class LivyBackend implements SparkBackend {
   async tail(ref: BackendRef, size: number): Promise<string[]> {
     if (size === 0) return []
     // the name is checked once, and each source read once
-    const batch = await this.mustBeOurs(ref)
+    const batch = await this.ours(ref)
+    if (!batch) return (await this.forgotten(ref)).filter(livyLogLine).slice(-size)
     const [head, driver] = await Promise.all([this.page(ref, 0, 0), this.driverLines(ref, batch)])
     const livy = await this.page(ref, Math.max(0, head.total - size), size)
     return [...livy.lines, ...driver].filter(livyLogLine).slice(-size)
   }
 
+  /** The driver's lines of a batch Livy no longer has; not_found when YARN has none either. */
+  private async forgotten(ref: BackendRef): Promise<string[]> {
+    const driver = ref.appId ? await this.driverLines(ref, undefined) : []
+    if (driver.length === 0 || driver[0]!.startsWith('[yarn] '))
+      throw new BackendError(
+        'not_found',
+        `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
+      )
+    return driver
+  }
+
   /** The driver's lines from YARN, each prefixed `[container stream]`; none off YARN. */
-  private async driverLines(ref: BackendRef, batch: LivyBatch): Promise<string[]> {
-    const appId = batch.appId ?? ref.appId
+  private async driverLines(ref: BackendRef, batch: LivyBatch | undefined): Promise<string[]> {
+    const appId = batch?.appId ?? ref.appId
     if (!this.yarn || !appId?.startsWith('application_')) return []
     try {
       const driver = await this.yarn.driverOf(
         appId,
-        batch.appInfo?.['driverLogUrl'] ?? ref.driverLogUrl,
+        batch?.appInfo?.['driverLogUrl'] ?? ref.driverLogUrl,
       )
       if (!driver) return []
       const label = (stream: string) => `[${driver.containerId} ${stream}] `
@@ -210,16 +228,6 @@ export class LivyBackend implements SparkBackend {
       if (error instanceof YarnLogsError) return [`[yarn] ${error.message}`]
       throw error
     }
-  }
-
-  private async mustBeOurs(ref: BackendRef): Promise<LivyBatch> {
-    const batch = await this.ours(ref)
-    if (!batch)
-      throw new BackendError(
-        'not_found',
-        `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
-      )
-    return batch
   }
 
   private async page(ref: BackendRef, from: number, size: number): Promise<LogPage> {
