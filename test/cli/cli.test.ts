@@ -129,6 +129,15 @@ t.test('the gateway refusing prints the problem detail and code, exits 1', async
   t.equal(invalid.code, 1)
   t.match(invalid.stderr, /SPARKGATE_VALIDATION, HTTP 400/)
   t.match(invalid.stderr, /body\.training\.split\.test: .* \(maximum\)/)
+
+  // a queue the tenant's policy does not list (its yarnQueues: the server default, `default`)
+  const queue = await cli(
+    ['train', '--dataset', 'f'.repeat(64), '--algorithm', 'logistic_regression', '--queue', 'etl'],
+    env,
+  )
+  t.equal(queue.code, 1)
+  t.match(queue.stderr, /SPARKGATE_VALIDATION, HTTP 400/)
+  t.match(queue.stderr, /body\.queue: .*\(queue-policy\)/)
 })
 
 t.test('datasets: upload with progress, ls, show, preview, rm', async (t) => {

@@ -16,6 +16,7 @@ interface TrainOptions {
   modelName?: string
   name?: string
   backend?: string
+  queue?: string
   driverMemory?: string
   wait?: boolean
   idempotencyKey?: string
@@ -54,6 +55,7 @@ export function registerSubmit(program: Command, cli: Cli): void {
       .option('--model-name <name>', 'the registry name (default: the job name)')
       .option('--name <name>', 'the job name')
       .option('--backend <name>', 'the backend (default: the default one)')
+      .option('--queue <name>', "the YARN queue: one of your policy's (default: its first)")
       .option('--driver-memory <size>', 'e.g. 512m, 2g'),
   ).action(async (o: TrainOptions, cmd: Command) => {
     const training: Record<string, unknown> = { dataset: o.dataset, algorithm: o.algorithm }
@@ -67,6 +69,7 @@ export function registerSubmit(program: Command, cli: Cli): void {
       training,
       ...(o.name ? { name: o.name } : {}),
       ...(o.backend ? { backend: o.backend } : {}),
+      ...(o.queue ? { queue: o.queue } : {}),
       ...(o.driverMemory ? { resources: { driverMemory: o.driverMemory } } : {}),
     } as JobSpec
     const job = await client(cmd).submit(spec, o.idempotencyKey)
