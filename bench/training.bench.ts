@@ -20,26 +20,29 @@ import { buildApp } from '../src/app.js'
 import { configWith } from '../src/config.js'
 import type { Job } from '../src/domain/job-schema.js'
 import { removePrefix } from './cleanup.js'
+import { stackPort } from './ports.js'
 import { table } from './table.js'
 
 const RUNS = Number(process.env['BENCH_TRAINING_RUNS'] ?? 3)
 const ADMIN_KEY = 'sgk_bench-training-admin-0123456789abcdef'
-const stackEnv = readFileSync(new URL('../docker/local/stack.env', import.meta.url), 'utf8')
-const port = (name: string) => new RegExp(`^${name}=(\\d+)$`, 'm').exec(stackEnv)![1]!
-const RM = `http://127.0.0.1:${port('YARN_RM_WEB_PORT')}`
+const RM = `http://127.0.0.1:${stackPort('YARN_RM_WEB_PORT')}`
 
 const BACKENDS = [
   { label: 'local backend (spark-submit, local[2])', entry: { name: 'local', kind: 'local' } },
   {
     label: 'livy-local (Livy, local[2])',
-    entry: { name: 'livy-local', kind: 'livy', url: `http://127.0.0.1:${port('LIVY_LOCAL_PORT')}` },
+    entry: {
+      name: 'livy-local',
+      kind: 'livy',
+      url: `http://127.0.0.1:${stackPort('LIVY_LOCAL_PORT')}`,
+    },
   },
   {
     label: 'livy on YARN (cluster mode)',
     entry: {
       name: 'yarn',
       kind: 'livy',
-      url: `http://127.0.0.1:${port('LIVY_PORT')}`,
+      url: `http://127.0.0.1:${stackPort('LIVY_PORT')}`,
       yarnUrl: RM,
     },
   },

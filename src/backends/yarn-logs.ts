@@ -79,18 +79,6 @@ export interface YarnLogReaderOptions {
   maxBytes?: number
 }
 
-/** The RM's record of an application, as far as Sparkgate reads it. */
-export interface YarnApp {
-  id: string
-  user: string
-  queue: string
-  /** NEW … RUNNING, FINISHED, FAILED, KILLED */
-  state: string
-  /** UNDEFINED while it runs; SUCCEEDED, FAILED, KILLED */
-  finalStatus: string
-  amContainerLogs?: string
-}
-
 /** At most this many apps' driver containers are remembered (they never change). */
 const KNOWN_CONTAINERS = 1000
 
@@ -113,23 +101,25 @@ export class YarnLogReader {
     })
   }
 
-  /** The RM's record of an application; undefined when the RM does not know it. */
-  async app(appId: string): Promise<YarnApp | undefined> {
+  /** Where the RM says an app's driver logs are (its AM container's); undefined: it does not know the app. */
+  private async amContainerLogs(appId: string): Promise<string | undefined> {
     const url = `${this.rmUrl}/ws/v1/cluster/apps/${encodeURIComponent(appId)}`
     const r = await this.get(url, `the ResourceManager (${this.rmUrl})`)
     if (r.status === 404) return undefined
     if (r.status < 200 || r.status >= 300)
       throw new YarnLogsError(`the ResourceManager answered HTTP ${r.status} for ${appId}`)
-    const app = (JSON.parse(r.body) as { app?: YarnApp }).app
-    return app
+    try {
+      return (JSON.parse(r.body) as { app?: { amContainerLogs?: string } }).app?.amContainerLogs
+    } catch {
+      throw new YarnLogsError(`the ResourceManager's answer for ${appId} is not JSON`)
+    }
   }
 
   /** The driver's container of an app: from its driverLogUrl, else from the RM. */
   async driverOf(appId: string, driverLogUrl?: string): Promise<DriverContainer | undefined> {
     const known = this.containers.get(appId) ?? driverContainerOf(driverLogUrl)
     if (known) return this.remember(appId, known)
-    const app = await this.app(appId)
-    const found = driverContainerOf(app?.amContainerLogs)
+    const found = driverContainerOf(await this.amContainerLogs(appId))
     return found ? this.remember(appId, found) : undefined
   }
 

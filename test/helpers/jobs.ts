@@ -115,3 +115,16 @@ export async function startLivy(
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
 }
+
+/** Resolves once nothing answers on a Livy's port any more (after a kill). */
+export async function untilLivyDown(port: number) {
+  for (let i = 0; i < 150; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/batches?size=1`)
+    } catch {
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('Livy did not stop')
+}

@@ -12,7 +12,7 @@
  * JVM, not two, and seconds less. docs/performance.md ("The test run") has the figures.
  */
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { stackPort } from '../../bench/ports.js'
 import { buildApp, type App, type BuildOptions } from '../../src/app.js'
 import { configWith, type Config } from '../../src/config.js'
 import type { JobKindDefinition } from '../../src/domain/ports/job-kind.js'
@@ -28,14 +28,6 @@ export function uniqueId(label = 't') {
 
 /** The platform admin key of every test gateway. */
 export const ADMIN_KEY = 'sgk_test-admin-key-0123456789abcdef'
-
-/** A port of the local stack, from docker/local/stack.env (the one place they are fixed). */
-export function stackPort(name: string): number {
-  const env = readFileSync(new URL('../../docker/local/stack.env', import.meta.url), 'utf8')
-  const m = new RegExp(`^${name}=(\\d+)$`, 'm').exec(env)
-  if (!m) throw new Error(`${name} is not in docker/local/stack.env`)
-  return Number(m[1])
-}
 
 /** The stack's Livy on a local master: the default of a test's gateway. */
 export const LOCAL_LIVY = {

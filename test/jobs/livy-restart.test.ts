@@ -20,22 +20,11 @@ import {
   stage,
   startLivy,
   waitForState,
+  untilLivyDown,
 } from '../helpers/jobs.js'
 
 const sleep = fileURLToPath(new URL('../fixtures/spark/sleep.py', import.meta.url))
 const CHURN = fileURLToPath(new URL('../../jobs/examples/data/churn.csv', import.meta.url))
-
-async function untilLivyDown(port: number) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/batches?size=1`)
-    } catch {
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error('Livy did not stop')
-}
 
 t.test('after a Livy restart, reused batch ids never mix two jobs up', async (t) => {
   const config = testConfig()

@@ -20,23 +20,12 @@ import {
   stage,
   startLivy,
   waitForState,
+  untilLivyDown,
 } from '../helpers/jobs.js'
 import { killAppsAtEnd, rmApp, rmAppsOf } from '../helpers/yarn.js'
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/spark/${name}`, import.meta.url))
-
-async function untilDown(url: string) {
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(`${url}/batches?size=1`)
-    } catch {
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error('Livy did not stop')
-}
 
 t.test(
   'Livy killed with SIGKILL and restarted with recovery: jobs end as their apps did',
@@ -88,7 +77,7 @@ t.test(
     }
 
     killGroup(first, 'SIGKILL')
-    await untilDown(url)
+    await untilLivyDown(port)
     await new Promise((resolve) => setTimeout(resolve, 2000))
     await startLivy(t, port, { dir: livyDir, yarn: true })
 

@@ -12,6 +12,8 @@ YARN_REMOTE_LOG_DIR=/tmp/logs
 # Spark's jars, zipped once onto HDFS: every YARN application then localizes one cached
 # archive instead of uploading 300 MB of jars (spark.yarn.archive)
 SPARK_YARN_ARCHIVE=/spark/spark-libs-3.5.6.zip
+# the capacity scheduler's queues, sharing the cluster equally (each may grow to all of it)
+YARN_QUEUES=(default prod)
 
 yarn_marker() { echo resourcemanager.ResourceManager; }
 yarn_about() {
@@ -70,13 +72,8 @@ XML
   put "$STATE/conf/yarn/capacity-scheduler.xml" <<XML
 <?xml version="1.0"?>
 <configuration>
-  <property><name>yarn.scheduler.capacity.root.queues</name><value>default,prod</value></property>
-  <property><name>yarn.scheduler.capacity.root.default.capacity</name><value>50</value></property>
-  <property><name>yarn.scheduler.capacity.root.prod.capacity</name><value>50</value></property>
-  <property><name>yarn.scheduler.capacity.root.default.maximum-capacity</name><value>100</value></property>
-  <property><name>yarn.scheduler.capacity.root.prod.maximum-capacity</name><value>100</value></property>
-  <property><name>yarn.scheduler.capacity.root.default.user-limit-factor</name><value>2</value></property>
-  <property><name>yarn.scheduler.capacity.root.prod.user-limit-factor</name><value>2</value></property>
+  <property><name>yarn.scheduler.capacity.root.queues</name><value>$(IFS=,; echo "${YARN_QUEUES[*]}")</value></property>
+$(yarn_queue_properties)
   <!-- ApplicationMasters (a cluster-mode driver is one) may take most of a queue: many
        small apps at once, each an AM and one executor -->
   <property><name>yarn.scheduler.capacity.maximum-am-resource-percent</name><value>0.8</value></property>
@@ -85,6 +82,14 @@ XML
 </configuration>
 XML
   put "$STATE/conf/yarn/log4j.properties" <"$HERE/log4j.properties"
+}
+# each queue's share: equal capacity, up to the whole cluster, a user may take twice its share
+yarn_queue_properties() {
+  local q share=$((100 / ${#YARN_QUEUES[@]}))
+  for q in "${YARN_QUEUES[@]}"; do
+    printf '  <property><name>yarn.scheduler.capacity.root.%s.%s</name><value>%s</value></property>\n' \
+      "$q" capacity "$share" "$q" maximum-capacity 100 "$q" user-limit-factor 2
+  done
 }
 # yarn_rest PATH: the RM's REST answer
 yarn_rest() { curl -sf -m 3 "$YARN_URL/ws/v1/cluster/$1"; }
@@ -136,8 +141,9 @@ yarn_stop() { stop_pid yarn; }
 # yarn_status UP [--json]
 yarn_status() {
   if [ "${2:-}" = --json ]; then
-    printf '"yarn":{"url":"%s","rm":"127.0.0.1:%s","queues":["default","prod"],"up":%s}' "$YARN_URL" "$YARN_RM_PORT" "$1"
+    printf '"yarn":{"url":"%s","rm":"127.0.0.1:%s","queues":[%s],"up":%s}' "$YARN_URL" "$YARN_RM_PORT" \
+      "$(printf '"%s",' "${YARN_QUEUES[@]}" | sed 's/,$//')" "$1"
   else
-    printf '%-7s %-5s %s  (ResourceManager 127.0.0.1:%s, queues default, prod)\n' yarn "$1" "$YARN_URL" "$YARN_RM_PORT"
+    printf '%-7s %-5s %s  (ResourceManager 127.0.0.1:%s, queues %s)\n' yarn "$1" "$YARN_URL" "$YARN_RM_PORT" "${YARN_QUEUES[*]}"
   fi
 }

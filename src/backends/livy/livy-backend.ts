@@ -71,7 +71,7 @@ export class LivyBackend implements SparkBackend {
   readonly name: string
   readonly endpoint: string
   readonly client: LivyClient
-  readonly yarn: YarnLogReader | undefined
+  private readonly yarn: YarnLogReader | undefined
   private readonly pageSize: number
 
   constructor(options: LivyBackendOptions) {
@@ -164,13 +164,12 @@ export class LivyBackend implements SparkBackend {
    * Livy's log of the batch (in cluster mode: the submission's), then, on YARN, the
    * driver's output: its container's stdout (all a PySpark file prints) while it runs, and
    * its stderr (Spark's own log) once the app has ended. Each driver line names its stream
-   * and container. Lines are only ever added at the end, so `from` follows a running job.
+   * and container. While Livy keeps the batch, lines are only ever added at the end, so
+   * `from` follows a running job; once Livy forgot it, the log is the driver's lines alone.
    */
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {
     const batch = await this.ours(ref)
     if (!batch) {
-      // Livy forgot it (a cancel deletes the batch; retention; a restart without
-      // recovery): what YARN kept of the driver is still its log
       const driver = await this.forgotten(ref)
       return { from, total: driver.length, lines: driver.slice(from, from + size) }
     }
@@ -194,27 +193,38 @@ export class LivyBackend implements SparkBackend {
     return [...livy.lines, ...driver].filter(livyLogLine).slice(-size)
   }
 
-  /** The driver's lines of a batch Livy no longer has; not_found when YARN has none either. */
+  /**
+   * A batch Livy no longer has (a cancel deletes it; retention; a restart without
+   * recovery): what YARN kept of its driver; not_found when YARN has nothing either.
+   */
   private async forgotten(ref: BackendRef): Promise<string[]> {
-    const driver = ref.appId ? await this.driverLines(ref, undefined) : []
-    if (driver.length === 0 || driver[0]!.startsWith('[yarn] '))
-      throw new BackendError(
-        'not_found',
-        `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
-      )
-    return driver
+    const driver = await this.driverOutput(ref, undefined)
+    if (!driver.unreachable && driver.lines.length > 0) return driver.lines
+    throw new BackendError(
+      'not_found',
+      `Livy no longer has batch ${ref.batchId} of ${ref.batchName}`,
+    )
   }
 
-  /** The driver's lines from YARN, each prefixed `[container stream]`; none off YARN. */
-  private async driverLines(ref: BackendRef, batch: LivyBatch | undefined): Promise<string[]> {
+  /** The driver's lines, or one `[yarn] …` line saying why YARN could not be read. */
+  private async driverLines(ref: BackendRef, batch: LivyBatch): Promise<string[]> {
+    const driver = await this.driverOutput(ref, batch)
+    return driver.unreachable ? [`[yarn] ${driver.unreachable}`] : driver.lines
+  }
+
+  /** The driver's output from YARN, each line prefixed `[container stream]`; none off YARN. */
+  private async driverOutput(
+    ref: BackendRef,
+    batch: LivyBatch | undefined,
+  ): Promise<{ lines: string[]; unreachable?: string }> {
     const appId = batch?.appId ?? ref.appId
-    if (!this.yarn || !appId?.startsWith('application_')) return []
+    if (!this.yarn || !appId?.startsWith('application_')) return { lines: [] }
     try {
       const driver = await this.yarn.driverOf(
         appId,
         batch?.appInfo?.['driverLogUrl'] ?? ref.driverLogUrl,
       )
-      if (!driver) return []
+      if (!driver) return { lines: [] }
       const label = (stream: string) => `[${driver.containerId} ${stream}] `
       const stdout = await this.yarn.read(driver, 'stdout')
       const lines = (stdout?.lines ?? []).map((l) => label('stdout') + l)
@@ -223,9 +233,9 @@ export class LivyBackend implements SparkBackend {
         const stderr = await this.yarn.read(driver, 'stderr')
         lines.push(...(stderr?.lines ?? []).map((l) => label('stderr') + l))
       }
-      return lines
+      return { lines }
     } catch (error) {
-      if (error instanceof YarnLogsError) return [`[yarn] ${error.message}`]
+      if (error instanceof YarnLogsError) return { lines: [], unreachable: error.message }
       throw error
     }
   }
