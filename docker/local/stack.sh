@@ -60,6 +60,8 @@ SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow)
 . "$HERE/lib/common.sh"
 # shellcheck source=lib/install.sh
 . "$HERE/lib/install.sh"
+# shellcheck source=lib/tls.sh
+. "$HERE/lib/tls.sh"
 for part in "${INSTALLS[@]}" "${SERVICES[@]}"; do
   # shellcheck source=/dev/null
   . "$HERE/services/$part.sh"
