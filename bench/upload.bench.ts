@@ -23,17 +23,14 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { configWith } from '../src/config.js'
-import { WebHdfsClient } from '../src/storage/webhdfs-client.js'
+import { webHdfsFromConfig } from '../src/storage/webhdfs-from-config.js'
 import { removePrefix } from './cleanup.js'
 
 const MiB = 1024 * 1024
 const SIZE_MIB = Number(process.env['BENCH_UPLOAD_MIB'] ?? 1024)
 const root = fileURLToPath(new URL('../', import.meta.url))
 const config = configWith({})
-const hdfs = new WebHdfsClient({
-  url: config.SPARKGATE_WEBHDFS_URL,
-  user: config.SPARKGATE_HDFS_USER,
-})
+const hdfs = webHdfsFromConfig(config)
 const benchRoot = `/sparkgate-bench/${randomUUID().slice(0, 8)}`
 const work = join(tmpdir(), `sparkgate-bench-${randomUUID().slice(0, 8)}`)
 

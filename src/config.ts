@@ -4,13 +4,20 @@
  * (`npm run docs:config` writes it; a test fails when it drifts).
  *
  * With no SPARKGATE_* variable set, every default points at the local stack that
- * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal).
+ * `npm run stack:up` starts (ports from docker/local/stack.env; a test keeps them equal);
+ * when that stack runs secured (`stack:up -- --secure`), the variables it concerns that are
+ * left unset take its values (src/cluster-auth/settings.ts).
  * Each backend kind brings its own variables (src/backends/<kind>/index.ts), and MLflow
  * tracking its SPARKGATE_MLFLOW_* ones (src/mlflow/mlflow-settings.ts).
  */
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { BACKEND_SETTINGS, backendProblems } from './backends/create-backends.js'
+import {
+  authSettingProblems,
+  CLUSTER_AUTH_SETTINGS,
+  secureStackDefaults,
+} from './cluster-auth/settings.js'
 import { DEFAULT_URL } from './client/client.js'
 import { MLFLOW_SETTINGS, mlflowProblems } from './mlflow/mlflow-settings.js'
 import { DEFAULT_SECRET_PATTERNS } from './tenancy/redaction.js'
@@ -24,6 +31,8 @@ export const ConfigSchema = Type.Object(
     ...BACKEND_SETTINGS,
     // MLflow tracking: URL (none: off), auth, token
     ...MLFLOW_SETTINGS,
+    // the gateway's Kerberos identity; how it authenticates to WebHDFS
+    ...CLUSTER_AUTH_SETTINGS,
     SPARKGATE_HOST: Type.String({
       default: '127.0.0.1',
       minLength: 1,
@@ -51,7 +60,7 @@ export const ConfigSchema = Type.Object(
     }),
     SPARKGATE_WEBHDFS_URL: Url(
       'http://127.0.0.1:9870/webhdfs/v1',
-      'WebHDFS endpoint of the NameNode (http or https).',
+      'WebHDFS endpoint of the NameNode (http or https), or of the gateway in front of it (https://gateway/webhdfs/v1).',
     ),
     SPARKGATE_HDFS_DEFAULT_FS: Url(
       'hdfs://127.0.0.1:8020',
@@ -60,7 +69,8 @@ export const ConfigSchema = Type.Object(
     SPARKGATE_HDFS_USER: Type.String({
       default: 'sparkgate',
       minLength: 1,
-      description: 'user.name for WebHDFS simple authentication.',
+      description:
+        "user.name of the gateway's own WebHDFS calls under simple authentication (SPARKGATE_HDFS_AUTH none or basic); a tenant's files are staged as its cluster user (Kerberos: doas).",
     }),
     SPARKGATE_HDFS_ROOT: Type.String({
       default: '/sparkgate',
@@ -325,13 +335,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith('SPARKGATE_') && value !== undefined && value !== '') raw[key] = value
   }
+  // a secured local stack's WebHDFS, CA and Kerberos identity, beneath what is set
+  for (const [key, value] of Object.entries(secureStackDefaults(env))) raw[key] ??= value
   const known = Object.keys(ConfigSchema.properties)
   const problems = Object.keys(raw)
     .filter((key) => !known.includes(key))
     .map((key) => `${key}: unknown variable (known: ${known.join(', ')})`)
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
   if (problems.length === 0 && Value.Check(ConfigSchema, value)) {
-    problems.push(...backendProblems(value.SPARKGATE_BACKENDS), ...mlflowProblems(value))
+    problems.push(
+      ...backendProblems(value.SPARKGATE_BACKENDS),
+      ...mlflowProblems(value),
+      ...authSettingProblems('SPARKGATE_HDFS_AUTH', value.SPARKGATE_HDFS_AUTH),
+      ...authSettingProblems('SPARKGATE_LIVY_AUTH', value.SPARKGATE_LIVY_AUTH),
+    )
     if (problems.length === 0) return value
     throw new ConfigError(problems)
   }

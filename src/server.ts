@@ -1,6 +1,7 @@
 /** Process entry: config, listen, graceful close on SIGTERM/SIGINT. */
 import { buildApp } from './app.js'
 import { BackendConfigError } from './backends/backend-kind.js'
+import { CredentialError } from './cluster-auth/credentials.js'
 import { ConfigError, loadConfig } from './config.js'
 
 async function main() {
@@ -18,8 +19,9 @@ async function main() {
   try {
     app = await buildApp(config)
   } catch (error) {
-    // a backend entry that only its kind can judge (a local backend without Spark, …)
-    if (error instanceof BackendConfigError) {
+    // a backend entry that only its kind can judge (a local backend without Spark, …); a
+    // password file, keytab or CA file that cannot be read
+    if (error instanceof BackendConfigError || error instanceof CredentialError) {
       process.stderr.write(`sparkgate: invalid configuration:\n  ${error.message}\n`)
       process.exit(2)
     }

@@ -2163,6 +2163,8 @@ export interface operations {
               kind: string
               /** @description Where it is reached (no credentials). */
               endpoint: string
+              /** @description How the gateway authenticates to it, the type only: none, basic (a TLS gateway in front), kerberos (SPNEGO), azure-ad (Synapse). */
+              auth: string
               /** @description Jobs that name no backend go here. */
               default: boolean
               /** @description Cap of live batches. */

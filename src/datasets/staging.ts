@@ -102,6 +102,43 @@ export class Staging {
     return `${this.root}/tenants/${tenant}`
   }
 
+  /** Runs `make` once per key while it succeeds (a failure is tried again next time). */
+  private once(key: string, make: () => Promise<unknown>): Promise<unknown> {
+    let ready = this.tmpReady.get(key)
+    if (!ready) {
+      ready = make().catch((error: unknown) => {
+        this.tmpReady.delete(key)
+        throw error
+      })
+      this.tmpReady.set(key, ready)
+    }
+    return ready
+  }
+
+  /**
+   * Makes the tenant's area, owned by its cluster user (created as that user: `user.name`,
+   * or `doas` under Kerberos) with mode 0700, so that on a cluster with HDFS permissions on
+   * no other tenant's job can read it. Called when the tenant is made, and before anything
+   * is written there (once per gateway process). An area made before with another mode gets
+   * 0700; under Kerberos, one owned by another user is refused (access_denied).
+   */
+  tenantArea(owner: StagingOwner): Promise<unknown> {
+    const dir = this.tenantRoot(owner.tenant)
+    return this.once(`${dir}#area`, async () => {
+      const hdfs = this.hdfs.as(owner.user)
+      await hdfs.mkdirs(dir, '700')
+      const status = await hdfs.getFileStatus(dir)
+      // where identities are proven (Kerberos), a squatted area is refused, not used
+      if (hdfs.authType === 'kerberos' && status.owner !== owner.user)
+        throw new WebHdfsError(
+          'access_denied',
+          `${dir} is owned by ${status.owner}, not by the tenant's cluster user ${owner.user}`,
+          403,
+        )
+      if (status.permission !== '700') await hdfs.setPermission(dir, '700')
+    })
+  }
+
   datasetDir(tenant: string, sha256: string) {
     return `${this.tenantRoot(tenant)}/datasets/${sha256}`
   }
@@ -123,14 +160,8 @@ export class Staging {
   ): Promise<StagedUpload> {
     const dir = this.tmpDir(owner)
     const hdfs = owner ? this.hdfs.as(owner.user) : this.hdfs
-    if (!this.tmpReady.has(dir)) {
-      const ready = hdfs.mkdirs(dir).catch((error: unknown) => {
-        this.tmpReady.delete(dir)
-        throw error
-      })
-      this.tmpReady.set(dir, ready)
-    }
-    await this.tmpReady.get(dir)
+    if (owner) await this.tenantArea(owner)
+    await this.once(dir, () => hdfs.mkdirs(dir))
     const tmpPath = `${dir}/${randomUUID()}`
     const meter = new Meter(limit)
     const controller = new AbortController()

@@ -88,6 +88,7 @@ export class StatusService {
           name,
           kind: backend.kind,
           endpoint: backend.endpoint,
+          auth: backend.auth ?? 'none',
           default: name === this.backends.defaultName,
           maxLive,
           live,

@@ -1,6 +1,11 @@
-/** WebHDFS client for staging and reading files on HDFS. */
+/**
+ * WebHDFS client for staging and reading files on HDFS, with the cluster's credentials
+ * (SPARKGATE_HDFS_AUTH, SPARKGATE_HDFS_CA_FILE), checked at boot.
+ */
 import fp from 'fastify-plugin'
-import { WebHdfsClient } from '../storage/webhdfs-client.js'
+import { loadKerberos } from '../cluster-auth/spnego.js'
+import type { WebHdfsClient } from '../storage/webhdfs-client.js'
+import { webHdfsFromConfig } from '../storage/webhdfs-from-config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,13 +15,10 @@ declare module 'fastify' {
 
 export const hdfsPlugin = fp(
   async (app) => {
-    app.decorate(
-      'hdfs',
-      new WebHdfsClient({
-        url: app.config.SPARKGATE_WEBHDFS_URL,
-        user: app.config.SPARKGATE_HDFS_USER,
-      }),
-    )
+    const hdfs = webHdfsFromConfig(app.config)
+    // Kerberos needs its native binding: missing, the gateway says so at boot
+    if (hdfs.authType === 'kerberos') await loadKerberos()
+    app.decorate('hdfs', hdfs)
   },
   { name: 'sparkgate-hdfs', dependencies: ['sparkgate-config'] },
 )

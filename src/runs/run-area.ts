@@ -39,6 +39,7 @@ export class RunArea {
   async stageRun(owner: StagingOwner, jobId: string, script: string, spec: object) {
     const dir = this.runDir(owner.tenant, jobId)
     const hdfs = this.hdfs.as(owner.user)
+    await this.staging.tenantArea(owner)
     await hdfs.mkdirs(dir)
     await hdfs.delete(`${dir}/${ERROR_FILE}`)
     await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })

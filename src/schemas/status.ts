@@ -15,6 +15,10 @@ export const BackendViewSchema = Type.Object({
   name: Type.String(),
   kind: Type.String({ description: 'A registered kind: livy, synapse or local' }),
   endpoint: Type.String({ description: 'Where it is reached (no credentials).' }),
+  auth: Type.String({
+    description:
+      'How the gateway authenticates to it, the type only: none, basic (a TLS gateway in front), kerberos (SPNEGO), azure-ad (Synapse).',
+  }),
   default: Type.Boolean({ description: 'Jobs that name no backend go here.' }),
   maxLive: Type.Integer({ description: 'Cap of live batches.' }),
   live: Type.Integer({ description: 'Jobs holding a live slot now.' }),

@@ -7,11 +7,18 @@
  * APPEND (the NameNode answers 307 to a DataNode; the body is streamed to that Location,
  * never buffered), streamed OPEN with offset/length, rename, recursive delete, content
  * summary and checksum. RemoteException JSON becomes a typed error. Simple auth via
- * `user.name`, an optional delegation token, HTTPS when the URL says so. Only idempotent
- * operations are retried.
+ * `user.name`, an optional delegation token, HTTPS when the URL says so (a private CA from
+ * a file), Basic auth through a gateway in front (HDInsight, Knox: the DataNode redirects
+ * come back through it), or Kerberos: SPNEGO to the NameNode with the gateway's principal,
+ * `doas` for the user it acts for, and the delegation token the NameNode puts in each
+ * DataNode redirect. A 401 is `unavailable` (transient: the credentials may be fixed while
+ * the work waits). Only idempotent operations are retried.
  */
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
 import type { Readable } from 'node:stream'
+import type { ResolvedAuth } from '../cluster-auth/credentials.js'
+import { authenticate } from '../cluster-auth/http-auth.js'
+import { SpnegoError } from '../cluster-auth/spnego.js'
 
 export interface FileStatus {
   pathSuffix: string
@@ -44,8 +51,14 @@ export interface FileChecksum {
 export interface WebHdfsOptions {
   /** e.g. http://127.0.0.1:9870/webhdfs/v1 */
   url: string
-  /** user.name for simple authentication */
+  /** user.name for simple authentication; under Kerberos, the user to act for (doas) */
   user: string
+  /** credentials (none: simple auth); under Kerberos `user` is sent as `doas` */
+  auth?: ResolvedAuth
+  /** PEM file of the private CA of an https url */
+  caFile?: string
+  /** under Kerberos: act for `user` (doas) rather than as the gateway's principal */
+  doAs?: boolean
   /** Hadoop delegation token (sent as `delegation=`), instead of user.name */
   delegationToken?: string
   /** per-request timeout (ms) for metadata calls; data transfers have no overall timeout */
@@ -123,14 +136,28 @@ export class WebHdfsClient {
       maxBodyLength: Infinity,
       maxContentLength: Infinity,
     })
+    authenticate(this.http, {
+      url: this.base,
+      auth: options.auth ?? { type: 'none' },
+      ...(options.caFile ? { caFile: options.caFile, caSetting: 'SPARKGATE_HDFS_CA_FILE' } : {}),
+    })
   }
 
-  /** The same NameNode, as another user (`user.name`); one client per user, kept. */
+  /** How it authenticates: none, basic or kerberos. */
+  get authType(): ResolvedAuth['type'] {
+    return this.options.auth?.type ?? 'none'
+  }
+
+  /**
+   * The same NameNode, as another user: `user.name` under simple auth, `doas` under
+   * Kerberos (the gateway's principal must be a proxy user of the cluster); one client per
+   * user, kept.
+   */
   as(user: string): WebHdfsClient {
-    if (user === this.options.user) return this
+    if (user === this.options.user && !this.options.doAs) return this
     let client = this.others.get(user)
     if (!client) {
-      client = new WebHdfsClient({ ...this.options, user })
+      client = new WebHdfsClient({ ...this.options, user, doAs: true })
       this.others.set(user, client)
     }
     return client
@@ -146,7 +173,8 @@ export class WebHdfsClient {
       throw new WebHdfsError('invalid', `HDFS path must be absolute: ${path}`)
     const query = new URLSearchParams({ op })
     if (this.options.delegationToken) query.set('delegation', this.options.delegationToken)
-    else query.set('user.name', this.options.user)
+    else if (this.authType !== 'kerberos') query.set('user.name', this.options.user)
+    else if (this.options.doAs) query.set('doas', this.options.user)
     for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v))
     const encoded = path
       .split('/')
@@ -250,6 +278,11 @@ export class WebHdfsClient {
     return Buffer.concat(chunks)
   }
 
+  /** Sets a path's mode (octal, e.g. '700'): its owner or the superuser only. */
+  async setPermission(path: string, permission: string): Promise<void> {
+    await this.call('PUT', path, 'SETPERMISSION', { permission }, true)
+  }
+
   async rename(from: string, to: string): Promise<boolean> {
     const r = await this.call('PUT', from, 'RENAME', { destination: to }, false)
     return (r.data as { boolean: boolean }).boolean
@@ -344,6 +377,7 @@ export class WebHdfsClient {
       if (isAxiosError(error) && error.code === 'ERR_CANCELED') {
         throw new WebHdfsError('aborted', 'WebHDFS transfer aborted')
       }
+      if (error instanceof SpnegoError) throw new WebHdfsError('unavailable', error.message)
       if (isAxiosError(error)) {
         throw new WebHdfsError('unavailable', `WebHDFS unreachable: ${error.code ?? error.message}`)
       }
@@ -352,6 +386,12 @@ export class WebHdfsClient {
   }
 
   private errorOf(r: AxiosResponse, what: string): WebHdfsError {
+    if (r.status === 401 || r.status === 407)
+      return new WebHdfsError(
+        'unavailable',
+        `${what}: WebHDFS refused the gateway's credentials (HTTP ${r.status}; ${this.authType} auth)`,
+        r.status,
+      )
     const remote = (
       r.data as {
         RemoteException?: { exception?: string; javaClassName?: string; message?: string }

@@ -17,7 +17,7 @@ import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
+import { webHdfsFromConfig } from '../../src/storage/webhdfs-from-config.js'
 import { configWith } from '../../src/config.js'
 import { quietPort } from '../../bench/ports.js'
 import type { JournalEntry } from './livy-double.js'
@@ -174,7 +174,7 @@ sys.exit(1 if "fail" in args else 0)
 
 async function stageApp(tag: string) {
   const c = configWith({})
-  const hdfs = new WebHdfsClient({ url: c.SPARKGATE_WEBHDFS_URL, user: c.SPARKGATE_HDFS_USER })
+  const hdfs = webHdfsFromConfig(c)
   const dir = `/sparkgate-chaos/${tag}`
   await hdfs.mkdirs(dir)
   await hdfs.create(`${dir}/chaos_app.py`, Buffer.from(CHAOS_APP), { overwrite: true })

@@ -18,7 +18,7 @@ import { configWith, type Config } from '../../src/config.js'
 import type { JobKindDefinition } from '../../src/domain/ports/job-kind.js'
 import { JOB_KINDS } from '../../src/kinds/registry.js'
 import { LivyClient, type LivyBatch } from '../../src/backends/livy/livy-client.js'
-import { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
+import { webHdfsFromConfig } from '../../src/storage/webhdfs-from-config.js'
 
 type Tap = { teardown: (fn: () => unknown) => void; name: string }
 
@@ -161,7 +161,7 @@ export async function buildWithKind<S>(t: Tap, kind: JobKindDefinition<S>, maxLi
 }
 
 export function hdfsClient(config: Config = testConfig()) {
-  return new WebHdfsClient({ url: config.SPARKGATE_WEBHDFS_URL, user: config.SPARKGATE_HDFS_USER })
+  return webHdfsFromConfig(config)
 }
 
 export function livyClient(config: Config = testConfig()) {

@@ -191,7 +191,7 @@ t.test('SPARKGATE_BACKENDS: every problem names the entry and the field', async 
     `SPARKGATE_BACKENDS[2].kind: ${unknownKind}`,
   ])
   t.strictSame(backendProblems('[{"name":"a","kind":"livy"}]'), [
-    'SPARKGATE_BACKENDS[0]: must have required properties url (a livy entry is {name, kind: livy, url, yarnUrl?, maxLive?})',
+    'SPARKGATE_BACKENDS[0]: must have required properties url (a livy entry is {name, kind: livy, url, yarnUrl?, auth?, caFile?, maxLive?})',
   ])
   t.strictSame(
     backendProblems('[{"name":"s","kind":"synapse","endpoint":"http://x","pool":"p"}]'),

@@ -1,11 +1,24 @@
-/** The `livy` kind: Apache Livy's batch API (`{name, kind: livy, url, yarnUrl?, maxLive?}`). */
+/**
+ * The `livy` kind: Apache Livy's batch API
+ * (`{name, kind: livy, url, yarnUrl?, auth?, caFile?, maxLive?}`): plain, behind a TLS
+ * gateway with Basic auth (HDInsight, Knox), or Kerberized (SPNEGO, the gateway's principal
+ * impersonating each tenant's cluster user through `proxyUser`).
+ */
 import { Type } from 'typebox'
-import { defineBackendKind, entryFields } from '../backend-kind.js'
+import { ClusterAuthSchema } from '../../cluster-auth/auth-schema.js'
+import { CredentialError } from '../../cluster-auth/credentials.js'
+import { httpsAgent } from '../../cluster-auth/http-auth.js'
+import {
+  credentialsOf,
+  parseAuthSetting,
+  type KerberosSettings,
+} from '../../cluster-auth/settings.js'
+import { BackendConfigError, defineBackendKind, entryFields } from '../backend-kind.js'
 import { LivyBackend } from './livy-backend.js'
 
 export const livyKind = defineBackendKind({
   kind: 'livy',
-  summary: '{name, kind: livy, url, yarnUrl?, maxLive?}',
+  summary: '{name, kind: livy, url, yarnUrl?, auth?, caFile?, maxLive?}',
   capabilities: { readsStagedFiles: true, workDirArchives: true },
   settings: {
     SPARKGATE_LIVY_URL: Type.String({
@@ -18,6 +31,16 @@ export const livyKind = defineBackendKind({
       pattern: '^$|^https?://.+',
       description:
         "The web address of the YARN ResourceManager behind the `livy` backend of SPARKGATE_BACKENDS=auto: a job's log then carries its driver's stdout and stderr, read from YARN's NodeManagers and log server. Empty: Livy's log only (a cluster whose YARN the gateway cannot reach).",
+    }),
+    SPARKGATE_LIVY_AUTH: Type.String({
+      default: 'none',
+      description:
+        'How the gateway authenticates to the `livy` backend of SPARKGATE_BACKENDS=auto: none, or a JSON object {"type":"basic","user":"…","passwordFile":"…"} (or "passwordEnv": the variable holding it) | {"type":"kerberos"} (SPNEGO as SPARKGATE_KERBEROS_PRINCIPAL).',
+    }),
+    SPARKGATE_LIVY_CA_FILE: Type.String({
+      default: '',
+      description:
+        'PEM file of the private CA of an https SPARKGATE_LIVY_URL (or of the gateway in front of Livy), trusted besides the public CAs.',
     }),
     SPARKGATE_LIVY_MAX_LIVE: Type.Integer({
       default: 4,
@@ -38,6 +61,14 @@ export const livyKind = defineBackendKind({
             "The cluster's YARN ResourceManager web address (http://rm:8088): logs carry the driver's output from YARN.",
         }),
       ),
+      auth: Type.Optional(ClusterAuthSchema),
+      caFile: Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            'PEM file of the private CA of an https url, trusted besides the public CAs.',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -47,15 +78,35 @@ export const livyKind = defineBackendKind({
       kind: 'livy' as const,
       url: s.SPARKGATE_LIVY_URL,
       ...(s.SPARKGATE_LIVY_YARN_URL ? { yarnUrl: s.SPARKGATE_LIVY_YARN_URL } : {}),
+      ...(s.SPARKGATE_LIVY_AUTH !== 'none'
+        ? { auth: parseAuthSetting(s.SPARKGATE_LIVY_AUTH) }
+        : {}),
+      ...(s.SPARKGATE_LIVY_CA_FILE ? { caFile: s.SPARKGATE_LIVY_CA_FILE } : {}),
       maxLive: s.SPARKGATE_LIVY_MAX_LIVE,
     },
   ],
-  create: (entry, s) => ({
-    backend: new LivyBackend({
-      name: entry.name,
-      url: entry.url,
-      ...(entry.yarnUrl ? { yarnUrl: entry.yarnUrl } : {}),
-    }),
-    maxLive: entry.maxLive ?? s.SPARKGATE_LIVY_MAX_LIVE,
-  }),
+  create: (entry, s) => {
+    try {
+      const auth = credentialsOf(
+        entry.auth,
+        `livy backend ${entry.name}: auth`,
+        s as KerberosSettings,
+      )
+      // the CA file is checked here, at boot, not at the first call
+      httpsAgent(entry.caFile, `livy backend ${entry.name}: caFile`)
+      return {
+        backend: new LivyBackend({
+          name: entry.name,
+          url: entry.url,
+          ...(entry.yarnUrl ? { yarnUrl: entry.yarnUrl } : {}),
+          auth,
+          ...(entry.caFile ? { caFile: entry.caFile } : {}),
+        }),
+        maxLive: entry.maxLive ?? s.SPARKGATE_LIVY_MAX_LIVE,
+      }
+    } catch (error) {
+      if (error instanceof CredentialError) throw new BackendConfigError(error.message)
+      throw error
+    }
+  },
 })

@@ -11,6 +11,7 @@ import {
   type LogPage,
   type SparkBackend,
 } from '../../domain/ports/spark-backend.js'
+import type { ResolvedAuth } from '../../cluster-auth/credentials.js'
 import { listAllBatches, livyLogLine, livyPhase, statusesFromList } from '../livy-protocol.js'
 import { YarnLogReader, YarnLogsError } from '../yarn-logs.js'
 import { LivyClient, LivyError, type LivyBatch } from './livy-client.js'
@@ -63,6 +64,10 @@ export interface LivyBackendOptions {
    * its NodeManagers: a job's log then carries its driver's stdout and stderr from YARN.
    */
   yarnUrl?: string
+  /** credentials: Basic (a gateway in front) or Kerberos (SPNEGO); none by default */
+  auth?: ResolvedAuth
+  /** PEM file of the private CA of an https url */
+  caFile?: string
 }
 
 export class LivyBackend implements SparkBackend {
@@ -70,6 +75,8 @@ export class LivyBackend implements SparkBackend {
   readonly capabilities = { readsStagedFiles: true, workDirArchives: true }
   readonly name: string
   readonly endpoint: string
+  /** how it authenticates (the type only: none, basic, kerberos) */
+  readonly auth: ResolvedAuth['type']
   readonly client: LivyClient
   private readonly yarn: YarnLogReader | undefined
   private readonly pageSize: number
@@ -77,7 +84,13 @@ export class LivyBackend implements SparkBackend {
   constructor(options: LivyBackendOptions) {
     this.name = options.name
     this.endpoint = options.url
-    this.client = new LivyClient({ url: options.url, timeoutMs: options.timeoutMs })
+    this.auth = options.auth?.type ?? 'none'
+    this.client = new LivyClient({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.caFile ? { caFile: options.caFile } : {}),
+    })
     this.pageSize = options.pageSize ?? 500
     this.yarn = options.yarnUrl
       ? new YarnLogReader({ rmUrl: options.yarnUrl, timeoutMs: options.timeoutMs })

@@ -6,9 +6,14 @@
  *
  * Endpoints: POST /batches, GET /batches?from&size, GET /batches/{id},
  * GET /batches/{id}/state, GET /batches/{id}/log?from&size, DELETE /batches/{id}.
- * `X-Requested-By` is always sent, so Livy's CSRF protection may be on.
+ * `X-Requested-By` is always sent, so Livy's CSRF protection may be on. Credentials (Basic
+ * through a gateway, SPNEGO with the gateway's principal) and a private CA come with the
+ * options; a 401 is transient (the credentials or the ticket may be fixed while jobs wait).
  */
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios'
+import { authenticate } from '../../cluster-auth/http-auth.js'
+import type { ResolvedAuth } from '../../cluster-auth/credentials.js'
+import { SpnegoError } from '../../cluster-auth/spnego.js'
 import type { LivyBatchState } from '../livy-protocol.js'
 
 export interface LivyBatch {
@@ -62,6 +67,10 @@ export class LivyError extends Error {
 export interface LivyClientOptions {
   url: string
   timeoutMs?: number
+  /** credentials (none by default) */
+  auth?: ResolvedAuth
+  /** PEM file of the private CA of an https endpoint */
+  caFile?: string
 }
 
 export class LivyClient {
@@ -73,6 +82,11 @@ export class LivyClient {
       timeout: options.timeoutMs ?? 15_000,
       headers: { 'X-Requested-By': 'sparkgate', 'content-type': 'application/json' },
       validateStatus: () => true,
+    })
+    authenticate(this.http, {
+      url: options.url,
+      auth: options.auth ?? { type: 'none' },
+      ...(options.caFile ? { caFile: options.caFile, caSetting: 'caFile' } : {}),
     })
   }
 
@@ -113,10 +127,20 @@ export class LivyClient {
     try {
       r = await this.http.request({ method, url, data })
     } catch (error) {
+      if (error instanceof SpnegoError)
+        throw new LivyError('transient', `${what}: ${error.message}`)
       const code = isAxiosError(error) ? (error.code ?? error.message) : String(error)
       throw new LivyError('transient', `Livy unreachable (${what}): ${code}`)
     }
     if (r.status >= 200 && r.status < 300) return r.data as T
+    if (r.status === 401 || r.status === 407) {
+      const auth = this.options.auth?.type ?? 'none'
+      throw new LivyError(
+        'transient',
+        `${what}: Livy refused the gateway's credentials (HTTP ${r.status}; ${auth} auth${auth === 'none' ? ': the endpoint wants credentials' : ''})`,
+        r.status,
+      )
+    }
     const body = r.data as { msg?: unknown } | string | undefined
     const message =
       typeof body === 'string'

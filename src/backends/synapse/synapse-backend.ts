@@ -83,6 +83,8 @@ export class SynapseBackend implements SparkBackend {
   readonly capabilities = { readsStagedFiles: false, workDirArchives: true }
   readonly name: string
   readonly endpoint: string
+  /** Microsoft Entra ID (Azure AD) tokens through @azure/identity */
+  readonly auth = 'azure-ad'
   readonly client: SparkClient
   private readonly pageSize: number
 

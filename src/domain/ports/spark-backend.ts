@@ -84,6 +84,8 @@ export interface SparkBackend {
   readonly capabilities: BackendCapabilities
   /** where it is reached, for humans (no credentials) */
   readonly endpoint: string
+  /** how the gateway authenticates to it, the type only (none when absent) */
+  readonly auth?: string
   /** Submit one batch. Throws BackendError: transient (retry), rejected (fail), duplicate (adopt). */
   submit(batch: BatchSubmission): Promise<BackendRef>
   /**

@@ -47,6 +47,16 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const tenant = await tenants.create(request.body)
       await recordAudit(request, 'tenant.create', `tenant/${tenant.id}`, tenant.id)
+      // its HDFS area, owned by its cluster user, 0700; if HDFS cannot now, the first upload
+      // or run makes it (the tenant exists either way)
+      await app.staging
+        .tenantArea({ tenant: tenant.id, user: tenant.clusterUser })
+        .catch((error: unknown) =>
+          request.log.warn(
+            { err: error, tenant: tenant.id },
+            "the tenant's HDFS area was not made now; its first upload or run makes it",
+          ),
+        )
       reply.header('location', `/v1/tenants/${tenant.id}`)
       return reply.code(201).send(tenant)
     },
