@@ -23,7 +23,7 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { configWith } from '../src/config.js'
-import { webHdfsFromConfig } from '../src/storage/webhdfs-from-config.js'
+import { webHdfsFromConfig } from '../src/plugins/hdfs.js'
 import { removePrefix } from './cleanup.js'
 
 const MiB = 1024 * 1024

@@ -1,16 +1,48 @@
 /**
- * WebHDFS client for staging and reading files on HDFS, with the cluster's credentials
- * (SPARKGATE_HDFS_AUTH, SPARKGATE_HDFS_CA_FILE), checked at boot.
+ * WebHDFS client for staging and reading files on HDFS: the URL, the user of simple auth,
+ * and the cluster's credentials (SPARKGATE_HDFS_AUTH: none, basic through a gateway, or
+ * Kerberos with the gateway's principal) and CA (SPARKGATE_HDFS_CA_FILE), checked at boot:
+ * a keytab, password file or CA file that cannot be read is a CredentialError naming it.
  */
 import fp from 'fastify-plugin'
+import { httpsAgent } from '../cluster-auth/http-auth.js'
+import { credentialsOf, parseAuthSetting } from '../cluster-auth/settings.js'
 import { loadKerberos } from '../cluster-auth/spnego.js'
-import type { WebHdfsClient } from '../storage/webhdfs-client.js'
-import { webHdfsFromConfig } from '../storage/webhdfs-from-config.js'
+import type { Config } from '../config.js'
+import { WebHdfsClient } from '../storage/webhdfs-client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     hdfs: WebHdfsClient
   }
+}
+
+type HdfsConfig = Pick<
+  Config,
+  | 'SPARKGATE_WEBHDFS_URL'
+  | 'SPARKGATE_HDFS_USER'
+  | 'SPARKGATE_HDFS_AUTH'
+  | 'SPARKGATE_HDFS_CA_FILE'
+  | 'SPARKGATE_KERBEROS_PRINCIPAL'
+  | 'SPARKGATE_KERBEROS_KEYTAB'
+  | 'SPARKGATE_KRB5_CONF'
+>
+
+/** The gateway's WebHDFS client from its config (also the tests' and benchmarks'). */
+export function webHdfsFromConfig(config: HdfsConfig): WebHdfsClient {
+  const auth = credentialsOf(
+    parseAuthSetting(config.SPARKGATE_HDFS_AUTH),
+    'SPARKGATE_HDFS_AUTH',
+    config,
+  )
+  const caFile = config.SPARKGATE_HDFS_CA_FILE || undefined
+  httpsAgent(caFile, 'SPARKGATE_HDFS_CA_FILE')
+  return new WebHdfsClient({
+    url: config.SPARKGATE_WEBHDFS_URL,
+    user: config.SPARKGATE_HDFS_USER,
+    auth,
+    ...(caFile ? { caFile } : {}),
+  })
 }
 
 export const hdfsPlugin = fp(

@@ -19,34 +19,15 @@ import type { Readable } from 'node:stream'
 import type { ResolvedAuth } from '../cluster-auth/credentials.js'
 import { authenticate } from '../cluster-auth/http-auth.js'
 import { SpnegoError } from '../cluster-auth/spnego.js'
+import {
+  REMOTE_KINDS,
+  WebHdfsError,
+  type ContentSummary,
+  type FileChecksum,
+  type FileStatus,
+} from './webhdfs-types.js'
 
-export interface FileStatus {
-  pathSuffix: string
-  type: 'FILE' | 'DIRECTORY' | 'SYMLINK'
-  length: number
-  owner: string
-  group: string
-  permission: string
-  modificationTime: number
-  accessTime: number
-  blockSize: number
-  replication: number
-}
-
-export interface ContentSummary {
-  directoryCount: number
-  fileCount: number
-  length: number
-  spaceConsumed: number
-  quota: number
-  spaceQuota: number
-}
-
-export interface FileChecksum {
-  algorithm: string
-  bytes: string
-  length: number
-}
+export { WebHdfsError, type ContentSummary, type FileChecksum, type FileStatus }
 
 export interface WebHdfsOptions {
   /** e.g. http://127.0.0.1:9870/webhdfs/v1 */
@@ -74,45 +55,6 @@ export interface WriteOptions {
   permission?: string
   replication?: number
   blockSize?: number
-}
-
-/** Base of every WebHDFS failure; `kind` is stable, `javaClassName` is the server's. */
-export class WebHdfsError extends Error {
-  constructor(
-    readonly kind:
-      | 'not_found'
-      | 'access_denied'
-      | 'already_exists'
-      | 'standby'
-      | 'invalid'
-      | 'unavailable'
-      | 'aborted'
-      | 'remote',
-    message: string,
-    readonly status?: number,
-    readonly javaClassName?: string,
-  ) {
-    super(message)
-    this.name = 'WebHdfsError'
-  }
-  get transient() {
-    return this.kind === 'unavailable' || this.kind === 'standby'
-  }
-}
-
-const KINDS: Record<string, WebHdfsError['kind']> = {
-  FileNotFoundException: 'not_found',
-  AccessControlException: 'access_denied',
-  SecurityException: 'access_denied',
-  FileAlreadyExistsException: 'already_exists',
-  StandbyException: 'standby',
-  RetriableException: 'unavailable',
-  SafeModeException: 'unavailable',
-  IllegalArgumentException: 'invalid',
-  InvalidPathException: 'invalid',
-  PathIsNotEmptyDirectoryException: 'invalid',
-  ParentNotDirectoryException: 'invalid',
-  UnsupportedOperationException: 'invalid',
 }
 
 function sleep(ms: number) {
@@ -399,7 +341,7 @@ export class WebHdfsClient {
     )?.RemoteException
     if (remote) {
       const kind =
-        KINDS[remote.exception ?? ''] ??
+        REMOTE_KINDS[remote.exception ?? ''] ??
         (r.status === 404 ? 'not_found' : r.status === 403 ? 'access_denied' : 'remote')
       return new WebHdfsError(
         kind,

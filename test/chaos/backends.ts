@@ -17,7 +17,7 @@ import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { webHdfsFromConfig } from '../../src/storage/webhdfs-from-config.js'
+import { webHdfsFromConfig } from '../../src/plugins/hdfs.js'
 import { configWith } from '../../src/config.js'
 import { quietPort } from '../../bench/ports.js'
 import type { JournalEntry } from './livy-double.js'

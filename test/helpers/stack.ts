@@ -18,7 +18,7 @@ import { configWith, type Config } from '../../src/config.js'
 import type { JobKindDefinition } from '../../src/domain/ports/job-kind.js'
 import { JOB_KINDS } from '../../src/kinds/registry.js'
 import { LivyClient, type LivyBatch } from '../../src/backends/livy/livy-client.js'
-import { webHdfsFromConfig } from '../../src/storage/webhdfs-from-config.js'
+import { webHdfsFromConfig } from '../../src/plugins/hdfs.js'
 
 type Tap = { teardown: (fn: () => unknown) => void; name: string }
 

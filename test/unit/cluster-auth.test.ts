@@ -22,7 +22,7 @@ import { CredentialError, resolveAuth, Secret } from '../../src/cluster-auth/cre
 import { authSettingProblems, secureStackDefaults } from '../../src/cluster-auth/settings.js'
 import { ConfigError, configWith, loadConfig } from '../../src/config.js'
 import { WebHdfsClient, WebHdfsError } from '../../src/storage/webhdfs-client.js'
-import { webHdfsFromConfig } from '../../src/storage/webhdfs-from-config.js'
+import { webHdfsFromConfig } from '../../src/plugins/hdfs.js'
 
 const PASSWORD = 'pw-' + Math.random().toString(36).slice(2) + '-never-shown'
 

@@ -4,7 +4,8 @@
  *
  *   0 schemas/ client/             shared TypeBox schemas; the typed client (its types generated
  *                                  from the OpenAPI document)
- *   1 errors.ts                    the error catalogue (its problem+json mapper is in plugins/)
+ *   1 errors.ts cluster-auth/      the error catalogue (its problem+json mapper is in plugins/);
+ *                                  a cluster's credentials: Basic, Kerberos (SPNEGO), a private CA
  *   2 redis/ storage/ mlflow/      key names, Lua scripts, paging; the WebHDFS client; the
  *                                  MLflow REST client and its settings
  *   3 datasets/ tenancy/ events/   dataset records, inputs, staging, sniffing; tenants, keys,
@@ -34,6 +35,7 @@ const LAYERS: [string, number][] = [
   ['schemas/', 0],
   ['client/', 0],
   ['errors.ts', 1],
+  ['cluster-auth/', 1],
   ['redis/', 2],
   ['storage/', 2],
   ['mlflow/', 2],
