@@ -59,10 +59,26 @@ def run_with(spark: SparkSession, spec_uri: str, work) -> int:
         write_error(spark, where, str(error), error)
         return 2
     except Exception as error:  # noqa: BLE001 - Spark's own errors: one line, then re-raise
-        line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        report(f"{type(error).__name__}: {line}")
-        write_error(spark, where, f"{type(error).__name__}: {line}", error)
+        message = explain(error)
+        report(message)
+        write_error(spark, where, message, error)
         raise
+
+
+def explain(error: BaseException) -> str:
+    """One line for an error: `Type: first line`. PySpark's Py4JJavaError only says which
+    call failed ("An error occurred while calling o31.csv."): the Java exception under it
+    says why (`org.apache.hadoop.security.AccessControlException: Permission denied: …`)."""
+    java = getattr(error, "java_exception", None)
+    if java is not None:
+        try:
+            text = str(java.toString()).strip()
+            if text:
+                return text.splitlines()[0]
+        except Exception:  # noqa: BLE001 - the JVM may be gone: the Python side still says what
+            pass
+    line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+    return f"{type(error).__name__}: {line}"
 
 
 def run_job(argv: list[str], name: str, work) -> int:

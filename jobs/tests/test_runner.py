@@ -105,3 +105,22 @@ def test_one_label_class_fails_naming_the_label_and_the_class(spark, tmp_path):
     assert runner.run_with(spark, uri, training.train) == 2
     assert error_file(folder)["message"] == "label 'label' has one class ('1'): nothing to classify"
     assert not (folder / "metrics.json").exists()
+
+
+def test_a_java_error_is_explained_by_the_java_exception(spark, tmp_path, capsys):
+    folder, uri = run_folder(tmp_path)
+    missing = tmp_path / "no-such-folder" / "data.csv"
+
+    def work(session, _spec):
+        # a JVM call that PySpark does not convert: a Py4JJavaError around a Java exception
+        path = session._jvm.org.apache.hadoop.fs.Path(str(missing))
+        fs = path.getFileSystem(session._jsc.hadoopConfiguration())
+        return fs.open(path)
+
+    with pytest.raises(Exception) as raised:
+        runner.run_with(spark, uri, work)
+    assert type(raised.value).__name__ == "Py4JJavaError"
+    message = error_file(folder)["message"]
+    assert message.startswith("java.io.FileNotFoundException: "), message
+    assert str(missing) in message
+    assert f"SPARKGATE_ERROR: {message}\n" in capsys.readouterr().err

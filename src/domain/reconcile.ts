@@ -189,9 +189,37 @@ export function reportedError(
   const logLines = keep === 0 ? [] : tail.slice(-keep)
   const line = tail.findLast((l) => l.includes(REPORTED))
   const reported = fromFile?.trim() || line?.slice(line.indexOf(REPORTED) + REPORTED.length).trim()
-  return reported
-    ? { code: 'SPARK_JOB_ERROR', message: reported, logLines }
-    : { ...error, logLines }
+  if (reported) return { code: 'SPARK_JOB_ERROR', message: reported, logLines }
+  const cause = causeInLog(tail)
+  return { ...error, ...(cause ? { message: `${error.message}: ${cause}` } : {}), logLines }
+}
+
+/** `[container_… stdout] ` and the like, before a driver's line in a backend's log */
+const SOURCE = /^\[[^\]]*\] /
+/** a Java or Python exception line: `pkg.Class(Exception|Error): message` (a cause: `: …`) */
+const EXCEPTION = /^(?::\s*)?((?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Exception|Error)(?::\s.*)?)$/
+/** exceptions that only wrap the real one (PySpark's bridge, Spark's exit of a user app) */
+const WRAPPERS = /^(py4j\.protocol\.Py4JJavaError|org\.apache\.spark\.SparkUserAppException)\b/
+
+/**
+ * What a failed application that did not explain itself died of, from its log's tail: the
+ * first exception line of its last Python traceback that is not a wrapper (so PySpark's
+ * `Py4JJavaError` gives way to the Java exception under it, e.g. HDFS's
+ * `AccessControlException: Permission denied: …`); with no traceback, the last exception
+ * line. Undefined when there is none.
+ */
+export function causeInLog(tail: string[]): string | undefined {
+  const lines = tail.map((l) => l.replace(SOURCE, '').trim())
+  const traceback = lines.findLastIndex((l) => l.startsWith('Traceback (most recent call last)'))
+  const exception = (l: string) => {
+    const found = EXCEPTION.exec(l)?.[1]
+    return found && !WRAPPERS.test(found) ? found : undefined
+  }
+  const found =
+    traceback >= 0
+      ? lines.slice(traceback).map(exception).find(Boolean)
+      : lines.map(exception).findLast(Boolean)
+  return found && found.length > 500 ? `${found.slice(0, 500)}…` : found
 }
 
 /** Whether a failed attempt goes back to the queue: attempts left, and no cancel asked. */

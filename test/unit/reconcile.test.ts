@@ -10,6 +10,7 @@ import {
   lostDecision,
   MISSING_TICKS_BEFORE_LOST,
   reportedError,
+  causeInLog,
   retries,
   type View,
 } from '../../src/domain/reconcile.js'
@@ -185,4 +186,45 @@ t.test('retries', async (t) => {
   t.ok(retries({ attempts: 1, maxAttempts: 2 }))
   t.notOk(retries({ attempts: 2, maxAttempts: 2 }))
   t.notOk(retries({ attempts: 1, maxAttempts: 2, cancelRequested: true }), 'a cancel ends it')
+})
+
+t.test('no report: the cause in the log, under PySpark’s wrapper', async (t) => {
+  const error = {
+    code: 'SPARK_APP_FAILED',
+    message: 'the Spark application failed (livy state dead)',
+  }
+  const denied =
+    'org.apache.hadoop.security.AccessControlException: Permission denied: user=alice, access=EXECUTE, inode="/sparkgate/tenants/b":b:supergroup:drwx------'
+  const c = '[container_1_0001_01_000001 stdout] '
+  const tail = [
+    `${c}Traceback (most recent call last):`,
+    `${c}  File "read_path.py", line 9, in <module>`,
+    `${c}py4j.protocol.Py4JJavaError: An error occurred while calling o31.text.`,
+    `${c}: ${denied}`,
+    `${c}\tat org.apache.hadoop.hdfs.server.namenode.FSPermissionChecker.check(FSPermissionChecker.java:506)`,
+    '[container_1_0001_01_000001 stderr] org.apache.spark.SparkUserAppException: User application exited with 1',
+  ]
+  t.equal(causeInLog(tail), denied, 'the Java cause, not the wrapper, not the exit')
+  t.same(reportedError(error, tail, 1), {
+    code: 'SPARK_APP_FAILED',
+    message: `${error.message}: ${denied}`,
+    logLines: [tail[5]],
+  })
+  t.equal(
+    causeInLog(['Traceback (most recent call last):', '  File "x.py"', 'ValueError: bad n']),
+    'ValueError: bad n',
+    'a Python exception',
+  )
+  t.equal(
+    causeInLog([
+      'INFO starting',
+      'java.io.FileNotFoundException: File /x does not exist',
+      'INFO exit',
+    ]),
+    'java.io.FileNotFoundException: File /x does not exist',
+    'no traceback: the last exception line',
+  )
+  t.equal(causeInLog(['INFO all fine', 'WARN something']), undefined)
+  t.equal(causeInLog([`RuntimeError: ${'x'.repeat(600)}`])?.length, 501, 'a long cause is cut')
+  t.same(reportedError(error, ['nothing here'], 0), { ...error, logLines: [] })
 })
