@@ -2,17 +2,16 @@
 # The local stack without a container engine: Redis, Apache Kafka (one KRaft node), HDFS
 # (NameNode + DataNode, WebHDFS on), YARN (a ResourceManager, a NodeManager and the timeline
 # server that serves finished apps' logs), Spark (the pyspark wheel used as SPARK_HOME),
-# Apache Livy (batches on YARN in cluster mode) and an MLflow tracking server, all on
-# 127.0.0.1.
+# Apache Livy (batches on YARN in cluster mode), an MLflow tracking server and a TLS reverse
+# proxy with Basic auth in front of Livy and WebHDFS (a cluster's gateway), all on 127.0.0.1.
 #
 #   stack.sh up [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central), start
 #                            what is not running (the named services only: redis kafka
-#                            hdfs yarn nodemanager timeline livy livy-local mlflow; default:
-#                            all); a
-#                            second call is a no-op. With --started-file, append "NAME PID"
-#                            to F for each service this call launched (test.sh stops those,
-#                            and only those)
+#                            hdfs yarn nodemanager timeline livy livy-local mlflow proxy;
+#                            default: all); a second call is a no-op. With
+#                            --started-file, append "NAME PID" to F for each service this
+#                            call launched (test.sh stops those, and only those)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway and those of up (default: all)
@@ -52,9 +51,10 @@ STARTED_FILE=""
 
 # What `install` runs, in order, before the services' own installs.
 INSTALLS=(prereqs spark)
-# The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow);
+# The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow; the
+# proxy, the front door of Livy and WebHDFS, comes last and goes first);
 # `down` stops them in the reverse order.
-SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow)
+SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
 
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"

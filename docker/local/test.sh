@@ -24,8 +24,8 @@ mkdir -p "$STATE/logs"
 started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
 stop_started() {
   local s pid
-  # in stop order: MLflow and Livy first, Redis last
-  for s in mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis; do
+  # in stop order: the proxy, MLflow and Livy first, Redis last
+  for s in proxy mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis; do
     pid=$(awk -v s="$s" '$1 == s { print $2 }' "$started_file")
     # only if its pid file still names that process (nobody restarted it meanwhile)
     if [ -n "$pid" ] && [ "$(cat "$STATE/run/$s.pid" 2>/dev/null)" = "$pid" ]; then
@@ -39,7 +39,7 @@ trap stop_started EXIT
 # do not answer and waits for any of them that is ours but slow; one answering that another
 # checkout started is left alone (up would refuse its port as a stranger's).
 down=()
-for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow; do
+for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy; do
   bash "$STACK" check "$s" || down+=("$s")
 done
 if [ ${#down[@]} -gt 0 ]; then

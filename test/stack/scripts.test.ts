@@ -46,6 +46,7 @@ const SERVICES = [
   'livy',
   'livy-local',
   'mlflow',
+  'proxy',
 ]
 
 async function pids(state: string): Promise<Record<string, string>> {
@@ -65,6 +66,7 @@ for (const [service, times] of [
   ['livy-local', 20],
   ['kafka', 20],
   ['mlflow', 20],
+  ['proxy', 20],
 ] as const) {
   t.test(`stack.sh check ${service} passes ${times} times in a row`, async (t) => {
     const failures: string[] = []
