@@ -25,6 +25,22 @@ export interface StackStatus {
   yarn: { url: string; up: boolean }
 }
 
+/** The demo's training (docker/local/demo.sh) on a dataset of jobs/examples/data/churn.csv. */
+export function demoTraining(datasetId: string, name = 'churn-demo') {
+  return {
+    name,
+    resources: { driverMemory: '512m' },
+    training: {
+      dataset: datasetId,
+      label: 'churned',
+      features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
+      algorithm: 'logistic_regression',
+      params: { maxIter: 100 },
+      split: { test: 0.25, seed: 7 },
+    },
+  }
+}
+
 /** `stack.sh status --json`. */
 export function stackStatus(): Promise<StackStatus> {
   return new Promise((resolve, reject) => {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import { postJob, waitForState } from '../helpers/jobs.js'
-import { loggedApp, secretsFound, stackStatus } from '../helpers/secured.js'
+import { demoTraining, loggedApp, secretsFound, stackStatus } from '../helpers/secured.js'
 import { hdfsClient, makeTenant, ON_YARN, testConfig, uniqueId } from '../helpers/stack.js'
 import { killAppsAtEnd, rmApp } from '../helpers/yarn.js'
 
@@ -100,21 +100,7 @@ async function secured() {
       )
 
     // a training: SPNEGO to Livy, the tenant as proxyUser, delegation tokens on YARN
-    const training = await postJob(
-      app,
-      {
-        name: 'churn-kerberos',
-        resources: { driverMemory: '512m' },
-        training: {
-          dataset: mine.id,
-          label: 'churned',
-          features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
-          algorithm: 'logistic_regression',
-          split: { test: 0.25, seed: 7 },
-        },
-      },
-      as(a.key),
-    )
+    const training = await postJob(app, demoTraining(mine.id, 'churn-kerberos'), as(a.key))
     t.equal(training.statusCode, 202, training.body)
     // a batch job reading its own dataset, and one naming B's by a bare path
     const reader = await script('read_path.py')

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Job } from '../../src/domain/job-schema.js'
 import { postJob, stage, waitForState } from '../helpers/jobs.js'
-import { loggedApp, secretsFound, stackStatus } from '../helpers/secured.js'
+import { demoTraining, loggedApp, secretsFound, stackStatus } from '../helpers/secured.js'
 import {
   hdfsClient,
   hdfsTestDir,
@@ -88,22 +88,7 @@ t.test('the demo training through the TLS Basic-auth gateway', async (t) => {
   const dataset = uploaded.json<{ id: string; path: string }>()
   t.equal((await hdfs.getFileStatus(dataset.path)).owner, tenant.id, "staged as the tenant's user")
 
-  const posted = await postJob(
-    app,
-    {
-      name: 'churn-demo',
-      resources: { driverMemory: '512m' },
-      training: {
-        dataset: dataset.id,
-        label: 'churned',
-        features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
-        algorithm: 'logistic_regression',
-        params: { maxIter: 100 },
-        split: { test: 0.25, seed: 7 },
-      },
-    },
-    headers,
-  )
+  const posted = await postJob(app, demoTraining(dataset.id), headers)
   t.equal(posted.statusCode, 202, posted.body)
   const done = await waitForState(
     async (id) => (await app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers })).json<Job>(),
