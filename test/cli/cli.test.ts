@@ -309,7 +309,7 @@ t.test('admin: tenants and keys; the new key works', async (t) => {
   const viewer = { SPARKGATE_URL: url, SPARKGATE_API_KEY: key.key }
   const backends = await cli(['backends'], viewer)
   t.equal(backends.code, 0, backends.stderr)
-  t.match(backends.stdout, /^NAME\s+KIND\s+DEFAULT\s+HEALTHY/m)
+  t.match(backends.stdout, /^NAME\s+KIND\s+AUTH\s+DEFAULT\s+HEALTHY/m)
   t.match(backends.stdout, /^livy\s+livy\s+\*\s+yes/m, 'the default backend, healthy')
   const backendsJson = JSON.parse((await cli(['--json', 'backends'], viewer)).stdout)
   t.match(backendsJson, [{ name: 'livy', kind: 'livy', default: true, healthy: true }])

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Prerequisites of the whole stack (an install, nothing to start): Java 17 for the JVM
-# services, Python 3.9 to 3.11 for Spark, and the tools from apt that the stack, its
-# health checks and the tests use. prereqs_install exports JAVA_HOME.
+# services, Python 3.9 to 3.11 for Spark, the tools from apt that the stack, its health
+# checks and the tests use, and the gateway's Kerberos binding. prereqs_install exports
+# JAVA_HOME.
 
 # Spark 3.5, Hadoop 3.3 and Livy need these on Java 17 (Spark's launcher adds its own).
 # shellcheck disable=SC2034 # used by the JVM services
@@ -45,4 +46,21 @@ prereqs_install() {
   # Spark's jars go to YARN as one zip (services/yarn.sh)
   need zip
   need chromium
+  gateway_kerberos_install
+}
+
+# The gateway's SPNEGO (Kerberos to Livy and WebHDFS) goes through the optional npm package
+# `kerberos`, a native binding built against MIT Kerberos's headers. `npm ci` on a machine
+# without them skips it (an optional dependency whose build failed); with the headers from
+# apt, it is built here, at the version package.json pins, without touching the lockfile.
+gateway_kerberos_install() {
+  need krb5-config libkrb5-dev
+  [ -f "$ROOT/package.json" ] && [ -d "$ROOT/node_modules" ] || return 0
+  (cd "$ROOT" && node -e "require('kerberos')" 2>/dev/null) && return 0
+  local version
+  version=$(cd "$ROOT" && node -p "require('./package.json').optionalDependencies.kerberos")
+  say "stack: building the gateway's Kerberos binding (npm kerberos@$version)"
+  (cd "$ROOT" && npm install --no-save --no-audit --no-fund "kerberos@$version" >"$STATE/logs/npm-kerberos.log" 2>&1 &&
+    node -e "require('kerberos')") ||
+    die "the npm package kerberos@$version did not build (see $STATE/logs/npm-kerberos.log)"
 }

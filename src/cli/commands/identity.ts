@@ -25,7 +25,7 @@ export function registerIdentity(program: Command, { client, print, sub }: Cli):
     print(cmd, items, () =>
       table(
         items.map((b) => ({ ...b, default: b.default ? '*' : '' })),
-        ['name', 'kind', 'default', 'healthy', 'live', 'maxLive', 'queued', 'endpoint'],
+        ['name', 'kind', 'auth', 'default', 'healthy', 'live', 'maxLive', 'queued', 'endpoint'],
       ),
     )
   })
