@@ -34,6 +34,29 @@ SPARKGATE_PRINCIPAL="sparkgate@$KRB5_REALM"
 ANALYST_PRINCIPAL="analyst@$KRB5_REALM"
 # keytab NAME: its path
 keytab() { echo "$SECRETS/$1.keytab"; }
+# What every JVM of the secure profile needs: the stack's krb5.conf (Java reads no
+# KRB5_CONFIG), and Hadoop's KerberosUtil reads the default realm from the JDK's internals
+# shellcheck disable=SC2034 # used by the JVM services
+KRB5_JAVA_OPTS=("-Djava.security.krb5.conf=$KRB5_CONF"
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED)
+# Each service principal maps to its short name (hdfs, yarn, livy, HTTP), users to theirs
+# shellcheck disable=SC2034 # core-site.xml (services/hdfs.sh)
+KRB5_AUTH_TO_LOCAL="RULE:[2:\$1@\$0](hdfs@$KRB5_REALM)s/.*/hdfs/
+RULE:[2:\$1@\$0](yarn@$KRB5_REALM)s/.*/yarn/
+RULE:[2:\$1@\$0](livy@$KRB5_REALM)s/.*/livy/
+RULE:[2:\$1@\$0](HTTP@$KRB5_REALM)s/.*/HTTP/
+RULE:[1:\$1@\$0](.*@$KRB5_REALM)s/@.*//
+DEFAULT"
+# kdc_ticket NAME PRINCIPAL: a ticket of PRINCIPAL (keytab NAME) in its own credentials
+# cache, $STATE/secrets/NAME.ccache, got again when missing or expiring; prints the cache
+kdc_ticket() {
+  local cc="$SECRETS/$1.ccache"
+  if ! KRB5_CONFIG="$KRB5_CONF" KRB5CCNAME="FILE:$cc" klist -s 2>/dev/null; then
+    (umask 077 && KRB5_CONFIG="$KRB5_CONF" KRB5CCNAME="FILE:$cc" timeout 10 kinit -kt "$(keytab "$1")" "$2" >/dev/null 2>&1) || return 1
+  fi
+  echo "FILE:$cc"
+}
 
 kdc_marker() { echo krb5kdc; }
 kdc_about() {
@@ -140,10 +163,6 @@ kdc_admin() {
     die "kadmin.local $1 failed; see $STATE/logs/kdc-install.log"
 }
 
-# kdc_kinit CCACHE PRINCIPAL KEYTAB: a ticket in a private credentials cache
-kdc_kinit() {
-  KRB5_CONFIG="$KRB5_CONF" KRB5CCNAME="FILE:$1" kinit -kt "$3" "$2" 2>/dev/null
-}
 # It answers when a ticket can be had (a TGT for analyst, into a throwaway cache).
 kdc_check() {
   [ -f "$(keytab analyst)" ] || return 1

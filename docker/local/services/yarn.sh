@@ -120,19 +120,21 @@ yarn_start() {
   yarn_spark_archive
 }
 # Spark's jars as one zip on HDFS, once (the pyspark wheel's jars; a new Spark, a new name)
+# (as HDFS's superuser: hdfs_curl; readable by all, 0644 under a 0755 folder)
 yarn_spark_archive() {
-  curl -sf -m 5 "$WEBHDFS_URL$SPARK_YARN_ARCHIVE?op=GETFILESTATUS&user.name=$HDFS_USER" >/dev/null && return 0
-  local zip="$STATE/data/yarn/spark-libs.zip" loc
+  hdfs_curl "$SPARK_YARN_ARCHIVE?op=GETFILESTATUS" -f -m 5 >/dev/null && return 0
+  local zip="$STATE/data/yarn/spark-libs.zip" loc tls=()
+  secure_profile && tls=(--cacert "$TLS_DIR/ca.pem")
   spark_load
   rm -f "$zip"
   (cd "$SPARK_HOME/jars" && zip -q -0 -r "$zip" .) || die "could not zip Spark's jars for YARN"
-  curl -sf -m 10 -X PUT "$WEBHDFS_URL$(dirname "$SPARK_YARN_ARCHIVE")?op=MKDIRS&user.name=$HDFS_USER" >/dev/null
-  # WebHDFS: the NameNode names a DataNode, the DataNode takes the bytes; then one rename,
-  # so a cut upload never leaves a half archive under the name applications use
-  if ! loc=$(curl -sf -m 10 -o /dev/null -w '%{redirect_url}' -X PUT \
-    "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=CREATE&overwrite=true&user.name=$HDFS_USER") ||
-    ! curl -sf -m 300 -X PUT -T "$zip" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null ||
-    ! curl -sf -m 10 -X PUT "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=RENAME&destination=$SPARK_YARN_ARCHIVE&user.name=$HDFS_USER" >/dev/null; then
+  hdfs_curl "$(dirname "$SPARK_YARN_ARCHIVE")?op=MKDIRS" -f -m 10 -X PUT >/dev/null
+  # WebHDFS: the NameNode names a DataNode, the DataNode takes the bytes (the redirect
+  # carries a delegation token when HDFS is secured); then one rename, so a cut upload
+  # never leaves a half archive under the name applications use
+  if ! loc=$(hdfs_curl "$SPARK_YARN_ARCHIVE.tmp?op=CREATE&overwrite=true&permission=644" -f -m 10 -o /dev/null -w '%{redirect_url}' -X PUT) ||
+    ! curl -sf -m 300 "${tls[@]}" -X PUT -T "$zip" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null ||
+    ! hdfs_curl "$SPARK_YARN_ARCHIVE.tmp?op=RENAME&destination=$SPARK_YARN_ARCHIVE" -f -m 10 -X PUT >/dev/null; then
     die "could not upload Spark's jars to HDFS ($SPARK_YARN_ARCHIVE)"
   fi
   rm -f "$zip"
