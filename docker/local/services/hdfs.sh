@@ -97,6 +97,9 @@ hdfs_secure_install() {
   <property><name>hadoop.proxyuser.sparkgate.groups</name><value>*</value></property>
   <property><name>hadoop.proxyuser.livy.hosts</name><value>*</value></property>
   <property><name>hadoop.proxyuser.livy.groups</name><value>*</value></property>
+  <!-- the service users are no OS users here: yarn is in hadoop, the group of YARN's
+       aggregated logs (the timeline server reads each application's 0770 folder) -->
+  <property><name>hadoop.user.group.static.mapping.overrides</name><value>dr.who=;yarn=hadoop;hdfs=supergroup,hadoop</value></property>
 </configuration>
 XML
   put "$STATE/conf/hadoop/hdfs-site.xml" <<XML
@@ -216,19 +219,19 @@ hdfs_secure_start() {
   wait_for "HDFS (WebHDFS + a live DataNode)" 180 up_or_dead hdfs hdfs_check
   step "hdfs: the layout (/user, /tmp, /tmp/logs, /sparkgate/tenants)" hdfs_secure_layout
 }
-# hdfs_mkdir PATH MODE [OWNER]: a folder, as the superuser (WebHDFS)
+# hdfs_mkdir PATH MODE [OWNER:GROUP]: a folder, as the superuser (WebHDFS)
 hdfs_mkdir() {
   hdfs_curl "$1?op=MKDIRS&permission=$2" -f -m 10 -X PUT >/dev/null &&
     hdfs_curl "$1?op=SETPERMISSION&permission=$2" -f -m 10 -X PUT >/dev/null || return 1
-  [ -z "${3:-}" ] || hdfs_curl "$1?op=SETOWNER&owner=$3" -f -m 10 -X PUT >/dev/null
+  [ -z "${3:-}" ] || hdfs_curl "$1?op=SETOWNER&owner=${3%:*}&group=${3#*:}" -f -m 10 -X PUT >/dev/null
 }
 # Everyone's home under /user and /tmp (sticky: each their own), YARN's aggregated logs,
 # the gateway's root and its tenants' folders (each tenant's own 0700 folder is made by the
 # gateway as that tenant's user), Spark's archive folder (services/yarn.sh) readable by all.
 hdfs_secure_layout() {
   local dir
-  for dir in "/user 1777" "/tmp 1777" "$YARN_REMOTE_LOG_DIR 1777" "/sparkgate 755 sparkgate" \
-    "/sparkgate/tenants 1777 sparkgate" "$(dirname "$SPARK_YARN_ARCHIVE") 755"; do
+  for dir in "/user 1777" "/tmp 1777" "$YARN_REMOTE_LOG_DIR 1777 yarn:hadoop" "/sparkgate 755 sparkgate:supergroup" \
+    "/sparkgate/tenants 1777 sparkgate:supergroup" "$(dirname "$SPARK_YARN_ARCHIVE") 755"; do
     # shellcheck disable=SC2086 # PATH MODE [OWNER]
     hdfs_mkdir $dir || die "could not lay out HDFS as its superuser ($HDFS_SUPERUSER): $dir; see $STATE/logs/hdfs.log"
   done

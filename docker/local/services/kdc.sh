@@ -35,11 +35,14 @@ ANALYST_PRINCIPAL="analyst@$KRB5_REALM"
 # keytab NAME: its path
 keytab() { echo "$SECRETS/$1.keytab"; }
 # What every JVM of the secure profile needs: the stack's krb5.conf (Java reads no
-# KRB5_CONFIG), and Hadoop's KerberosUtil reads the default realm from the JDK's internals
+# KRB5_CONFIG), and Hadoop's KerberosUtil reads the JDK's internals (the default realm;
+# Livy's hadoop-auth 2.7 also GSSUtil's OIDs)
 # shellcheck disable=SC2034 # used by the JVM services
 KRB5_JAVA_OPTS=("-Djava.security.krb5.conf=$KRB5_CONF"
   --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED)
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.jgss=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.jgss=ALL-UNNAMED)
 # Each service principal maps to its short name (hdfs, yarn, livy, HTTP), users to theirs
 # shellcheck disable=SC2034 # core-site.xml (services/hdfs.sh)
 KRB5_AUTH_TO_LOCAL="RULE:[2:\$1@\$0](hdfs@$KRB5_REALM)s/.*/hdfs/
