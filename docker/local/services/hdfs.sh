@@ -236,7 +236,12 @@ hdfs_secure_layout() {
     hdfs_mkdir $dir || die "could not lay out HDFS as its superuser ($HDFS_SUPERUSER): $dir; see $STATE/logs/hdfs.log"
   done
 }
-hdfs_stop() { stop_pid hdfs; }
+# Stopped, the secured HDFS takes secure.json with it (no gateway looks for it any more).
+hdfs_stop() {
+  stop_pid hdfs
+  secure_profile && rm -f "$STATE/run/secure.json"
+  return 0
+}
 # hdfs_status UP [--json]
 hdfs_status() {
   if [ "${2:-}" = --json ]; then
