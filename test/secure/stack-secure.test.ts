@@ -230,6 +230,31 @@ if (!existsSync(secureFile)) {
     t.equal(denied.status, 403, 'MKDIRS at / is denied to analyst')
   })
 
+  t.test("the gateway's way on WebHDFS: sparkgate's ticket, doas a tenant's user", async (t) => {
+    const gateway = await ticket(t, secure.principal, secure.keytab)
+    const user = `tenant-${randomUUID().slice(0, 8)}`
+    const dir = `/sparkgate/tenants/${user}`
+    t.teardown(() =>
+      curl(gateway, ['-X', 'DELETE', `${secure.webhdfsUrl}${dir}?op=DELETE&recursive=true`]),
+    )
+    const made = await curl(gateway, [
+      '-X',
+      'PUT',
+      `${secure.webhdfsUrl}${dir}?op=MKDIRS&permission=700&doas=${user}`,
+    ])
+    t.equal(made.status, 200, `MKDIRS ${dir} as ${user} (sparkgate is a proxy user)`)
+    const made2 = await curl(gateway, [`${secure.webhdfsUrl}${dir}?op=GETFILESTATUS`])
+    t.match(JSON.parse(made2.body), { FileStatus: { owner: user, permission: '700' } })
+    // analyst may not act for anyone
+    const kdc = (await status())['kdc'] as { principal: string; keytab: string }
+    const analyst = await ticket(t, kdc.principal, kdc.keytab)
+    const refused = await curl(analyst, [`${secure.webhdfsUrl}/?op=GETFILESTATUS&doas=${user}`])
+    t.equal(refused.status, 403, 'doas by analyst is refused')
+    // nor read the tenant's folder
+    const closed = await curl(analyst, [`${secure.webhdfsUrl}${dir}?op=LISTSTATUS`])
+    t.equal(closed.status, 403, "analyst cannot list the tenant's 0700 folder")
+  })
+
   t.test(
     "a batch the gateway's way: sparkgate's ticket, proxyUser analyst, secured YARN",
     async (t) => {

@@ -75,6 +75,7 @@ kdc_install() {
   need krb5kdc krb5-kdc
   need kadmin.local krb5-admin-server
   need kinit krb5-user
+  need openssl
   mkdir -p "$KDC_CONF_DIR" "$KDC_DATA" "$STATE/conf"
   mkdir -p "$SECRETS"
   chmod 700 "$SECRETS" "$KDC_DATA"
@@ -127,7 +128,7 @@ CONF
 # are exported as they are, so existing tickets and keytabs stay valid).
 kdc_database() {
   if [ ! -f "$KDC_DATA/.complete" ]; then
-    rm -rf "${KDC_DATA:?}"/* "$KDC_DATA"/.k5* "$SECRETS"/*.keytab*
+    rm -rf "${KDC_DATA:?}"/* "$KDC_DATA"/.k5* "$SECRETS"/*.keytab* "$SECRETS"/*.ccache
     local master
     master=$(openssl rand -hex 24)
     # the master password on stdin, never on a command line (kdb5_util keeps it in the stash)
@@ -144,20 +145,22 @@ kdc_database() {
     if ! grep -qxF "$principal@$KRB5_REALM" <<<"$existing"; then
       kdc_admin addprinc -randkey "$principal@$KRB5_REALM"
       # a new key: its keytab is written again
-      rm -f "$(keytab "$tab")"
+      rm -f "$(keytab "$tab")" "$KDC_DATA/keytab-$tab.done"
     fi
   done
+  # a keytab is written whole (NAME.keytab.new, then renamed) and marked done in the KDC's
+  # folder, so that a cut install writes it again
   for entry in "${KDC_PRINCIPALS[@]}"; do
     read -r principal tab <<<"$entry"
-    [ -f "$(keytab "$tab").complete" ] && continue
-    kdc_admin ktadd -norandkey -k "$(keytab "$tab").new" "$principal@$KRB5_REALM"
+    [ -f "$KDC_DATA/keytab-$tab.done" ] && [ -f "$(keytab "$tab")" ] && continue
+    (umask 077 && kdc_admin ktadd -norandkey -k "$(keytab "$tab").new" "$principal@$KRB5_REALM")
   done
   for entry in "${KDC_PRINCIPALS[@]}"; do
     read -r _ tab <<<"$entry"
     if [ -f "$(keytab "$tab").new" ]; then
       chmod 600 "$(keytab "$tab").new"
       mv -f "$(keytab "$tab").new" "$(keytab "$tab")"
-      touch "$(keytab "$tab").complete"
+      touch "$KDC_DATA/keytab-$tab.done"
     fi
   done
 }

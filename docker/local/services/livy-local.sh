@@ -25,6 +25,7 @@ livy-local_status() {
   if [ "${2:-}" = --json ]; then
     printf '"livyLocal":{"url":"%s","master":"%s","up":%s}' "$LIVY_LOCAL_URL" "$SPARK_MASTER" "$1"
   else
-    printf '%-7s %-5s %s  (master %s)\n' livy-local "$1" "$LIVY_LOCAL_URL" "$SPARK_MASTER"
+    printf '%-7s %-5s %s  (master %s%s)\n' livy-local "$1" "$LIVY_LOCAL_URL" "$SPARK_MASTER" \
+      "$(secure_profile && echo "; not in the secure profile")"
   fi
 }
