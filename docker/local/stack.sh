@@ -5,13 +5,14 @@
 # Apache Livy (batches on YARN in cluster mode), an MLflow tracking server and a TLS reverse
 # proxy with Basic auth in front of Livy and WebHDFS (a cluster's gateway), all on 127.0.0.1.
 #
-#   stack.sh up [--started-file F] [svc...]
+#   stack.sh up [--secure] [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central), start
-#                            what is not running (the named services only: redis kafka
+#                            what is not running (the named services only: kdc redis kafka
 #                            hdfs yarn nodemanager timeline livy livy-local mlflow proxy;
-#                            default: all); a second call is a no-op. With
+#                            default: all of the profile's); a second call is a no-op. With
 #                            --started-file, append "NAME PID" to F for each service this
-#                            call launched (test.sh stops those, and only those)
+#                            call launched (test.sh stops those, and only those). --secure:
+#                            the secure profile (below)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway and those of up (default: all)
@@ -22,6 +23,14 @@
 #                            where the gateway's local backend finds the stack's Spark)
 #   stack.sh run-livy P DIR [yarn|local]  one more Livy on port P, in the foreground
 #                            (for tests), on YARN (default) or a local master
+#
+# Two profiles, one stack (the same ports): the default one, and the secure one (`up
+# --secure`): a Kerberos KDC (services/kdc.sh) starts first; HDFS demands Kerberos (WebHDFS
+# with SPNEGO, over HTTPS only), YARN and Livy run with Kerberos (Livy's REST API demands
+# SPNEGO; YARN's web/REST stays open); livy-local is not started. The profile of the last
+# `up` is in $STACK_DIR/run/profile (status, check, down and install read it); `up` refuses
+# to start one profile's services beside the other's. `up --secure` writes
+# $STACK_DIR/run/secure.json, what the gateway needs to talk to the secured stack.
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
 # <repo>/.stack, git-ignored). Downloads are cached in the user's home: ~/.m2 (Maven),
@@ -48,13 +57,31 @@ ROOT=$(cd "$HERE/../.." && pwd)
 STATE=${STACK_DIR:-$ROOT/.stack}
 CACHE=${STACK_CACHE_DIR:-$HOME/.cache/sparkgate}
 STARTED_FILE=""
+# The profile: `up` names it (--secure or not); every other command reads the last one's.
+PROFILE=$(cat "$STATE/run/profile" 2>/dev/null) || PROFILE=default
+if [ "${1:-up}" = up ]; then
+  PROFILE=default
+  for arg in "${@:2}"; do [ "$arg" != --secure ] || PROFILE=secure; done
+fi
+[[ $PROFILE == secure ]] || PROFILE=default
+secure_profile() { [ "$PROFILE" = secure ]; }
 
 # What `install` runs, in order, before the services' own installs.
 INSTALLS=(prereqs spark)
 # The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow; the
 # proxy, the front door of Livy and WebHDFS, comes last and goes first);
 # `down` stops them in the reverse order.
-SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
+SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
+# what `up`, `check` start and check when no service is named: the profile's
+DEFAULT_SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
+# (no proxy in the secure profile: its Livy and WebHDFS demand SPNEGO from their caller, and
+# a Basic-auth front would have to hold a keytab and impersonate, as Knox does; nginx cannot)
+SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow)
+# the services whose configuration differs between the profiles
+PROFILED=(hdfs yarn nodemanager timeline livy livy-local)
+profile_services() {
+  if secure_profile; then echo "${SECURE_SERVICES[@]}"; else echo "${DEFAULT_SERVICES[@]}"; fi
+}
 
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
@@ -85,6 +112,8 @@ cmd_install() {
   mkdir -p "$STATE/run" "$STATE/logs" "$STATE/data"
   local part
   for part in "${INSTALLS[@]}" "${SERVICES[@]}"; do
+    # the KDC is the secure profile's only (a bare machine needs no Kerberos otherwise)
+    [ "$part" != kdc ] || secure_profile || continue
     step "$("${part}_about" install)" "${part}_install"
   done
 }
@@ -92,11 +121,12 @@ cmd_up() {
   local services=()
   while [ $# -gt 0 ]; do
     case $1 in
+      --secure) shift ;;
       --started-file)
         STARTED_FILE=${2:?--started-file needs a file}
         shift 2
         ;;
-      -*) die "unknown option for up: $1 (--started-file FILE)" ;;
+      -*) die "unknown option for up: $1 (--secure, --started-file FILE)" ;;
       *)
         is_service "$1" || die "unknown service $1 ($(list_of "${SERVICES[@]}"))"
         services+=("$1")
@@ -104,17 +134,48 @@ cmd_up() {
         ;;
     esac
   done
-  [ ${#services[@]} -gt 0 ] || services=("${SERVICES[@]}")
+  # shellcheck disable=SC2207 # a list of names
+  [ ${#services[@]} -gt 0 ] || services=($(profile_services))
   local t0 s
   t0=$(now)
+  profile_guard
+  if secure_profile && [[ " ${services[*]} " == *" livy-local "* ]]; then
+    die "livy-local is not part of the secure profile (it runs without Kerberos)"
+  fi
+  mkdir -p "$STATE/run"
+  echo "$PROFILE" | put "$STATE/run/profile"
   cmd_install
   # in start order whatever order they were named in
   for s in "${SERVICES[@]}"; do
     [[ " ${services[*]} " == *" $s "* ]] || continue
     step "$("${s}_about" start)" "${s}_start"
   done
-  say "stack: up in $(secs "$t0") s"
+  if secure_profile; then secure_write_json; fi
+  say "stack: up in $(secs "$t0") s ($PROFILE profile)"
   cmd_status
+}
+# One profile at a time: the other profile's services must be stopped first (their config
+# files are rewritten for this one).
+profile_guard() {
+  local last s running=()
+  last=$(cat "$STATE/run/profile" 2>/dev/null) || last=default
+  [ "$last" != "$PROFILE" ] || return 0
+  for s in "${PROFILED[@]}"; do
+    if ours "$s"; then running+=("$s"); fi
+  done
+  [ ${#running[@]} -eq 0 ] && return 0
+  local want="bash docker/local/stack.sh up"
+  secure_profile && want+=" --secure"
+  die "$(list_of "${running[@]}") run in the $last profile; stop them before starting the $PROFILE one: bash docker/local/stack.sh down ${PROFILED[*]}, then: $want"
+}
+# secure.json: what the gateway needs to talk to the secured stack (its principal and
+# keytab, the krb5.conf, the HTTPS WebHDFS and its CA, Livy)
+secure_write_json() {
+  python3 -c 'import json, sys
+keys = ["realm", "krb5Conf", "principal", "keytab", "webhdfsUrl", "livyUrl", "caFile"]
+print(json.dumps(dict(zip(keys, sys.argv[1:]))))' \
+    "$KRB5_REALM" "$KRB5_CONF" "$SPARKGATE_PRINCIPAL" "$(keytab sparkgate)" "$WEBHDFS_URL" "$LIVY_URL" \
+    "$TLS_DIR/ca.pem" | put "$STATE/run/secure.json"
 }
 # down [service...]: every service by default; the gateway too if the demo started it.
 # By pid file only; configs, data and local-spark.json stay.
@@ -136,8 +197,9 @@ cmd_status() {
       "${SERVICES[i]}_status" "${up[i]}" --json
       printf ','
     done
-    printf '"spark":{"home":"%s"},"stateDir":"%s"}\n' "$spark_home" "$STATE"
+    printf '"spark":{"home":"%s"},"profile":"%s","stateDir":"%s"}\n' "$spark_home" "$PROFILE" "$STATE"
   else
+    printf 'profile: %s\n' "$PROFILE"
     printf '%-7s %-5s %s\n' service up where
     for i in "${!SERVICES[@]}"; do "${SERVICES[i]}_status" "${up[i]}"; done
     printf '%-7s %-5s %s\n' spark - "${spark_home:-(not installed)}"
@@ -147,7 +209,8 @@ cmd_status() {
 # check [service...]: exit 0 when each named service (default: all) answers.
 cmd_check() {
   local services=("$@") s
-  [ ${#services[@]} -gt 0 ] || services=("${SERVICES[@]}")
+  # shellcheck disable=SC2207 # a list of names
+  [ ${#services[@]} -gt 0 ] || services=($(profile_services))
   for s in "${services[@]}"; do
     is_service "$s" || die "unknown service $s ($(list_of "${SERVICES[@]}"))"
     "${s}_check" || return 1
@@ -162,5 +225,5 @@ case "${1:-up}" in
   check) cmd_check "${@:2}" ;;
   env) spark_print_env ;;
   run-livy) livy_run_foreground "${2:?port}" "${3:?dir}" "${4:-yarn}" ;;
-  *) die "usage: stack.sh up [--started-file F] [svc...]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR [yarn|local]" ;;
+  *) die "usage: stack.sh up [--secure] [--started-file F] [svc...]|install|down [svc...]|status [--json]|check [svc...]|env|run-livy PORT DIR [yarn|local]" ;;
 esac

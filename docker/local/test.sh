@@ -5,8 +5,15 @@
 #   2. typecheck and lint (TypeScript and Python), side by side;
 #   3. node-tap (unit, integration, e2e; test/**/*.test.ts), two files at a time, among them
 #      test/pytest.test.ts: pytest for jobs/ on local Spark;
-#   4. one closing line: "tests: N passed, N failed (tap N, pytest N)" (lib/test-summary.sh).
-# Arguments go to tap, e.g. `npm test -- test/health.test.ts`.
+#   4. phase 2, the secure profile (a full run only, and only when this run started the
+#      profiled services itself: hdfs, yarn, nodemanager, timeline, livy, livy-local): stops
+#      them, `stack.sh up --secure` (a KDC, then HDFS, YARN and Livy with Kerberos), runs
+#      `tap test/secure` (logs/tap-secure.out), and stops what it started;
+#   5. one closing line: "tests: N passed, N failed (tap N, pytest N)" (lib/test-summary.sh),
+#      both phases counted.
+# Arguments go to tap, e.g. `npm test -- test/health.test.ts` (phase 1 only).
+# `test.sh --secure` (npm run test:secure): phase 2 alone, starting the secured stack unless
+# it is up (and stopping only what it started).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -22,19 +29,48 @@ mkdir -p "$STATE/logs"
 # service that merely failed a check (a busy JVM) but is already running, ours (the demo's,
 # say) or not, is not in it, and so is never stopped by this run.
 started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
+# stop_started [SERVICE...]: stop those this run started (default: all), in stop order
 stop_started() {
-  local s pid
+  local s pid only=" $* "
   # in stop order: the proxy, MLflow and Livy first, Redis last
-  for s in proxy mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis; do
-    pid=$(awk -v s="$s" '$1 == s { print $2 }' "$started_file")
+  for s in proxy mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis kdc; do
+    [ $# -eq 0 ] || [[ $only == *" $s "* ]] || continue
+    # the last one started under that name (phase 2 starts hdfs again, say)
+    pid=$(awk -v s="$s" '$1 == s { p = $2 } END { print p }' "$started_file")
     # only if its pid file still names that process (nobody restarted it meanwhile)
     if [ -n "$pid" ] && [ "$(cat "$STATE/run/$s.pid" 2>/dev/null)" = "$pid" ]; then
       bash "$STACK" down "$s"
     fi
   done
-  rm -f "$started_file"
 }
-trap stop_started EXIT
+trap 'stop_started; rm -f "$started_file"' EXIT
+# shellcheck source=lib/test-summary.sh
+. "$HERE/lib/test-summary.sh"
+export TAP_TYPE_STRIP_ONLY=1
+
+# Phase 2: the secure profile's services (the KDC, HDFS, YARN, Livy; Redis, Kafka and MLflow
+# are not needed by test/secure), then tap test/secure. Its output: logs/tap-secure.out.
+SECURE_SERVICES=(kdc hdfs yarn nodemanager timeline livy)
+secure_phase() {
+  rm -f "$STATE/logs/tap-secure.out"
+  if ! bash "$STACK" up --secure --started-file "$started_file" "${SECURE_SERVICES[@]}"; then
+    echo "tests: the secure profile did not start (see above)" | tee "$STATE/logs/tap-secure.out"
+    return 1
+  fi
+  # (no coverage: these tests load none of the gateway's code, and tap fails a run without any)
+  npx tap --disable-coverage test/secure 2>&1 | tee "$STATE/logs/tap-secure.out"
+  return "${PIPESTATUS[0]}"
+}
+
+if [ "${1:-}" = --secure ]; then
+  t0=$(date +%s)
+  secure_phase
+  rc=$?
+  echo "tests run in $(($(date +%s) - t0)) s (secure profile; tap exit $rc)"
+  tests_line "$rc" "$(tap_counts <"$STATE/logs/tap-secure.out")"
+  [ "$rc" -eq 0 ]
+  exit
+fi
 # Everything answering (ours or not): nothing to start. Otherwise `up` starts those that
 # do not answer and waits for any of them that is ours but slow; one answering that another
 # checkout started is left alone (up would refuse its port as a stranger's).
@@ -73,18 +109,47 @@ cat "$STATE/logs/typecheck.out" "$STATE/logs/lint.out"
 
 # pytest runs inside tap (test/pytest.test.ts: tap schedules it beside the other files),
 # writing its output and exit code to logs/pytest.{out,rc}; stale ones are not counted
-rm -f "$STATE/logs/pytest.out" "$STATE/logs/pytest.rc"
-# TypeScript through tsx only (.taprc says why)
-export TAP_TYPE_STRIP_ONLY=1
+rm -f "$STATE/logs/pytest.out" "$STATE/logs/pytest.rc" "$STATE/logs/tap-secure.out"
+# TypeScript through tsx only (.taprc says why: TAP_TYPE_STRIP_ONLY, exported above)
 npx tap "$@" 2>&1 | tee "$STATE/logs/tap.out"
 tap_rc=${PIPESTATUS[0]}
 py_rc=0
 [ -f "$STATE/logs/pytest.rc" ] && py_rc=$(cat "$STATE/logs/pytest.rc")
 
-# tap's summary and pytest's last line, counted whole (lib/test-summary.sh)
-# shellcheck source=lib/test-summary.sh
-. "$HERE/lib/test-summary.sh"
+# Phase 2 (the secure profile): on a full run whose default-profile services this run
+# started itself; never by stopping another's.
+PROFILED=(hdfs yarn nodemanager timeline livy livy-local)
+secure_rc=""
+if [ $# -gt 0 ]; then
+  echo "tests: phase 2 (the secure profile) skipped: tap was given files; run it alone with: npm run test:secure"
+else
+  not_ours=()
+  for s in "${PROFILED[@]}"; do
+    awk -v s="$s" '$1 == s { found = 1 } END { exit !found }' "$started_file" || not_ours+=("$s")
+  done
+  if [ ${#not_ours[@]} -gt 0 ]; then
+    printf -v names '%s, ' "${not_ours[@]}"
+    echo "tests: phase 2 (the secure profile) skipped: ${names%, } were running before this run (it stops only what it started); run it alone with: npm run test:secure"
+  else
+    t2=$(date +%s)
+    stop_started "${PROFILED[@]}"
+    secure_phase
+    secure_rc=$?
+    stop_started "${SECURE_SERVICES[@]}"
+    echo "tests: phase 2 (the secure profile: up, tap test/secure, down) in $(($(date +%s) - t2)) s (tap exit $secure_rc)"
+  fi
+fi
+
+# tap's summary and pytest's last line, counted whole (lib/test-summary.sh); phase 2's tap
+# counted with phase 1's
 tap_n=$(tap_counts <"$STATE/logs/tap.out")
+if [ -n "$secure_rc" ]; then
+  read -r p1 f1 s1 <<<"$tap_n"
+  read -r p2 f2 s2 <<<"$(tap_counts <"$STATE/logs/tap-secure.out")"
+  [ "$secure_rc" -eq 0 ] || [ "$f2" -gt 0 ] || f2=1
+  tap_n="$((p1 + p2)) $((f1 + f2)) $((s1 + s2))"
+  [ "$secure_rc" -eq 0 ] || [ "$tap_rc" -ne 0 ] || tap_rc=$secure_rc
+fi
 read -r _ tap_fail _ <<<"$tap_n"
 # pytest ran when tap ran test/pytest.test.ts (every file, or that one named)
 py=()
@@ -102,7 +167,7 @@ if [ "${tap_fail:-0}" -gt 0 ] || [ "$tap_rc" -ne 0 ]; then
     diag && inyaml { if (n++ < 40) print "  " $0; if ($0 ~ /^[ ]+\.\.\.$/) { diag = 0; inyaml = 0 }; next }
     diag { diag = 0 }
     /^not ok / { print "  " $0 }
-  ' "$STATE/logs/tap.out"
+  ' "$STATE/logs/tap.out" "$STATE/logs/tap-secure.out" 2>/dev/null
 fi
 echo "tests run in $(($(date +%s) - t0)) s (tap exit $tap_rc, pytest exit $py_rc)"
 tests_line "$tap_rc" "$tap_n" "${py[@]}"

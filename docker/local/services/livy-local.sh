@@ -14,8 +14,9 @@ livy-local_about() {
   esac
 }
 livy-local_install() { :; }
-livy-local_check() { curl -sf -m 3 "$LIVY_LOCAL_URL/batches?size=1" >/dev/null; }
+livy-local_check() { livy_curl "$LIVY_LOCAL_URL/batches?size=1" -f -m 3 >/dev/null; }
 livy-local_start() {
+  secure_profile && die "livy-local is not part of the secure profile (it runs without Kerberos)"
   already_running livy-local 120 livy-local_check && return 0
   livy_launch livy-local "$LIVY_LOCAL_PORT"
 }
@@ -24,6 +25,7 @@ livy-local_status() {
   if [ "${2:-}" = --json ]; then
     printf '"livyLocal":{"url":"%s","master":"%s","up":%s}' "$LIVY_LOCAL_URL" "$SPARK_MASTER" "$1"
   else
-    printf '%-7s %-5s %s  (master %s)\n' livy-local "$1" "$LIVY_LOCAL_URL" "$SPARK_MASTER"
+    printf '%-7s %-5s %s  (master %s%s)\n' livy-local "$1" "$LIVY_LOCAL_URL" "$SPARK_MASTER" \
+      "$(secure_profile && echo "; not in the secure profile")"
   fi
 }

@@ -5,6 +5,10 @@
 
 spark_about() { echo "Spark: pyspark venv from PyPI (cached in $CACHE), spark-defaults.conf, local-spark.json"; }
 spark_install() {
+  # the secure profile: Spark's JVMs (drivers and executors in YARN containers, too) read
+  # the stack's krb5.conf
+  local krb=""
+  secure_profile && krb=" -Djava.security.krb5.conf=$KRB5_CONF"
   VENV=$(venv_path venv "$PYTHON_PACKAGES")
   cached_venv "$VENV" "$PYTHON_PACKAGES" pip.log spark_bash_kernel "register the bash kernel for the notebook"
   SPARK_HOME=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
@@ -32,8 +36,8 @@ spark.executor.instances       1
 spark.executor.memory          512m
 # short-lived JVMs on a small box: the C1 compiler only (no C2 compile threads competing
 # for two cores) and the serial collector
-spark.driver.extraJavaOptions  -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
-spark.executor.extraJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+spark.driver.extraJavaOptions  -XX:TieredStopAtLevel=1 -XX:+UseSerialGC$krb
+spark.executor.extraJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC$krb
 # a driver in a YARN container advertises the address its host resolves to, unless told
 # (the stack binds everything to 127.0.0.1)
 spark.yarn.appMasterEnv.SPARK_LOCAL_IP 127.0.0.1

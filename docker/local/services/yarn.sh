@@ -67,6 +67,7 @@ yarn_install() {
   <property><name>yarn.timeline-service.webapp.address</name><value>$h:$YARN_TIMELINE_WEB_PORT</value></property>
   <property><name>yarn.timeline-service.store-class</name><value>org.apache.hadoop.yarn.server.timeline.MemoryTimelineStore</value></property>
   <property><name>yarn.timeline-service.generic-application-history.enabled</name><value>false</value></property>
+$(yarn_secure_properties)
 </configuration>
 XML
   put "$STATE/conf/yarn/capacity-scheduler.xml" <<XML
@@ -82,6 +83,24 @@ $(yarn_queue_properties)
 </configuration>
 XML
   put "$STATE/conf/yarn/log4j.properties" <"$HERE/log4j.properties"
+}
+# The secure profile: each daemon logs in with yarn's keytab (services/kdc.sh); containers
+# still run as the NodeManager's OS user (the default container executor: no root), while
+# YARN records and authorizes each application's user (the submitter, or Livy's proxy
+# user). The web UIs and REST APIs stay on simple auth, anonymous allowed (core-default's
+# hadoop.http.authentication.type): the gateway reads driver logs from them. Only Livy and
+# WebHDFS demand Kerberos.
+yarn_secure_properties() {
+  secure_profile || return 0
+  local p="yarn/localhost@$KRB5_REALM" k
+  k=$(keytab yarn)
+  printf '  <property><name>%s</name><value>%s</value></property>\n' \
+    yarn.resourcemanager.principal "$p" yarn.resourcemanager.keytab "$k" \
+    yarn.nodemanager.principal "$p" yarn.nodemanager.keytab "$k" \
+    yarn.timeline-service.principal "$p" yarn.timeline-service.keytab "$k" \
+    yarn.nodemanager.container-executor.class org.apache.hadoop.yarn.server.nodemanager.DefaultContainerExecutor \
+    yarn.timeline-service.http-authentication.type simple \
+    yarn.timeline-service.http-authentication.simple.anonymous.allowed true
 }
 # each queue's share: equal capacity, up to the whole cluster, a user may take twice its share
 yarn_queue_properties() {
@@ -99,14 +118,30 @@ yarn_check() {
 }
 # The daemons' environment and classpath: their own config first (capacity-scheduler.xml,
 # log4j), then the cluster's client config (core-, hdfs-, yarn-site.xml).
+# In the secure profile, the NodeManager's classpath starts with the stack's own
+# SecureIOUtils (java/org/apache/hadoop/io/SecureIOUtils.java says why), compiled once.
 yarn_java() {
-  local cls=$1 log=$2 heap=$3
+  local cls=$1 log=$2 heap=$3 krb=() cp
+  cp="$STATE/conf/yarn:$STATE/conf/hadoop:$(cat "$STATE/run/yarn.classpath")"
+  if secure_profile; then
+    krb=("${KRB5_JAVA_OPTS[@]}")
+    if [[ $cls == *.NodeManager ]]; then
+      yarn_compile_secure_io "$cp"
+      cp="$STATE/run/java:$cp"
+    fi
+  fi
   HADOOP_CONF_DIR="$STATE/conf/hadoop" HADOOP_HOME="$STATE/data/yarn" \
-    setsid nohup "$JAVA_HOME/bin/java" "-Xmx$heap" "${JDK17_OPENS[@]}" -Djava.net.preferIPv4Stack=true \
+    setsid nohup "$JAVA_HOME/bin/java" "-Xmx$heap" "${JDK17_OPENS[@]}" "${krb[@]}" -Djava.net.preferIPv4Stack=true \
     -Dhadoop.log.dir="$STATE/logs" -Dyarn.log.dir="$STATE/logs" \
     -Dlog4j.configuration="file:$STATE/conf/yarn/log4j.properties" \
-    -cp "$STATE/conf/yarn:$STATE/conf/hadoop:$(cat "$STATE/run/yarn.classpath")" \
-    "$cls" >"$STATE/logs/$log.log" 2>&1 </dev/null &
+    -cp "$cp" "$cls" >"$STATE/logs/$log.log" 2>&1 </dev/null &
+}
+yarn_compile_secure_io() {
+  local src="$HERE/java/org/apache/hadoop/io/SecureIOUtils.java" out="$STATE/run/java"
+  [ "$out/org/apache/hadoop/io/SecureIOUtils.class" -nt "$src" ] && return 0
+  mkdir -p "$out"
+  "$JAVA_HOME/bin/javac" -nowarn -cp "$1" -d "$out" "$src" >"$STATE/logs/javac.log" 2>&1 ||
+    die "could not compile $src (javac: a JDK 17, not a JRE, is needed); see $STATE/logs/javac.log"
 }
 yarn_start() {
   already_running yarn 120 yarn_check && return 0
@@ -120,19 +155,21 @@ yarn_start() {
   yarn_spark_archive
 }
 # Spark's jars as one zip on HDFS, once (the pyspark wheel's jars; a new Spark, a new name)
+# (as HDFS's superuser: hdfs_curl; readable by all, 0644 under a 0755 folder)
 yarn_spark_archive() {
-  curl -sf -m 5 "$WEBHDFS_URL$SPARK_YARN_ARCHIVE?op=GETFILESTATUS&user.name=$HDFS_USER" >/dev/null && return 0
-  local zip="$STATE/data/yarn/spark-libs.zip" loc
+  hdfs_curl "$SPARK_YARN_ARCHIVE?op=GETFILESTATUS" -f -m 5 >/dev/null && return 0
+  local zip="$STATE/data/yarn/spark-libs.zip" loc tls=()
+  secure_profile && tls=(--cacert "$TLS_DIR/ca.pem")
   spark_load
   rm -f "$zip"
   (cd "$SPARK_HOME/jars" && zip -q -0 -r "$zip" .) || die "could not zip Spark's jars for YARN"
-  curl -sf -m 10 -X PUT "$WEBHDFS_URL$(dirname "$SPARK_YARN_ARCHIVE")?op=MKDIRS&user.name=$HDFS_USER" >/dev/null
-  # WebHDFS: the NameNode names a DataNode, the DataNode takes the bytes; then one rename,
-  # so a cut upload never leaves a half archive under the name applications use
-  if ! loc=$(curl -sf -m 10 -o /dev/null -w '%{redirect_url}' -X PUT \
-    "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=CREATE&overwrite=true&user.name=$HDFS_USER") ||
-    ! curl -sf -m 300 -X PUT -T "$zip" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null ||
-    ! curl -sf -m 10 -X PUT "$WEBHDFS_URL$SPARK_YARN_ARCHIVE.tmp?op=RENAME&destination=$SPARK_YARN_ARCHIVE&user.name=$HDFS_USER" >/dev/null; then
+  hdfs_curl "$(dirname "$SPARK_YARN_ARCHIVE")?op=MKDIRS" -f -m 10 -X PUT >/dev/null
+  # WebHDFS: the NameNode names a DataNode, the DataNode takes the bytes (the redirect
+  # carries a delegation token when HDFS is secured); then one rename, so a cut upload
+  # never leaves a half archive under the name applications use
+  if ! loc=$(hdfs_curl "$SPARK_YARN_ARCHIVE.tmp?op=CREATE&overwrite=true&permission=644" -f -m 10 -o /dev/null -w '%{redirect_url}' -X PUT) ||
+    ! curl -sf -m 300 "${tls[@]}" -X PUT -T "$zip" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null ||
+    ! hdfs_curl "$SPARK_YARN_ARCHIVE.tmp?op=RENAME&destination=$SPARK_YARN_ARCHIVE" -f -m 10 -X PUT >/dev/null; then
     die "could not upload Spark's jars to HDFS ($SPARK_YARN_ARCHIVE)"
   fi
   rm -f "$zip"
