@@ -212,7 +212,8 @@ export class DatasetService {
     let stream: Readable | undefined
     try {
       // at most 1 MiB is read, whatever the line lengths
-      stream = await this.hdfs.open(dataset.path, { length: 1024 * 1024 })
+      const hdfs = await this.staging.hdfsFor(dataset.path)
+      stream = await hdfs.open(dataset.path, { length: 1024 * 1024 })
       for await (const chunk of stream) {
         const parts = (rest + (chunk as Buffer).toString('utf8')).split(/\r?\n/)
         rest = parts.pop() ?? ''

@@ -91,7 +91,21 @@ export class Staging {
     readonly root: string,
     /** fs.defaultFS, e.g. hdfs://127.0.0.1:8020 */
     private readonly defaultFs: string,
+    /** a tenant's cluster user (the owner of its area); the tenant's id when unknown */
+    private readonly clusterUserOf?: (tenant: string) => Promise<string | undefined>,
   ) {}
+
+  /**
+   * The client to reach `path` with: inside a tenant's area, as the tenant's cluster user
+   * (with HDFS permissions on, the area is 0700 and the gateway's own user may not enter
+   * it); elsewhere as the gateway.
+   */
+  async hdfsFor(path: string): Promise<WebHdfsClient> {
+    const areas = `${this.root}/tenants/`
+    if (!path.startsWith(areas)) return this.hdfs
+    const tenant = path.slice(areas.length).split('/')[0]!
+    return this.hdfs.as((await this.clusterUserOf?.(tenant)) ?? tenant)
+  }
 
   uri(path: string) {
     return `${this.defaultFs.replace(/\/+$/, '')}${path}`
@@ -253,19 +267,21 @@ export class Staging {
    */
   async digest(path: string): Promise<Omit<StagedUpload, 'tmpPath'>> {
     const meter = new Meter(Number.MAX_SAFE_INTEGER)
-    const source = await this.hdfs.open(path)
+    const source = await (await this.hdfsFor(path)).open(path)
     await pipeline(source, meter, new Writable({ write: (_chunk, _enc, done) => done() }))
     return { sha256: meter.hash.digest('hex'), size: meter.size, head: meter.head() }
   }
 
   /** Deletes a path, ignoring errors (best effort clean-up). */
   async discard(path: string) {
-    await this.hdfs.delete(path, true).catch(() => undefined)
+    await this.hdfsFor(path)
+      .then((hdfs) => hdfs.delete(path, true))
+      .catch(() => undefined)
   }
 
   /** Deletes a tree for good: a failure throws (the caller's record says what is left). */
   async remove(path: string) {
-    await this.hdfs.delete(path, true)
+    await (await this.hdfsFor(path)).delete(path, true)
   }
 
   /**

@@ -20,6 +20,8 @@ export const datasetsPlugin = fp(
       app.hdfs,
       config.SPARKGATE_HDFS_ROOT,
       config.SPARKGATE_HDFS_DEFAULT_FS,
+      // the auth plugin's tenant store, there by the time anything is read
+      async (tenant) => (await app.tenants.get(tenant))?.clusterUser,
     )
     app.decorate('staging', staging)
     app.decorate(

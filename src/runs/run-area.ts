@@ -70,7 +70,7 @@ export class RunArea {
   /** A JSON file a job wrote, or undefined when it is not there. */
   async readJson(path: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const text = await this.hdfs.readFile(path)
+      const text = await (await this.staging.hdfsFor(path)).readFile(path)
       return JSON.parse(text.toString('utf8')) as Record<string, unknown>
     } catch (error) {
       if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined

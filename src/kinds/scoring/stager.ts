@@ -52,13 +52,14 @@ export class ScoringStager {
   /** The one part file score.py wrote under runs/<jobId>/scored/, with its size. */
   async outputFile(tenant: string, jobId: string) {
     const dir = `${this.runs.runDir(tenant, jobId)}/scored`
-    const part = (await this.runs.hdfs.listStatus(dir)).find(
+    const hdfs = await this.runs.staging.hdfsFor(dir)
+    const part = (await hdfs.listStatus(dir)).find(
       (f) => f.type === 'FILE' && f.pathSuffix.startsWith('part-'),
     )
     return part && { path: `${dir}/${part.pathSuffix}`, length: part.length }
   }
 
-  open(path: string) {
-    return this.runs.hdfs.open(path)
+  async open(path: string) {
+    return (await this.runs.staging.hdfsFor(path)).open(path)
   }
 }
