@@ -142,6 +142,9 @@ cmd_up() {
   if secure_profile && [[ " ${services[*]} " == *" livy-local "* ]]; then
     die "livy-local is not part of the secure profile (it runs without Kerberos)"
   fi
+  if ! secure_profile && [[ " ${services[*]} " == *" kdc "* ]]; then
+    die "kdc is part of the secure profile only: bash docker/local/stack.sh up --secure kdc"
+  fi
   mkdir -p "$STATE/run"
   echo "$PROFILE" | put "$STATE/run/profile"
   cmd_install

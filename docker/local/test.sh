@@ -144,10 +144,7 @@ fi
 # counted with phase 1's
 tap_n=$(tap_counts <"$STATE/logs/tap.out")
 if [ -n "$secure_rc" ]; then
-  read -r p1 f1 s1 <<<"$tap_n"
-  read -r p2 f2 s2 <<<"$(tap_counts <"$STATE/logs/tap-secure.out")"
-  [ "$secure_rc" -eq 0 ] || [ "$f2" -gt 0 ] || f2=1
-  tap_n="$((p1 + p2)) $((f1 + f2)) $((s1 + s2))"
+  tap_n=$(sum_counts "$tap_n" "$secure_rc" "$(tap_counts <"$STATE/logs/tap-secure.out")")
   [ "$secure_rc" -eq 0 ] || [ "$tap_rc" -ne 0 ] || tap_rc=$secure_rc
 fi
 read -r _ tap_fail _ <<<"$tap_n"

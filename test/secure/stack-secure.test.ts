@@ -6,7 +6,8 @@
  * --json` and run/secure.json say where everything is. One batch goes the gateway's way:
  * sparkgate's ticket, a proxyUser, spark-submit with delegation tokens on secured YARN.
  *
- * Skipped (one plan-0 with the reason) unless $STACK_DIR/run/secure.json exists: phase 1
+ * Skipped (one plan-0 with the reason) unless $STACK_DIR/run/secure.json exists and the
+ * last `up` was the secure profile's ($STACK_DIR/run/profile): phase 1
  * of `npm test` (the default profile) passes over it; phase 2 (`npm run test:secure`)
  * starts the secured stack and runs it.
  */
@@ -63,9 +64,21 @@ function run(
 }
 
 const secureFile = join(stateDir(), 'run', 'secure.json')
+const profile = (() => {
+  try {
+    return readFileSync(join(stateDir(), 'run', 'profile'), 'utf8').trim()
+  } catch {
+    return 'default'
+  }
+})()
 
-if (!existsSync(secureFile)) {
-  t.plan(0, `no ${secureFile}: the secure profile is not up (npm run test:secure runs it)`)
+if (!existsSync(secureFile) || profile !== 'secure') {
+  t.plan(
+    0,
+    existsSync(secureFile)
+      ? `the stack's profile is ${profile}, not secure (npm run test:secure runs it)`
+      : `no ${secureFile}: the secure profile is not up (npm run test:secure runs it)`,
+  )
 } else {
   const secure = JSON.parse(readFileSync(secureFile, 'utf8')) as SecureJson
 

@@ -73,6 +73,16 @@ t.test('tests_line: the sum, and each runner', async (t) => {
   )
 })
 
+t.test("sum_counts: npm test's two tap phases as one", async (t) => {
+  t.equal(run('sum_counts', ['5052 0 1', '0', '51 0 0']), '5103 0 1', 'both passed')
+  t.equal(run('sum_counts', ['5052 0 0', '1', '49 2 0']), '5101 2 0', 'phase 2 failures')
+  t.equal(
+    run('sum_counts', ['5052 0 0', '1', '0 0 0']),
+    '5052 1 0',
+    'a phase 2 whose stack did not start counts one failure',
+  )
+})
+
 t.test('from the raw output of both runners to the closing line', async (t) => {
   const tap = run('tap_counts', [], '# { total: 5052, pass: 5052 }\n')
   const pytest = run('pytest_counts', [], '331 passed in 40.12s\n')

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The closing line of `npm test` (docker/local/test.sh), from what tap and pytest printed:
+# The closing line of `npm test` (docker/local/test.sh), from what tap (both phases) and
+# pytest printed:
 #   tests: 5383 passed, 0 failed (tap 5052, pytest 331)
 #   tests: 5379 passed, 4 failed, 3 skipped (tap 5051 passed 1 failed 1 skipped, pytest 328 passed 3 failed 2 skipped)
 # Sourced by test.sh; test/unit/test-summary.test.ts runs these functions on sample output.
@@ -31,6 +32,17 @@ pytest_counts() {
     esac
   done < <(grep -oE '(^|[ =,])[0-9]+ [a-z]+' <<<"$line" | sed -E 's/^[ =,]+//')
   echo "$passed $failed $skipped"
+}
+
+# sum_counts "PASSED FAILED SKIPPED" RC "PASSED FAILED SKIPPED": two tap runs as one (npm
+# test's two phases, the default profile and the secure one); the second counts one failure
+# when it exited non-zero with none counted (its stack did not start, say).
+sum_counts() {
+  local p1 f1 s1 p2 f2 s2
+  read -r p1 f1 s1 <<<"$1"
+  read -r p2 f2 s2 <<<"$3"
+  [ "$2" -eq 0 ] || [ "$f2" -gt 0 ] || f2=1
+  echo "$((p1 + p2)) $((f1 + f2)) $((s1 + s2))"
 }
 
 # runner_part NAME PASSED FAILED SKIPPED: "tap 5052", or "tap 5051 passed 1 failed"
