@@ -19,7 +19,9 @@ export const BasicAuthSchema = Type.Object(
       description: 'HTTP Basic over TLS: a gateway in front of the cluster (HDInsight, Knox).',
     }),
     user: Type.String({ minLength: 1, description: 'The login (HDInsight: the cluster login).' }),
-    passwordFile: Type.Optional(Path('A file holding the password (read at boot, trimmed).')),
+    passwordFile: Type.Optional(
+      Path('A file holding the password (read at boot; a trailing newline is dropped).'),
+    ),
     passwordEnv: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z_][A-Za-z0-9_]*$',

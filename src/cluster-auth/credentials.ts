@@ -101,6 +101,9 @@ export function resolveAuth(
     )
   if (!keytab)
     throw new CredentialError(`${where}.keytab: no keytab (set it, or SPARKGATE_KERBEROS_KEYTAB)`)
-  checkReadableFile(keytab, `${where}.keytab`)
+  checkReadableFile(
+    keytab,
+    auth.keytab === undefined ? `SPARKGATE_KERBEROS_KEYTAB (for ${where})` : `${where}.keytab`,
+  )
   return { type: 'kerberos', principal, keytab }
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
+import { rootCertificates } from 'node:tls'
 import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios'
 import type { ResolvedAuth } from './credentials.js'
 import { checkReadableFile } from './credentials.js'
@@ -15,7 +16,7 @@ export interface HttpAuthOptions {
   /** the endpoint (its origin gets the credentials) */
   url: string
   auth: ResolvedAuth
-  /** PEM file of the CA that signs the endpoint's certificate (added to Node's own) */
+  /** PEM file of the CA that signs the endpoint's certificate (trusted besides Node's public CAs) */
   caFile?: string
   /** where the CA file was set, for the boot error when it is unreadable */
   caSetting?: string
@@ -31,7 +32,8 @@ function originOf(url: string) {
 export function httpsAgent(caFile: string | undefined, setting = 'caFile'): Agent | undefined {
   if (!caFile) return undefined
   checkReadableFile(caFile, setting)
-  return new Agent({ ca: readFileSync(caFile), keepAlive: true })
+  // `ca` replaces Node's list: the public CAs are given back beside the file's
+  return new Agent({ ca: [...rootCertificates, readFileSync(caFile, 'utf8')], keepAlive: true })
 }
 
 /** Installs `options` on `http`. */

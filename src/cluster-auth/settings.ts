@@ -22,7 +22,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const AuthSetting = (description: string) =>
   Type.String({
     default: 'none',
-    description: `${description} none, or a JSON object: {"type":"basic","user":"…","passwordFile":"…"} (or "passwordEnv": the variable holding it) | {"type":"kerberos"} (the gateway's principal and keytab, SPARKGATE_KERBEROS_*).`,
+    description: `${description}, or a JSON object: {"type":"basic","user":"…","passwordFile":"…"} (or "passwordEnv": the variable holding it) | {"type":"kerberos"} (the gateway's principal and keytab, SPARKGATE_KERBEROS_*).`,
   })
 
 export const CLUSTER_AUTH_SETTINGS = {
@@ -43,7 +43,7 @@ export const CLUSTER_AUTH_SETTINGS = {
       "krb5.conf of the cluster's realm; empty: the system's (/etc/krb5.conf, or KRB5_CONFIG).",
   }),
   SPARKGATE_HDFS_AUTH: AuthSetting(
-    'How the gateway authenticates to WebHDFS: none (simple auth: user.name = SPARKGATE_HDFS_USER),',
+    'How the gateway authenticates to WebHDFS: none (simple auth: user.name = SPARKGATE_HDFS_USER)',
   ),
   SPARKGATE_HDFS_CA_FILE: Type.String({
     default: '',

@@ -49,6 +49,12 @@ const GROUPS: { title: string; about: string; names: RegExp }[] = [
     names: /^SPARKGATE_(BACKENDS|DEFAULT_BACKEND|LIVY_|SYNAPSE_|SPARK_HOME|LOCAL_)/,
   },
   {
+    title: 'Credentials to the cluster',
+    about:
+      "The gateway's Kerberos identity; Livy's and WebHDFS's auth and CA are under their own topics (see [Secured clusters](secured-clusters.md)).",
+    names: /^SPARKGATE_(KERBEROS_|KRB5_)/,
+  },
+  {
     title: 'Queue, workers and tracker',
     about: 'How jobs are submitted, retried, followed and given up on.',
     names: /^SPARKGATE_(TRACKER_|SUBMIT_|WORKER_|FAILURE_)/,

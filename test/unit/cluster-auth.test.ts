@@ -7,9 +7,11 @@
  * real gateway, nginx and KDC are exercised by test/stack/proxy.test.ts and test/secure/.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { mkdtempSync } from 'node:fs'
 import { mkdtemp, mkdir, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { rootCertificates } from 'node:tls'
 import { inspect } from 'node:util'
 import axios from 'axios'
 import t, { type Test } from 'tap'
@@ -17,12 +19,16 @@ import { BackendConfigError } from '../../src/backends/backend-kind.js'
 import { createBackends } from '../../src/backends/create-backends.js'
 import type { LivyBackend } from '../../src/backends/livy/livy-backend.js'
 import { LivyClient, LivyError } from '../../src/backends/livy/livy-client.js'
-import { authenticate } from '../../src/cluster-auth/http-auth.js'
+import { authenticate, httpsAgent } from '../../src/cluster-auth/http-auth.js'
 import { CredentialError, resolveAuth, Secret } from '../../src/cluster-auth/credentials.js'
 import { authSettingProblems, secureStackDefaults } from '../../src/cluster-auth/settings.js'
 import { ConfigError, configWith, loadConfig } from '../../src/config.js'
 import { WebHdfsClient, WebHdfsError } from '../../src/storage/webhdfs-client.js'
 import { webHdfsFromConfig } from '../../src/plugins/hdfs.js'
+
+// the defaults, whatever the developer's stack runs: a secured local stack would supply its
+// own (run/secure.json); this test's stack folder has none
+process.env['STACK_DIR'] = mkdtempSync(join(tmpdir(), 'sparkgate-no-stack-'))
 
 const PASSWORD = 'pw-' + Math.random().toString(36).slice(2) + '-never-shown'
 
@@ -337,4 +343,15 @@ t.test('a secured local stack supplies what is unset, nothing more', async (t) =
   })
   t.equal(mine.SPARKGATE_WEBHDFS_URL, 'http://nn:9870/webhdfs/v1', 'a variable set wins')
   t.equal(mine.SPARKGATE_HDFS_AUTH, 'none')
+})
+
+t.test('a caFile adds the private CA to the public ones', async (t) => {
+  const { dir } = await scratch()
+  const ca = join(dir, 'ca.pem')
+  await writeFile(ca, rootCertificates[0]!)
+  const agent = httpsAgent(ca)!
+  const trusted = agent.options.ca as string[]
+  t.equal(trusted.length, rootCertificates.length + 1)
+  t.ok(trusted.includes(rootCertificates[5]!), 'the public CAs stay')
+  t.equal(httpsAgent(undefined), undefined)
 })

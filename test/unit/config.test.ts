@@ -5,6 +5,9 @@
  * (Livy: an axios instance; Synapse: an SDK client with a static token; local: nothing
  * spawned until a submit).
  */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { BackendConfigError } from '../../src/backends/backend-kind.js'
 import { LivyBackend } from '../../src/backends/livy/livy-backend.js'
@@ -17,6 +20,10 @@ import {
 import { BACKEND_KINDS } from '../../src/backends/registry.js'
 import { SynapseBackend } from '../../src/backends/synapse/synapse-backend.js'
 import { ConfigError, ConfigSchema, configWith, loadConfig } from '../../src/config.js'
+
+// the defaults, whatever the developer's stack runs: a secured local stack would supply its
+// own (run/secure.json); this test's stack folder has none
+process.env['STACK_DIR'] = mkdtempSync(join(tmpdir(), 'sparkgate-no-stack-'))
 
 /** The ConfigError problems of an environment (fails the test when it loads). */
 function problemsOf(t: { fail: (m: string) => void }, env: NodeJS.ProcessEnv): string[] {
