@@ -310,7 +310,7 @@ t.test('admin: tenants and keys; the new key works', async (t) => {
   const backends = await cli(['backends'], viewer)
   t.equal(backends.code, 0, backends.stderr)
   t.match(backends.stdout, /^NAME\s+KIND\s+AUTH\s+DEFAULT\s+HEALTHY/m)
-  t.match(backends.stdout, /^livy\s+livy\s+\*\s+yes/m, 'the default backend, healthy')
+  t.match(backends.stdout, /^livy\s+livy\s+none\s+\*\s+yes/m, 'the default backend, healthy')
   const backendsJson = JSON.parse((await cli(['--json', 'backends'], viewer)).stdout)
   t.match(backendsJson, [{ name: 'livy', kind: 'livy', default: true, healthy: true }])
   const keys = await cli(['keys', 'ls', name], admin)
