@@ -2,18 +2,22 @@
 # The local stack without a container engine: Redis, Apache Kafka (one KRaft node), HDFS
 # (NameNode + DataNode, WebHDFS on), YARN (a ResourceManager, a NodeManager and the timeline
 # server that serves finished apps' logs), Spark (the pyspark wheel used as SPARK_HOME),
-# Apache Livy (batches on YARN in cluster mode), an MLflow tracking server and a TLS reverse
-# proxy with Basic auth in front of Livy and WebHDFS (a cluster's gateway), all on 127.0.0.1.
+# Apache Livy (batches on YARN in cluster mode), an MLflow tracking server, Azurite (Azure
+# Blob Storage's emulator over TLS, with an account and key of the stack's own: a Synapse
+# workspace's storage) and a TLS reverse proxy with Basic auth in front of Livy and WebHDFS (a
+# cluster's gateway), all on 127.0.0.1.
 #
 #   stack.sh up [--secure] [--started-file F] [svc...]
-#                            install what is missing (apt, PyPI, Maven Central), start
+#                            install what is missing (apt, PyPI, Maven Central, npm), start
 #                            what is not running (the named services only: kdc redis kafka
-#                            hdfs yarn nodemanager timeline livy livy-local mlflow proxy;
-#                            default: all of the profile's); a second call is a no-op. With
-#                            --started-file, append "NAME PID" to F for each service this
-#                            call launched (test.sh stops those, and only those). --secure:
-#                            the secure profile (below)
+#                            hdfs yarn nodemanager timeline livy livy-local mlflow azurite
+#                            proxy; default: all of the profile's); a second call is a
+#                            no-op. With --started-file, append "NAME PID" to F for each
+#                            service this call launched (test.sh stops those, and only
+#                            those). --secure: the secure profile (below)
 #   stack.sh install         only the installs and config files of up; starts nothing
+#                            (secrets too: $STACK_DIR/secrets, 0700, the proxy's password and
+#                            Azurite's account key; never printed)
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway and those of up (default: all)
 #   stack.sh status [--json] what answers, and where
@@ -34,12 +38,14 @@
 #
 # Ports and versions: stack.env beside this file. State and logs: $STACK_DIR (default
 # <repo>/.stack, git-ignored). Downloads are cached in the user's home: ~/.m2 (Maven),
-# the pip cache, and the Spark and MLflow venvs under $STACK_CACHE_DIR (~/.cache/sparkgate).
+# the pip cache, and the Spark and MLflow venvs and Azurite's npm prefix under
+# $STACK_CACHE_DIR (~/.cache/sparkgate).
 #
 # Layout: this file is the commands; lib/common.sh the logging, pid files, ports and
-# waiting; lib/install.sh apt, venvs and Maven classpaths; services/NAME.sh one file per
-# part of the stack. INSTALLS have NAME_about and NAME_install only. Each of SERVICES
-# defines the same functions (see services/redis.sh, the smallest):
+# waiting; lib/install.sh apt, venvs and Maven classpaths; lib/tls.sh the stack's own CA
+# and its certificates; services/NAME.sh one file per part of the stack. INSTALLS have
+# NAME_about and NAME_install only. Each of SERVICES defines the same functions (see
+# services/redis.sh, the smallest):
 #   NAME_marker          what its process's command line contains (pid files are checked)
 #   NAME_about install|start   the title of its install step, of its start step
 #   NAME_install         its cached downloads and config files; starts nothing
@@ -68,15 +74,16 @@ secure_profile() { [ "$PROFILE" = secure ]; }
 
 # What `install` runs, in order, before the services' own installs.
 INSTALLS=(prereqs spark)
-# The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow; the
-# proxy, the front door of Livy and WebHDFS, comes last and goes first);
+# The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow or
+# Azurite; the proxy, the front door of Livy and WebHDFS, comes last and goes first);
 # `down` stops them in the reverse order.
-SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
+SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite proxy)
 # what `up`, `check` start and check when no service is named: the profile's
-DEFAULT_SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy)
+DEFAULT_SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite
+  proxy)
 # (no proxy in the secure profile: its Livy and WebHDFS demand SPNEGO from their caller, and
 # a Basic-auth front would have to hold a keytab and impersonate, as Knox does; nginx cannot)
-SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow)
+SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow azurite)
 # the services whose configuration differs between the profiles
 PROFILED=(hdfs yarn nodemanager timeline livy livy-local)
 profile_services() {

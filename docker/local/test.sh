@@ -32,8 +32,8 @@ started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
 # stop_started [SERVICE...]: stop those this run started (default: all), in stop order
 stop_started() {
   local s pid only=" $* "
-  # in stop order: the proxy, MLflow and Livy first, Redis last
-  for s in proxy mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis kdc; do
+  # in stop order: the proxy, Azurite, MLflow and Livy first, Redis last
+  for s in proxy azurite mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis kdc; do
     [ $# -eq 0 ] || [[ $only == *" $s "* ]] || continue
     # the last one started under that name (phase 2 starts hdfs again, say)
     pid=$(awk -v s="$s" '$1 == s { p = $2 } END { print p }' "$started_file")
@@ -48,8 +48,8 @@ trap 'stop_started; rm -f "$started_file"' EXIT
 . "$HERE/lib/test-summary.sh"
 export TAP_TYPE_STRIP_ONLY=1
 
-# Phase 2: the secure profile's services (the KDC, HDFS, YARN, Livy; Redis, Kafka and MLflow
-# are not needed by test/secure), then tap test/secure. Its output: logs/tap-secure.out.
+# Phase 2: the secure profile's services (the KDC, HDFS, YARN, Livy; Redis, Kafka, MLflow and
+# Azurite are not needed by test/secure), then tap test/secure. Its output: logs/tap-secure.out.
 SECURE_SERVICES=(kdc hdfs yarn nodemanager timeline livy)
 secure_phase() {
   rm -f "$STATE/logs/tap-secure.out"
@@ -75,7 +75,7 @@ fi
 # do not answer and waits for any of them that is ours but slow; one answering that another
 # checkout started is left alone (up would refuse its port as a stranger's).
 down=()
-for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow proxy; do
+for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite proxy; do
   bash "$STACK" check "$s" || down+=("$s")
 done
 if [ ${#down[@]} -gt 0 ]; then

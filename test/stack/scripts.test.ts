@@ -46,6 +46,7 @@ const SERVICES = [
   'livy',
   'livy-local',
   'mlflow',
+  'azurite',
   'proxy',
 ]
 
@@ -66,6 +67,7 @@ for (const [service, times] of [
   ['livy-local', 20],
   ['kafka', 20],
   ['mlflow', 20],
+  ['azurite', 20],
   ['proxy', 20],
 ] as const) {
   t.test(`stack.sh check ${service} passes ${times} times in a row`, async (t) => {
