@@ -105,6 +105,11 @@ t.test('the local stack binds nothing beyond loopback', async (t) => {
     /mlflow" server --host 127\.0\.0\.1 --port "\$MLFLOW_PORT"/,
   )
   t.match(stackScript('services/redis.sh'), /--bind 127\.0\.0\.1/, 'redis --bind 127.0.0.1')
+  t.match(
+    stackScript('services/azurite.sh'),
+    /--blobHost 127\.0\.0\.1 --blobPort "\$AZURITE_BLOB_PORT"/,
+    'azurite --blobHost 127.0.0.1',
+  )
   t.match(stackScript('services/livy.sh'), /livy\.server\.host = 127\.0\.0\.1/)
   const kafka = stackScript('services/kafka.sh')
   t.match(kafka, /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\$KAFKA_PORT,CONTROLLER:\/\/127\.0\.0\.1:/m)
