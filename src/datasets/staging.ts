@@ -130,6 +130,19 @@ export class Staging {
   }
 
   /**
+   * `<root>` and `<root>/tenants`, made by the gateway itself when missing (a MKDIRS makes
+   * the folders it adds with the mode it is given, so a tenant's 0700 must not be the first
+   * to make them): `<root>` with the default mode, `<root>/tenants` 1777, where each
+   * tenant's user makes its own area (a cluster's admin may have laid them out already).
+   */
+  private areasFolder(): Promise<unknown> {
+    return this.once(`${this.root}/tenants#folder`, async () => {
+      await this.hdfs.mkdirs(this.root)
+      await this.hdfs.mkdirs(`${this.root}/tenants`, '1777')
+    })
+  }
+
+  /**
    * Makes the tenant's area, owned by its cluster user (created as that user: `user.name`,
    * or `doas` under Kerberos) with mode 0700, so that on a cluster with HDFS permissions on
    * no other tenant's job can read it. Called when the tenant is made, and before anything
@@ -139,6 +152,7 @@ export class Staging {
   tenantArea(owner: StagingOwner): Promise<unknown> {
     const dir = this.tenantRoot(owner.tenant)
     return this.once(`${dir}#area`, async () => {
+      await this.areasFolder()
       const hdfs = this.hdfs.as(owner.user)
       await hdfs.mkdirs(dir, '700')
       const status = await hdfs.getFileStatus(dir)

@@ -1,16 +1,27 @@
 /**
  * Each tenant's HDFS area (<root>/tenants/<tenant>) is made when the tenant is made,
  * owned by the tenant's cluster user, mode 0700; an older area with another mode gets 0700
- * before the tenant's next upload. (With HDFS permissions on, test/secure/ shows another
- * tenant's job refused there.)
+ * before the tenant's next upload. On a new HDFS root the gateway makes `<root>` (its
+ * default mode) and `<root>/tenants` (1777) itself, never with a tenant's 0700. (With HDFS
+ * permissions on, test/secure/ shows another tenant's job refused there.)
  */
 import t from 'tap'
-import { ADMIN_KEY, bearer, build, hdfsClient, makeKey, tenantName } from '../helpers/stack.js'
+import {
+  ADMIN_KEY,
+  bearer,
+  build,
+  hdfsClient,
+  hdfsTestDir,
+  makeKey,
+  tenantName,
+} from '../helpers/stack.js'
 
 const hdfs = hdfsClient()
 
 t.test('a new tenant: its area, its cluster user, 0700', async (t) => {
-  const app = await build(t, {}, { tenant: false })
+  // a root that does not exist yet, as on a new cluster
+  const hdfsRoot = `${await hdfsTestDir(t, hdfs)}/root`
+  const app = await build(t, { SPARKGATE_HDFS_ROOT: hdfsRoot }, { tenant: false })
   const id = tenantName('area')
   const clusterUser = `u-${id}`
   const created = await app.inject({
@@ -20,8 +31,15 @@ t.test('a new tenant: its area, its cluster user, 0700', async (t) => {
     payload: { name: id, clusterUser },
   })
   t.equal(created.statusCode, 201, created.body)
-  const root = `${app.config.SPARKGATE_HDFS_ROOT}/tenants/${id}`
-  t.teardown(() => hdfs.delete(root, true).catch(() => undefined))
+  const root = `${hdfsRoot}/tenants/${id}`
+  t.match(await hdfs.getFileStatus(hdfsRoot), {
+    owner: app.config.SPARKGATE_HDFS_USER,
+    permission: '755',
+  })
+  t.match(await hdfs.getFileStatus(`${hdfsRoot}/tenants`), {
+    owner: app.config.SPARKGATE_HDFS_USER,
+    permission: '1777',
+  })
   const status = await hdfs.getFileStatus(root)
   t.equal(status.type, 'DIRECTORY')
   t.equal(status.owner, clusterUser)
@@ -32,7 +50,7 @@ t.test('a new tenant: its area, its cluster user, 0700', async (t) => {
   // another gateway process (its own memory of areas made), the same Redis
   const restarted = await build(
     t,
-    { SPARKGATE_REDIS_PREFIX: app.config.SPARKGATE_REDIS_PREFIX },
+    { SPARKGATE_REDIS_PREFIX: app.config.SPARKGATE_REDIS_PREFIX, SPARKGATE_HDFS_ROOT: hdfsRoot },
     { tenant: false },
   )
   const key = await makeKey(restarted, id, 'member')
