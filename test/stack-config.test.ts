@@ -187,3 +187,14 @@ t.test("compose's MLflow image installs the local stack's pinned MLflow", async 
   t.match(dockerfile, /"--port", "5005"/)
   t.equal(stackEnv['MLFLOW_PORT'], '5005')
 })
+
+t.test("every stack port is outside Linux's ephemeral range", async (t) => {
+  // A listener on an ephemeral port can find it taken by some client connection's own end
+  // (the KDC on 60088 once failed to bind in a busy test run): stack ports stay below it.
+  const ports = Object.entries(stackEnv).filter(([name]) => name.endsWith('_PORT'))
+  t.ok(ports.length > 10, `${ports.length} ports`)
+  for (const [name, value] of ports) {
+    const n = Number(value)
+    t.ok(n > 0 && (n < 32768 || n > 60999), `${name}=${value} is not in 32768-60999`)
+  }
+})
