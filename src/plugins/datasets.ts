@@ -20,8 +20,13 @@ export const datasetsPlugin = fp(
       app.hdfs,
       config.SPARKGATE_HDFS_ROOT,
       config.SPARKGATE_HDFS_DEFAULT_FS,
-      // the auth plugin's tenant store, there by the time anything is read
-      async (tenant) => (await app.tenants.get(tenant))?.clusterUser,
+      // the auth plugin's tenant store (its recent-tenants cache), there by the time
+      // anything is read
+      (tenant) =>
+        app.tenants.current(tenant).then(
+          (t) => t.clusterUser,
+          () => undefined,
+        ),
     )
     app.decorate('staging', staging)
     app.decorate(

@@ -5,7 +5,6 @@
  * a keytab, password file or CA file that cannot be read is a CredentialError naming it.
  */
 import fp from 'fastify-plugin'
-import { httpsAgent } from '../cluster-auth/http-auth.js'
 import { credentialsOf, parseAuthSetting } from '../cluster-auth/settings.js'
 import { loadKerberos } from '../cluster-auth/spnego.js'
 import type { Config } from '../config.js'
@@ -35,8 +34,8 @@ export function webHdfsFromConfig(config: HdfsConfig): WebHdfsClient {
     'SPARKGATE_HDFS_AUTH',
     config,
   )
+  // the client reads the CA file (and so checks it) at once, naming SPARKGATE_HDFS_CA_FILE
   const caFile = config.SPARKGATE_HDFS_CA_FILE || undefined
-  httpsAgent(caFile, 'SPARKGATE_HDFS_CA_FILE')
   return new WebHdfsClient({
     url: config.SPARKGATE_WEBHDFS_URL,
     user: config.SPARKGATE_HDFS_USER,

@@ -67,9 +67,17 @@ export class WebHdfsClient {
   private readonly retries: number
   private readonly others = new Map<string, WebHdfsClient>()
 
-  constructor(private readonly options: WebHdfsOptions) {
+  constructor(
+    private readonly options: WebHdfsOptions,
+    /** the HTTP client (credentials, CA, connection pool) of the client it acts for, shared */
+    shared?: AxiosInstance,
+  ) {
     this.base = options.url.replace(/\/+$/, '')
     this.retries = options.retries ?? 2
+    if (shared) {
+      this.http = shared
+      return
+    }
     this.http = axios.create({
       timeout: options.timeoutMs ?? 30_000,
       maxRedirects: 0,
@@ -93,13 +101,13 @@ export class WebHdfsClient {
   /**
    * The same NameNode, as another user: `user.name` under simple auth, `doas` under
    * Kerberos (the gateway's principal must be a proxy user of the cluster); one client per
-   * user, kept.
+   * user, kept, all on this one's HTTP client (only the query differs).
    */
   as(user: string): WebHdfsClient {
     if (user === this.options.user && !this.options.doAs) return this
     let client = this.others.get(user)
     if (!client) {
-      client = new WebHdfsClient({ ...this.options, user, doAs: true })
+      client = new WebHdfsClient({ ...this.options, user, doAs: true }, this.http)
       this.others.set(user, client)
     }
     return client

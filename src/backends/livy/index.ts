@@ -7,7 +7,6 @@
 import { Type } from 'typebox'
 import { ClusterAuthSchema } from '../../cluster-auth/auth-schema.js'
 import { CredentialError } from '../../cluster-auth/credentials.js'
-import { httpsAgent } from '../../cluster-auth/http-auth.js'
 import {
   credentialsOf,
   parseAuthSetting,
@@ -92,15 +91,16 @@ export const livyKind = defineBackendKind({
         `livy backend ${entry.name}: auth`,
         s as KerberosSettings,
       )
-      // the CA file is checked here, at boot, not at the first call
-      httpsAgent(entry.caFile, `livy backend ${entry.name}: caFile`)
       return {
         backend: new LivyBackend({
           name: entry.name,
           url: entry.url,
           ...(entry.yarnUrl ? { yarnUrl: entry.yarnUrl } : {}),
           auth,
-          ...(entry.caFile ? { caFile: entry.caFile } : {}),
+          // read, and so checked, now: at boot, not at the first call
+          ...(entry.caFile
+            ? { caFile: entry.caFile, caSetting: `livy backend ${entry.name}: caFile` }
+            : {}),
         }),
         maxLive: entry.maxLive ?? s.SPARKGATE_LIVY_MAX_LIVE,
       }

@@ -66,8 +66,10 @@ export interface LivyBackendOptions {
   yarnUrl?: string
   /** credentials: Basic (a gateway in front) or Kerberos (SPNEGO); none by default */
   auth?: ResolvedAuth
-  /** PEM file of the private CA of an https url */
+  /** PEM file of the private CA of an https url (read, and checked, here) */
   caFile?: string
+  /** where caFile was set, for the error when it cannot be read */
+  caSetting?: string
 }
 
 export class LivyBackend implements SparkBackend {
@@ -90,6 +92,7 @@ export class LivyBackend implements SparkBackend {
       timeoutMs: options.timeoutMs,
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.caFile ? { caFile: options.caFile } : {}),
+      ...(options.caSetting ? { caSetting: options.caSetting } : {}),
     })
     this.pageSize = options.pageSize ?? 500
     this.yarn = options.yarnUrl

@@ -71,6 +71,8 @@ export interface LivyClientOptions {
   auth?: ResolvedAuth
   /** PEM file of the private CA of an https endpoint */
   caFile?: string
+  /** where caFile was set, for the error when it cannot be read */
+  caSetting?: string
 }
 
 export class LivyClient {
@@ -86,7 +88,9 @@ export class LivyClient {
     authenticate(this.http, {
       url: options.url,
       auth: options.auth ?? { type: 'none' },
-      ...(options.caFile ? { caFile: options.caFile, caSetting: 'caFile' } : {}),
+      ...(options.caFile
+        ? { caFile: options.caFile, caSetting: options.caSetting ?? 'caFile' }
+        : {}),
     })
   }
 
