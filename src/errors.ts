@@ -168,6 +168,12 @@ export const errors = {
     new SparkgateError('SPARKGATE_REDIS_UNAVAILABLE', 503, `Redis is unavailable: ${message}`),
   hdfsUnavailable: (message: string) =>
     new SparkgateError('SPARKGATE_HDFS_UNAVAILABLE', 503, `HDFS is unavailable: ${message}`),
+  storageUnavailable: (message: string) =>
+    new SparkgateError(
+      'SPARKGATE_STORAGE_UNAVAILABLE',
+      503,
+      `the storage account is unavailable or refuses the gateway: ${message}`,
+    ),
   datasetDeleting: (id: string) =>
     new SparkgateError(
       'SPARKGATE_DATASET_DELETING',

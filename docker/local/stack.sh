@@ -4,20 +4,21 @@
 # server that serves finished apps' logs), Spark (the pyspark wheel used as SPARK_HOME),
 # Apache Livy (batches on YARN in cluster mode), an MLflow tracking server, Azurite (Azure
 # Blob Storage's emulator over TLS, with an account and key of the stack's own: a Synapse
-# workspace's storage) and a TLS reverse proxy with Basic auth in front of Livy and WebHDFS (a
+# workspace's storage), a Synapse double (the Synapse batch API over TLS; its batches run on
+# a local Spark that reads Azurite as abfss://) and a TLS reverse proxy with Basic auth in front of Livy and WebHDFS (a
 # cluster's gateway), all on 127.0.0.1.
 #
 #   stack.sh up [--secure] [--started-file F] [svc...]
 #                            install what is missing (apt, PyPI, Maven Central, npm), start
 #                            what is not running (the named services only: kdc redis kafka
 #                            hdfs yarn nodemanager timeline livy livy-local mlflow azurite
-#                            proxy; default: all of the profile's); a second call is a
+#                            synapse proxy; default: all of the profile's); a second call is a
 #                            no-op. With --started-file, append "NAME PID" to F for each
 #                            service this call launched (test.sh stops those, and only
 #                            those). --secure: the secure profile (below)
 #   stack.sh install         only the installs and config files of up; starts nothing
 #                            (secrets too: $STACK_DIR/secrets, 0700, the proxy's password and
-#                            Azurite's account key; never printed)
+#                            Azurite's account key, the Synapse double's token; never printed)
 #   stack.sh down [svc...]   stop what this script (or the demo) started, by pid, nothing
 #                            else; services: gateway and those of up (default: all)
 #   stack.sh status [--json] what answers, and where
@@ -75,12 +76,14 @@ secure_profile() { [ "$PROFILE" = secure ]; }
 # What `install` runs, in order, before the services' own installs.
 INSTALLS=(prereqs spark)
 # The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow or
-# Azurite; the proxy, the front door of Livy and WebHDFS, comes last and goes first);
+# Azurite; the Synapse double needs Azurite; the proxy, the front door of Livy and WebHDFS,
+# comes last and goes first);
 # `down` stops them in the reverse order.
-SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite proxy)
+SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite synapse
+  proxy)
 # what `up`, `check` start and check when no service is named: the profile's
 DEFAULT_SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite
-  proxy)
+  synapse proxy)
 # (no proxy in the secure profile: its Livy and WebHDFS demand SPNEGO from their caller, and
 # a Basic-auth front would have to hold a keytab and impersonate, as Knox does; nginx cannot)
 SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow azurite)

@@ -6,6 +6,7 @@ import { Type, type Static } from 'typebox'
 import { errors } from '../errors.js'
 import { ClusterUri } from '../schemas/common.js'
 import type { Dataset } from './dataset-schema.js'
+import type { FileStore } from '../storage/file-store.js'
 import type { DatasetService } from './dataset-service.js'
 
 /** An uploaded dataset id, or `{uri, format}` of data on the cluster (training and scoring). */
@@ -74,6 +75,7 @@ export async function acceptInput(
   kind: string,
   dataset: DatasetInput,
   check: (dataset?: Dataset) => void | Promise<void>,
+  target?: FileStore,
 ): Promise<AcceptedInput> {
   const stagedField = `body.${kind}.dataset`
   const id = datasetIdOf(dataset)
@@ -87,7 +89,8 @@ export async function acceptInput(
   await check(found)
   return {
     ids: [id],
-    inputs: { [`dataset://${id}`]: found.uri },
+    // where the job runs it from: in its backend's store (a copy there, made when it is staged)
+    inputs: { [`dataset://${id}`]: target && datasets ? datasets.uriIn(found, target) : found.uri },
     fields: { [id]: field },
     internals: typeof dataset === 'string' ? { datasetFormat: found.format } : {},
     stagedField,
@@ -97,6 +100,28 @@ export async function acceptInput(
 /** The URI policy's view of an input: a `{uri}` the request names (a dataset id is ours). */
 export function inputUris(kind: string, dataset: DatasetInput): [string, string][] {
   return typeof dataset === 'object' ? [[`body.${kind}.dataset.uri`, dataset.uri]] : []
+}
+
+/**
+ * Puts each uploaded dataset a job reads in `target` (its backend's store) unless it lies
+ * there: copied once per store (a job's staging step; idempotent).
+ */
+export async function placeInputs(
+  datasets: DatasetService | undefined,
+  job: {
+    tenant: string
+    inputs?: Record<string, string>
+    internals?: Record<string, unknown>
+  },
+  target: FileStore,
+): Promise<void> {
+  if (!datasets) return
+  const user = (job.internals?.['clusterUser'] as string | undefined) ?? job.tenant
+  for (const reference of Object.keys(job.inputs ?? {})) {
+    const id = DATASET_REF.exec(reference)?.[1]
+    const dataset = id && (await datasets.find(job.tenant, id))
+    if (dataset) await datasets.copyTo({ tenant: job.tenant, user }, dataset, target)
+  }
 }
 
 /** The uploaded dataset a job reads, as recorded when it was accepted (URI and format). */

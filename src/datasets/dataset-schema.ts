@@ -20,8 +20,11 @@ export const DatasetSchema = Type.Object(
     name: Type.String(),
     size: Type.Integer({ description: 'Bytes.' }),
     sha256: Type.String(),
-    uri: Type.String({ description: 'Where Spark reads it: hdfs://…' }),
-    path: Type.String({ description: 'The HDFS path.' }),
+    uri: Type.String({
+      description:
+        'Where Spark reads it: hdfs://… on HDFS, abfss://… in the storage account of the backend it was uploaded for.',
+    }),
+    path: Type.String({ description: 'Its path in that store.' }),
     format: Type.Unsafe<DatasetFormat>({
       type: 'string',
       enum: [...DATASET_FORMATS],
@@ -29,6 +32,12 @@ export const DatasetSchema = Type.Object(
     }),
     columns: Type.Optional(
       Type.Array(ColumnSchema, { description: 'CSV only: the header line and sniffed types.' }),
+    ),
+    copies: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Its copies in other stores (abfss://…, hdfs://…): made once, the first time a job on a backend that reads that store used it; deleted with it.',
+      }),
     ),
     source: Type.Optional(
       Type.Object(

@@ -1,32 +1,38 @@
 /**
  * Datasets: upload (stream → temp → hash → rename → record), get, list, preview, delete,
- * and the resolution of `dataset://<id>` references in job specs.
+ * and the resolution of `dataset://<id>` references in job specs. A dataset lives in the
+ * store of the backend it was uploaded for (HDFS, or a Synapse pool's storage account);
+ * a job on a backend that reads another store runs from a copy there, made once.
  */
 import type { Readable } from 'node:stream'
 import { errors } from '../errors.js'
-import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
-import type { Dataset } from './dataset-schema.js'
-import type { DatasetStore, InUseRule, OutputRegistration } from './dataset-store.js'
-import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
+import { StoreError, type FileStore, type StagingOwner } from '../storage/file-store.js'
+import type { Stores } from '../storage/stores.js'
 import {
-  type Staging,
-  type StagingOwner,
   UploadAbortedError,
   UploadIdleError,
   UploadTooLargeError,
-} from './staging.js'
+} from '../storage/upload-stream.js'
+import type { Dataset } from './dataset-schema.js'
+import type { DatasetStore, InUseRule, OutputRegistration } from './dataset-store.js'
+import { formatOf, sniffCsv, splitCsvLine } from './sniff.js'
 import { DATASET_REF } from './dataset-input.js'
 
-/** HDFS down or in standby is a 503; any other WebHDFS fault stays what it is. */
-function hdfsFault(error: WebHdfsError) {
-  return error.kind === 'unavailable' || error.kind === 'standby'
-    ? errors.hdfsUnavailable(error.message)
+/**
+ * A store down (HDFS in standby, a storage account unreachable, or refusing the gateway's
+ * credential) is a 503; any other fault stays what it is.
+ */
+function storeFault(error: StoreError) {
+  if (error.name === 'WebHdfsError')
+    return error.transient ? errors.hdfsUnavailable(error.message) : error
+  return error.transient || error.kind === 'access_denied'
+    ? errors.storageUnavailable(error.message)
     : error
 }
 
-/** A job's output file (its HDFS path and size, as listed), the name and model to record. */
+/** A job's output file (its URI and size, as listed), the name and model to record. */
 export interface OutputFile {
-  path: string
+  uri: string
   length: number
   name: string
   model: string
@@ -48,8 +54,8 @@ export interface Preview {
 export class DatasetService {
   constructor(
     private readonly store: DatasetStore,
-    private readonly staging: Staging,
-    private readonly hdfs: WebHdfsClient,
+    /** where datasets live: each backend's store */
+    readonly stores: Stores,
     readonly maxBytes: number,
     /** the job core's rule: which of a dataset's jobs has not ended */
     private readonly inUse: InUseRule,
@@ -63,34 +69,43 @@ export class DatasetService {
     if (used + more > owner.quotaBytes) throw quotaProblem(owner, used)
   }
 
-  /** Streams an upload into place; `created` is false when the bytes were known already. */
+  /**
+   * Streams an upload into place in `target` (the store of the backend it is for);
+   * `created` is false when the bytes were known already.
+   */
   async upload(
     owner: DatasetOwner,
     source: Readable,
     name: string,
+    target: FileStore = this.stores.main,
   ): Promise<{ dataset: Dataset; created: boolean }> {
+    const staging = target
     try {
       // an upload never needs more than what is left of the quota (or the size limit)
       const left = Math.max(0, owner.quotaBytes - (await this.store.bytesUsed(owner.tenant)))
       const limit = Math.min(this.maxBytes, left)
       let staged
       try {
-        staged = await this.staging.upload(source, limit, owner, this.idleMs)
+        staged = await staging.upload(source, limit, owner, this.idleMs)
       } catch (error) {
         if (error instanceof UploadTooLargeError && limit < this.maxBytes)
           throw quotaProblem(owner, owner.quotaBytes - left)
         throw error
       }
       if (staged.size === 0) {
-        await this.staging.discard(staged.tmpPath)
+        await staging.discard(staged.tmpPath)
         throw errors.emptyUpload()
       }
       const known = await this.store.get(owner.tenant, staged.sha256)
       if (known) {
-        await this.staging.discard(staged.tmpPath)
+        await staging.discard(staged.tmpPath)
         return { dataset: known, created: false }
       }
-      const path = await this.staging.place(staged, name, owner)
+      const path = await staging.placeAt(
+        staged,
+        `${staging.datasetDir(owner.tenant, staged.sha256)}/${name}`,
+        owner,
+      )
       const format = formatOf(name)
       const columns =
         format === 'csv' ? sniffCsv(staged.head, staged.size === staged.head.length) : undefined
@@ -99,7 +114,7 @@ export class DatasetService {
         name,
         size: staged.size,
         sha256: staged.sha256,
-        uri: this.staging.uri(path),
+        uri: staging.uri(path),
         path,
         format,
         ...(columns ? { columns } : {}),
@@ -109,19 +124,70 @@ export class DatasetService {
       if ('deleting' in result) throw errors.datasetDeleting(dataset.id)
       if ('overQuota' in result) {
         // concurrent uploads of this tenant took the room meanwhile
-        await this.staging.discard(this.staging.datasetDir(owner.tenant, dataset.id))
+        await staging.discard(staging.datasetDir(owner.tenant, dataset.id))
         throw quotaProblem(owner, result.overQuota)
       }
       // a concurrent upload of the same bytes under another name won: drop our copy
-      if (!result.created && result.dataset.path !== path) await this.staging.discard(path)
+      if (!result.created && result.dataset.uri !== dataset.uri) await staging.discard(path)
       return result
     } catch (error) {
       if (error instanceof UploadTooLargeError) throw errors.uploadTooLarge(this.maxBytes)
       if (error instanceof UploadIdleError) throw errors.uploadIdle(error.idleMs)
       if (error instanceof UploadAbortedError) throw errors.uploadAborted()
-      if (error instanceof WebHdfsError) throw hdfsFault(error)
+      if (error instanceof StoreError) throw storeFault(error)
       throw error
     }
+  }
+
+  /**
+   * The URI a job on a backend reading `target` runs the dataset from: where it lies when
+   * that is `target`, else its copy there (`datasets/<sha256>/<name>` in the tenant's area
+   * of that store: content-addressed, so made once per store).
+   */
+  uriIn(dataset: Dataset, target: FileStore): string {
+    if (target.pathOf(dataset.uri) !== undefined) return dataset.uri
+    return target.uri(
+      `${target.datasetDir(this.tenantOf(dataset, target), dataset.id)}/${dataset.name}`,
+    )
+  }
+
+  /** The tenant a dataset's record belongs to, from its path (its area in its store). */
+  private tenantOf(dataset: Dataset, target: FileStore) {
+    const held = this.stores.holding(dataset.uri)
+    const areas = `${held.root}/tenants/`
+    const tenant = dataset.path.startsWith(areas)
+      ? dataset.path.slice(areas.length).split('/')[0]
+      : undefined
+    if (!tenant)
+      throw new Error(
+        `dataset ${dataset.id} lies outside a tenant's area (${dataset.uri}); it cannot be copied to ${target.id}`,
+      )
+    return tenant
+  }
+
+  /**
+   * Makes the dataset's copy in `target` unless it is there (a job's staging step, so that
+   * a job on a backend reading another store finds it): streamed from its store, checked
+   * against its SHA-256, placed by the same steps as an upload. Returns its URI there.
+   */
+  async copyTo(owner: StagingOwner, dataset: Dataset, target: FileStore): Promise<string> {
+    const uri = this.uriIn(dataset, target)
+    if (uri === dataset.uri) return uri
+    const path = target.pathOf(uri)!
+    if (!(await target.exists(path))) {
+      const from = this.stores.holding(dataset.uri)
+      const source = await from.open(dataset.path)
+      const staged = await target.upload(source, Number.MAX_SAFE_INTEGER, owner)
+      if (staged.sha256 !== dataset.sha256) {
+        await target.discard(staged.tmpPath)
+        throw new Error(
+          `the copy of dataset ${dataset.id} to ${target.id} read ${staged.sha256}: its bytes changed in ${dataset.uri}`,
+        )
+      }
+      await target.placeAt(staged, path, owner)
+    }
+    await this.store.addCopy(owner.tenant, dataset.id, target.id, uri)
+    return uri
   }
 
   /**
@@ -161,7 +227,9 @@ export class DatasetService {
       return {
         refused: `the output (${file.length} bytes) is larger than the dataset size limit of ${this.maxBytes} bytes (SPARKGATE_DATASET_MAX_BYTES)`,
       }
-    const { sha256, size, head } = await this.staging.digest(file.path)
+    const where = this.stores.holding(file.uri)
+    const path = where.pathOf(file.uri) ?? file.uri
+    const { sha256, size, head } = await where.digest(path)
     const format = formatOf(file.name)
     const columns = format === 'csv' ? sniffCsv(head, size === head.length) : undefined
     const dataset: Dataset = {
@@ -169,8 +237,8 @@ export class DatasetService {
       name: file.name,
       size,
       sha256,
-      uri: this.staging.uri(file.path),
-      path: file.path,
+      uri: file.uri,
+      path,
       format,
       ...(columns ? { columns } : {}),
       source: { jobId, model: file.model },
@@ -212,8 +280,8 @@ export class DatasetService {
     let stream: Readable | undefined
     try {
       // at most 1 MiB is read, whatever the line lengths
-      const hdfs = await this.staging.hdfsFor(dataset.path)
-      stream = await hdfs.open(dataset.path, { length: 1024 * 1024 })
+      const where = this.stores.holding(dataset.uri)
+      stream = await where.open(dataset.path, { length: 1024 * 1024 })
       for await (const chunk of stream) {
         const parts = (rest + (chunk as Buffer).toString('utf8')).split(/\r?\n/)
         rest = parts.pop() ?? ''
@@ -222,7 +290,7 @@ export class DatasetService {
       }
       if (lines.length < wanted && rest !== '') lines.push(rest)
     } catch (error) {
-      if (error instanceof WebHdfsError) throw hdfsFault(error)
+      if (error instanceof StoreError) throw storeFault(error)
       throw error
     } finally {
       stream?.destroy()
@@ -252,12 +320,19 @@ export class DatasetService {
       if (result.liveJob) throw errors.datasetInUse(id, result.liveJob)
       throw errors.datasetNotFound(id)
     }
-    // an upload's folder, or a job output's one file (registered where it lies)
-    const dir = this.staging.datasetDir(tenant, dataset.id)
+    // an upload's folder, or a job output's one file (registered where it lies), and the
+    // copies of it in other stores
+    const where = this.stores.holding(dataset.uri)
+    const dir = where.datasetDir(tenant, dataset.id)
     try {
-      await this.staging.remove(dataset.path.startsWith(`${dir}/`) ? dir : dataset.path)
+      for (const [storeId, uri] of Object.entries(await this.store.copies(tenant, dataset.id))) {
+        const copyStore = this.stores.all().find((s) => s.id === storeId)
+        const path = copyStore?.pathOf(uri)
+        if (copyStore && path) await copyStore.remove(copyStore.datasetDir(tenant, dataset.id))
+      }
+      await where.remove(dataset.path.startsWith(`${dir}/`) ? dir : dataset.path)
     } catch (error) {
-      if (error instanceof WebHdfsError) throw hdfsFault(error)
+      if (error instanceof StoreError) throw storeFault(error)
       throw error
     }
     await this.store.forget(tenant, dataset.id)
@@ -265,12 +340,13 @@ export class DatasetService {
 
   /**
    * Resolves `dataset://<id>` wherever a job takes a URI (batch file, pyFiles, files,
-   * jars, args): returns the ids and the map of reference → hdfs:// URI, or a 400 naming
-   * the field of an unknown id.
+   * jars, args): returns the ids and the map of reference → the URI the job runs it from
+   * in `target` (its backend's store), or a 400 naming the field of an unknown id.
    */
   async resolve(
     tenant: string,
     fields: [string, string][],
+    target: FileStore = this.stores.main,
   ): Promise<{ ids: string[]; inputs: Record<string, string>; fields: Record<string, string> }> {
     const inputs: Record<string, string> = {}
     const named: Record<string, string> = {}
@@ -279,7 +355,7 @@ export class DatasetService {
       if (!id || inputs[value]) continue
       const dataset = await this.store.get(tenant, id)
       if (!dataset) throw errors.unknownDatasetReference(field, id)
-      inputs[value] = dataset.uri
+      inputs[value] = this.uriIn(dataset, target)
       named[id] = field
     }
     return { ids: Object.keys(named), inputs, fields: named }

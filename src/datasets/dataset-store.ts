@@ -2,7 +2,7 @@
  * Dataset records in Redis, per tenant. A dataset is content-addressed: its id is the
  * SHA-256 of its bytes, so the same bytes uploaded twice by one tenant are one dataset
  * (two tenants' uploads of the same bytes are two datasets: nothing is shared). Records
- * are created only once the bytes sit at their final HDFS path, atomically with the
+ * are created only once the bytes sit at their final path in their store, atomically with the
  * tenant's storage count, so concurrent uploads of the same bytes yield one record.
  * Key names: src/redis/keys.ts.
  */
@@ -78,7 +78,30 @@ export class DatasetStore {
     const record = JSON.parse(json) as Dataset & { deleting?: boolean }
     if (record.deleting && !options.deleting) return undefined
     delete record.deleting
-    return record
+    return this.withCopies(tenant, [record]).then(([d]) => d)
+  }
+
+  /** The records with the URIs of their copies in other stores, when they have some. */
+  private async withCopies(tenant: string, datasets: Dataset[]): Promise<Dataset[]> {
+    if (datasets.length === 0) return datasets
+    const k = this.keys.of(tenant)
+    const pipe = this.redis.pipeline()
+    for (const d of datasets) pipe.hvals(k.datasetCopies(d.id))
+    const copies = (await pipe.exec()) ?? []
+    return datasets.map((d, i) => {
+      const uris = (copies[i]?.[1] as string[] | undefined) ?? []
+      return uris.length > 0 ? { ...d, copies: uris.sort() } : d
+    })
+  }
+
+  /** Records the copy of a dataset in another store (its id: the store's root URI). */
+  async addCopy(tenant: string, id: string, storeId: string, uri: string): Promise<void> {
+    await this.redis.hset(this.keys.of(tenant).datasetCopies(id), storeId, uri)
+  }
+
+  /** The copies of a dataset: store id → URI. */
+  async copies(tenant: string, id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.of(tenant).datasetCopies(id))
   }
 
   /** Newest first, with an opaque cursor. */
@@ -99,10 +122,13 @@ export class DatasetStore {
     const page = members.slice(0, limit)
     const ids = page.map(memberId)
     const values = ids.length ? await this.redis.mget(ids.map((id) => k.dataset(id))) : []
-    const items = values
-      .filter((v): v is string => v !== null)
-      .map((v) => JSON.parse(v) as Dataset & { deleting?: boolean })
-      .filter((d) => !d.deleting)
+    const items = await this.withCopies(
+      tenant,
+      values
+        .filter((v): v is string => v !== null)
+        .map((v) => JSON.parse(v) as Dataset & { deleting?: boolean })
+        .filter((d) => !d.deleting),
+    )
     const more = members.length > limit
     return { items, ...(more ? { nextCursor: encodeCursor(page.at(-1)!) } : {}) }
   }
@@ -168,6 +194,6 @@ export class DatasetStore {
   /** The last step of a delete, once the files are gone: the record and its job set. */
   async forget(tenant: string, id: string): Promise<void> {
     const k = this.keys.of(tenant)
-    await this.redis.del(k.dataset(id), k.datasetJobs(id))
+    await this.redis.del(k.dataset(id), k.datasetJobs(id), k.datasetCopies(id))
   }
 }

@@ -6,7 +6,7 @@
 import type { Column, DatasetFormat } from './dataset-schema.js'
 
 /** How much of the head an upload keeps for sniffing. */
-export const SNIFF_BYTES = 64 * 1024
+export { SNIFF_BYTES } from '../storage/upload-stream.js'
 const SNIFF_ROWS = 200
 
 const EXTENSIONS: Record<string, DatasetFormat> = {

@@ -85,7 +85,7 @@ export class JobResults {
   ): Promise<OutputFile & { jobId: string; open: () => Promise<Readable> }> {
     const { job, kind, spec } = await this.succeeded(scope, id, 'output')
     const file = await kind.output!(job, spec)
-    return { ...file, jobId: job.id, open: () => kind.open!(file.path) }
+    return { ...file, jobId: job.id, open: () => kind.open!(file.uri) }
   }
 
   /**

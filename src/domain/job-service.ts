@@ -14,6 +14,7 @@ import {
   type TenantArea,
 } from '../tenancy/policy.js'
 import type { Tenant } from '../tenancy/tenant-schema.js'
+import type { FileStore } from '../storage/file-store.js'
 import type { JobKinds, KindOf } from './job-kinds.js'
 import type { BackendRef, Job, JobEvent, JobSpec } from './job-schema.js'
 import { isTerminal, StaleTransitionError } from './job-state.js'
@@ -32,13 +33,16 @@ import {
 export interface JobPolicyOptions {
   /** local folders every tenant may name with file:// or local: */
   localFolders: string[]
-  /** a tenant's own HDFS area (fs.defaultFS and its folder) */
+  /** a tenant's own HDFS area (fs.defaultFS and its folder) and its areas in other stores */
   areaOf: (tenant: string) => TenantArea
+  /** the store a backend's Spark reads (where its jobs' files are staged) */
+  storeOf: (backend: string) => FileStore
 }
 
 /** What each backend capability means, for the 400 of a job that needs one its backend lacks. */
 const CAPABILITY_TEXT: Record<keyof BackendCapabilities, string> = {
-  readsStagedFiles: 'reads the files Sparkgate stages on HDFS',
+  readsStagedFiles:
+    'reads the files Sparkgate stages (HDFS, or the storage account set as its `storage`)',
   workDirArchives:
     "unpacks archives into the driver's and executors' working directory (Spark on YARN)",
 }
@@ -117,17 +121,17 @@ export class JobService {
     // exactly one kind; its policy, then what only it can check and resolve
     const of = this.kinds.ofRequest(spec)
     this.checkPolicy(tenant, of, spec.queue)
-    const refs = await of.kind.accept(tenant, of.spec)
+    const refs = await of.kind.accept(tenant, of.spec, this.policy.storeOf(backend))
     const request = of.kind.requestOf
       ? { ...spec, [of.kind.name]: of.kind.requestOf(of.spec) }
       : spec
     if (refs.spec !== undefined) spec = { ...spec, [of.kind.name]: refs.spec }
     if (refs.ids.length > 0 && !configured.backend.capabilities.readsStagedFiles) {
-      // Sparkgate stages datasets on its HDFS; this backend reads its own storage only
+      // Sparkgate stages datasets in the store a backend reads; this one names none
       throw errors.validation(
         refs.stagedField,
         'reachable',
-        `names dataset ${refs.ids[0]}, staged on HDFS, which ${configured.backend.kind} backend ${backend} cannot read; give a URI it can read instead (e.g. abfss:// for Synapse)`,
+        `names dataset ${refs.ids[0]}, which Sparkgate stages for the backend, but ${configured.backend.kind} backend ${backend} names no store Sparkgate can stage in (set \`storage\` on its entry); give a URI it can read instead (e.g. abfss:// for Synapse)`,
       )
     }
     for (const [capability, field] of Object.entries(refs.requires ?? {}))

@@ -191,7 +191,7 @@ export class MlflowTracking {
     const holder = randomUUID()
     if ((await this.redis.set(lease, holder, 'PX', this.leaseMs, 'NX')) !== 'OK') return undefined
     try {
-      const result = await this.runs.metrics(run.tenant, run.jobId)
+      const result = await this.runs.metrics(run)
       if (!result) return undefined
       const tracked = await this.log(run, result)
       await this.record(run, result, tracked)
@@ -208,12 +208,7 @@ export class MlflowTracking {
    */
   private async record(run: TrainedRun, result: Json, tracked: MlflowRun) {
     const version: ModelVersion = {
-      ...versionRecord(
-        run,
-        result,
-        this.runs.modelUri(run.tenant, run.jobId),
-        tracked.modelVersion,
-      ),
+      ...versionRecord(run, result, this.runs.modelUri(run), tracked.modelVersion),
       runId: tracked.runId,
       dataset: datasetOf(run.spec),
     }
@@ -317,7 +312,7 @@ export class MlflowTracking {
     }
     const created = await this.client.createModelVersion({
       name,
-      source: this.runs.modelUri(run.tenant, run.jobId),
+      source: this.runs.modelUri(run),
       runId,
       tags: [
         { key: TAG.jobId, value: run.jobId },

@@ -22,12 +22,19 @@ export interface TrainedSpec {
   evaluation?: { folds?: number }
 }
 
+/** A training run: its tenant, job and backend (whose store holds its files). */
+export interface RunOf {
+  tenant: string
+  jobId: string
+  backend?: string
+}
+
 /** What a training run wrote, read where the training kind staged it. */
 export interface RunFiles {
   /** runs/<jobId>/metrics.json, or undefined when it is not there */
-  metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined>
+  metrics(run: RunOf): Promise<Record<string, unknown> | undefined>
   /** the fitted PipelineModel's URI */
-  modelUri(tenant: string, jobId: string): string
+  modelUri(run: RunOf): string
 }
 
 export const ModelVersionSchema = Type.Object(
@@ -67,6 +74,8 @@ export interface TrainedRun {
   /** whose model it is: model names are per tenant */
   tenant: string
   jobId: string
+  /** the backend it ran on: its store holds the run's files */
+  backend?: string
   /** the job's name: the model's name when the spec gives none */
   jobName: string
   spec: TrainedSpec

@@ -43,9 +43,9 @@ export class RedisVersions {
   async register(run: TrainedRun): Promise<number | undefined> {
     const known = await this.versionOf(run.jobId)
     if (known !== undefined) return known
-    const result = await this.runs.metrics(run.tenant, run.jobId)
+    const result = await this.runs.metrics(run)
     if (!result) return undefined
-    const record = versionRecord(run, result, this.runs.modelUri(run.tenant, run.jobId), 0)
+    const record = versionRecord(run, result, this.runs.modelUri(run), 0)
     const tenant = this.keys.of(run.tenant)
     return this.scripts.run(
       'register-model',

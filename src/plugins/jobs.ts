@@ -50,7 +50,7 @@ export const jobsPlugin = fp(
     const prefix = config.SPARKGATE_REDIS_PREFIX
     const store = app.jobStore
     const queues = new BullJobQueue(connection, prefix)
-    const runs = new RunArea(app.staging, app.hdfs)
+    const runs = new RunArea(app.stores)
     // SPARKGATE_MLFLOW_URL=none: no client, no tracking (and no alias to score by)
     const mlflow = createMlflowClient(config)
     const models = createModelRegistry({
@@ -62,8 +62,7 @@ export const jobsPlugin = fp(
       ...(mlflow ? { mlflow } : {}),
     })
     const jobKinds = new JobKinds(kinds, {
-      staging: app.staging,
-      hdfs: app.hdfs,
+      stores: app.stores,
       runs,
       datasets: app.datasets,
       models,
@@ -76,8 +75,13 @@ export const jobsPlugin = fp(
       localFolders: config.SPARKGATE_POLICY_LOCAL_FOLDERS.split(',').filter(Boolean),
       areaOf: (tenant) => ({
         defaultFs: config.SPARKGATE_HDFS_DEFAULT_FS,
-        root: app.staging.tenantRoot(tenant),
+        root: app.stores.main.tenantRoot(tenant),
+        others: app.stores
+          .all()
+          .filter((s) => s !== app.stores.main)
+          .map((s) => s.uri(s.tenantRoot(tenant))),
       }),
+      storeOf: (backend) => app.stores.of(backend),
     })
     const results = new JobResults(store, jobKinds)
     app.decorate('jobService', service)

@@ -28,6 +28,8 @@
  *   P:t:<t>:dataset:<sha256> JSON record of a dataset of the tenant (`deleting: true` while
  *                            its files are removed: no job may name it any more)
  *   P:t:<t>:dataset:<sha256>:jobs  ids of the jobs that read it (a DELETE waits for them)
+ *   P:t:<t>:dataset:<sha256>:copies  hash: store id → URI of its copy in that store (a job on
+ *                            a backend that reads another store ran from it)
  *   P:t:<t>:datasets         sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
  *   P:t:<t>:dataset-bytes    bytes of the tenant's datasets (the storage quota)
  *   P:t:<t>:models           sorted set (lex) of the tenant's model names
@@ -89,6 +91,7 @@ export class RedisKeys {
       live: () => t('live'),
       dataset: (id: string) => t('dataset', id),
       datasetJobs: (id: string) => t('dataset', id, 'jobs'),
+      datasetCopies: (id: string) => t('dataset', id, 'copies'),
       datasets: () => t('datasets'),
       datasetBytes: () => t('dataset-bytes'),
       models: () => t('models'),

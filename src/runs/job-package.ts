@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { crc32 } from 'node:zlib'
-import type { Staging } from '../datasets/staging.js'
+import type { FileStore } from '../storage/file-store.js'
 
 export const JOB_PACKAGE_DIR = fileURLToPath(new URL('../../jobs/sparkgate_jobs', import.meta.url))
 /** The zip's file name under artifacts/<sha256>/ (its top folder is the package's name). */
@@ -93,7 +93,7 @@ export async function jobPackage(dir = JOB_PACKAGE_DIR, name = 'sparkgate_jobs')
   return storedZip(await pythonFiles(dir, name))
 }
 
-/** Stages the job package's zip once per content; returns its hdfs:// URI for `pyFiles`. */
-export async function stageJobPackage(staging: Staging): Promise<string> {
+/** Stages the job package's zip once per content; returns its URI for `pyFiles`. */
+export async function stageJobPackage(staging: FileStore): Promise<string> {
   return staging.artifactBytes(await jobPackage(), JOB_PACKAGE_NAME)
 }

@@ -1,6 +1,7 @@
 /**
- * A job's run folder on HDFS, in its tenant's area: what Sparkgate's own PySpark jobs
- * (jobs/train.py, jobs/score.py) are given and what they write back.
+ * A job's run folder, in its tenant's area of the store its backend's Spark reads (HDFS,
+ * or a Synapse pool's storage account): what Sparkgate's own PySpark jobs (jobs/train.py,
+ * jobs/score.py) are given and what they write back.
  *
  *   <tenant root>/runs/<jobId>/spec.json      the spec the job runs
  *   <tenant root>/runs/<jobId>/metrics.json   a training's metrics; model/ beside it
@@ -9,8 +10,10 @@
  *
  * Shared by the job kinds that stage runs and the model registries that read them.
  */
-import type { Staging, StagingOwner } from '../datasets/staging.js'
-import { WebHdfsError, type WebHdfsClient } from '../storage/webhdfs-client.js'
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import type { FileStore, StagingOwner } from '../storage/file-store.js'
+import type { Stores } from '../storage/stores.js'
 import { stageJobPackage } from './job-package.js'
 
 /** What a failed run writes beside its spec.json (jobs/sparkgate_jobs/runner.py). */
@@ -18,15 +21,35 @@ const ERROR_FILE = 'error.json'
 /** the longest error message kept from it (the job cuts its own at the same length) */
 const MAX_MESSAGE = 4000
 
+/** A run: its job and tenant, and the backend it ran on (which names its store). */
+export interface RunRef {
+  tenant: string
+  jobId: string
+  /** the job's backend; the gateway's HDFS when absent */
+  backend?: string
+}
+
+/** The run of a job record. */
+export function runOf(job: { id: string; tenant: string; backend: string }): RunRef {
+  return { tenant: job.tenant, jobId: job.id, backend: job.backend }
+}
+
 export class RunArea {
-  constructor(
-    readonly staging: Staging,
-    readonly hdfs: WebHdfsClient,
-  ) {}
+  constructor(readonly stores: Stores) {}
+
+  /** The store a run lives in: its backend's. */
+  storeOf(run: RunRef): FileStore {
+    return this.stores.of(run.backend)
+  }
 
   /** `<root>/tenants/<t>/runs/<jobId>`: the run's spec.json, metrics.json and model. */
-  runDir(tenant: string, jobId: string) {
-    return `${this.staging.tenantRoot(tenant)}/runs/${jobId}`
+  runDir(run: RunRef) {
+    return `${this.storeOf(run).tenantRoot(run.tenant)}/runs/${run.jobId}`
+  }
+
+  /** The run folder's URI (what the job writes to). */
+  runUri(run: RunRef) {
+    return this.storeOf(run).uri(this.runDir(run))
   }
 
   /**
@@ -36,31 +59,30 @@ export class RunArea {
    * read the one before's reason (the job removes it when it starts, too).
    * Idempotent: a re-entered worker may call it again.
    */
-  async stageRun(owner: StagingOwner, jobId: string, script: string, spec: object) {
-    const dir = this.runDir(owner.tenant, jobId)
-    const hdfs = this.hdfs.as(owner.user)
-    await this.staging.tenantArea(owner)
-    await hdfs.mkdirs(dir)
-    await hdfs.delete(`${dir}/${ERROR_FILE}`)
-    await hdfs.create(`${dir}/spec.json`, JSON.stringify(spec, null, 2), { overwrite: true })
+  async stageRun(owner: StagingOwner, run: RunRef, script: string, spec: object) {
+    const store = this.storeOf(run)
+    const dir = this.runDir(run)
+    await store.tenantArea(owner)
+    await store.discard(`${dir}/${ERROR_FILE}`)
+    await store.writeFile(`${dir}/spec.json`, JSON.stringify(spec, null, 2), owner)
     return {
-      script: await this.staging.artifact(script),
-      spec: this.staging.uri(`${dir}/spec.json`),
-      pyFiles: [await stageJobPackage(this.staging)],
+      script: await store.artifactBytes(await readFile(script), basename(script)),
+      spec: store.uri(`${dir}/spec.json`),
+      pyFiles: [await stageJobPackage(store)],
     }
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */
-  metrics(tenant: string, jobId: string): Promise<Record<string, unknown> | undefined> {
-    return this.readJson(`${this.runDir(tenant, jobId)}/metrics.json`)
+  metrics(run: RunRef): Promise<Record<string, unknown> | undefined> {
+    return this.readJson(this.storeOf(run), `${this.runDir(run)}/metrics.json`)
   }
 
   /**
    * The message of runs/<jobId>/error.json: why the run's last attempt failed, in its own
-   * words; undefined when it wrote none. Unreadable (HDFS down, not JSON): it throws.
+   * words; undefined when it wrote none. Unreadable (the store down, not JSON): it throws.
    */
-  async reportedError(tenant: string, jobId: string): Promise<string | undefined> {
-    const report = await this.readJson(`${this.runDir(tenant, jobId)}/${ERROR_FILE}`)
+  async reportedError(run: RunRef): Promise<string | undefined> {
+    const report = await this.readJson(this.storeOf(run), `${this.runDir(run)}/${ERROR_FILE}`)
     const message = report?.['message']
     return typeof message === 'string' && message.trim()
       ? message.trim().slice(0, MAX_MESSAGE)
@@ -68,37 +90,31 @@ export class RunArea {
   }
 
   /** A JSON file a job wrote, or undefined when it is not there. */
-  async readJson(path: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const text = await (await this.staging.hdfsFor(path)).readFile(path)
-      return JSON.parse(text.toString('utf8')) as Record<string, unknown>
-    } catch (error) {
-      if (error instanceof WebHdfsError && error.kind === 'not_found') return undefined
-      throw error
-    }
+  async readJson(store: FileStore, path: string): Promise<Record<string, unknown> | undefined> {
+    const bytes = await store.readFile(path)
+    return bytes === undefined
+      ? undefined
+      : (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>)
   }
 
   /** The fitted PipelineModel of a training run. */
-  modelUri(tenant: string, jobId: string) {
-    return this.staging.uri(`${this.runDir(tenant, jobId)}/model`)
+  modelUri(run: RunRef) {
+    return this.storeOf(run).uri(`${this.runDir(run)}/model`)
   }
 
-  /** The HDFS path of an hdfs:// URI of Sparkgate's file system; undefined for another. */
-  pathOf(uri: string): string | undefined {
-    const base = this.staging.uri('/')
-    return uri.startsWith(base) ? uri.slice(base.length - 1) : undefined
-  }
-
-  /** Whether a model URI lies in the tenant's own area (runs/ of its training jobs). */
+  /** Whether a model URI lies in the tenant's own area (runs/ of its training jobs), in any store. */
   inArea(tenant: string, uri: string) {
-    return this.pathOf(uri)?.startsWith(`${this.staging.tenantRoot(tenant)}/runs/`) === true
+    const store = this.stores.ofUri(uri)
+    return store?.pathOf(uri)?.startsWith(`${store.tenantRoot(tenant)}/runs/`) === true
   }
 
   /** The feature columns of a model (metrics.json beside it); undefined when unknown. */
   async features(modelUri: string): Promise<string[] | undefined> {
-    const path = this.pathOf(modelUri.replace(/\/+$/, ''))
-    if (!path) return undefined
-    const metrics = await this.readJson(`${path.replace(/\/[^/]*$/, '')}/metrics.json`)
+    const uri = modelUri.replace(/\/+$/, '')
+    const store = this.stores.ofUri(uri)
+    const path = store?.pathOf(uri)
+    if (!store || !path) return undefined
+    const metrics = await this.readJson(store, `${path.replace(/\/[^/]*$/, '')}/metrics.json`)
     const features = metrics?.['features']
     return Array.isArray(features) ? features.map(String) : undefined
   }

@@ -63,7 +63,8 @@ function sleep(ms: number) {
 
 export class WebHdfsClient {
   private readonly http: AxiosInstance
-  private readonly base: string
+  /** the WebHDFS base URL, e.g. http://127.0.0.1:9870/webhdfs/v1 */
+  readonly base: string
   private readonly retries: number
   private readonly others = new Map<string, WebHdfsClient>()
 

@@ -2,6 +2,8 @@
  * What WebHDFS answers (file status, content summary, checksum) and its errors: a
  * RemoteException's Java class becomes a stable `kind` (src/storage/webhdfs-client.ts).
  */
+import { StoreError } from './file-store.js'
+
 export interface FileStatus {
   pathSuffix: string
   type: 'FILE' | 'DIRECTORY' | 'SYMLINK'
@@ -30,27 +32,16 @@ export interface FileChecksum {
   length: number
 }
 
-/** Base of every WebHDFS failure; `kind` is stable, `javaClassName` is the server's. */
-export class WebHdfsError extends Error {
+/** Every WebHDFS failure: a store error (its stable `kind`) with the server's Java class. */
+export class WebHdfsError extends StoreError {
   constructor(
-    readonly kind:
-      | 'not_found'
-      | 'access_denied'
-      | 'already_exists'
-      | 'standby'
-      | 'invalid'
-      | 'unavailable'
-      | 'aborted'
-      | 'remote',
+    kind: StoreError['kind'],
     message: string,
-    readonly status?: number,
+    status?: number,
     readonly javaClassName?: string,
   ) {
-    super(message)
+    super(kind, message, status)
     this.name = 'WebHdfsError'
-  }
-  get transient() {
-    return this.kind === 'unavailable' || this.kind === 'standby'
   }
 }
 

@@ -25,6 +25,8 @@ export interface TenantArea {
   defaultFs: string
   /** the tenant's own HDFS folder, e.g. '/sparkgate/tenants/acme' (no trailing slash) */
   root: string
+  /** its area in each other store, as URIs without a trailing slash, e.g. 'abfss://data@acct.dfs.core.windows.net/sparkgate/tenants/acme' */
+  others?: string[]
 }
 
 /** One refused value: where, which rule (uri-policy, conf-policy, conf-value, queue-policy), and why. */

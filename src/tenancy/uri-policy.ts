@@ -2,7 +2,8 @@
  * The URI rules of a tenant's policy — a pure decision, no I/O.
  *
  * A job may name its own HDFS area (`<defaultFs><root>/…`, or a bare `/path` on the
- * default file system), `dataset://<id>` references, `file:`/`local:` paths under the
+ * default file system), its area in each other store (a Synapse pool's storage account:
+ * `abfss://container@account.dfs.core.windows.net/<root>/tenants/<t>/…`), `dataset://<id>` references, `file:`/`local:` paths under the
  * platform's local folders, and whatever starts with a prefix its admin allowed. Every
  * other URI is refused. Values are checked as written, before anything resolves them, so
  * the rules refuse what different parsers could read differently (Hadoop's Path keeps `?`
@@ -182,8 +183,12 @@ function listOrNone(items: string[], max = 5): string {
 function areaText(area: TenantArea): string {
   const fs = parseDefaultFs(area.defaultFs)
   const root = normFolder(area.root)
-  if (!fs || !root) return 'its own area (not configured)'
-  return `its own area ${fs.base}${root}/`
+  const others = (area.others ?? []).map((uri) => `${uri}/`)
+  if (!fs || !root)
+    return others.length ? `its own areas ${others.join(', ')}` : 'its own area (not configured)'
+  return others.length
+    ? `its own areas ${[`${fs.base}${root}/`, ...others].join(', ')}`
+    : `its own area ${fs.base}${root}/`
 }
 
 function notAllowed(area: TenantArea, policy: Policy): string {
@@ -289,6 +294,9 @@ export function uriProblem(value: string, area: TenantArea, policy: Policy): str
   }
 
   const normalized = qualified ?? normUri(value)
+  // its area in another store (checked as a prefix, after the same path rules)
+  if (normalized !== undefined && qualified === undefined && area.others?.length)
+    if (matchesPrefix(normalized, area.others)) return undefined
   if (normalized !== undefined && matchesPrefix(normalized, policy.uriPrefixes)) return undefined
   return notAllowed(area, policy)
 }

@@ -12,7 +12,7 @@ import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
 import { getJob, postJob, waitForState } from '../helpers/jobs.js'
 import { build, hdfsClient, hdfsTestDir, testConfig } from '../helpers/stack.js'
-import { SynapseDouble } from '../helpers/synapse-double.js'
+import { SynapseDouble } from '../../docker/local/synapse/synapse-double.js'
 
 const churn = fileURLToPath(new URL('../../jobs/examples/data/churn.csv', import.meta.url))
 

@@ -1,6 +1,6 @@
 /**
  * The SparkBackend conformance suite against Azure Synapse: the real @azure/synapse-spark
- * SDK, pointed at the spec-following HTTPS double in test/helpers/synapse-double.ts, whose
+ * SDK, pointed at the spec-following HTTPS double in docker/local/synapse/synapse-double.ts, whose
  * batches really run on the local spark-submit.
  */
 import { randomUUID } from 'node:crypto'
@@ -13,7 +13,7 @@ import { BackendError } from '../../src/domain/ports/spark-backend.js'
 import { conformance } from '../helpers/conformance.js'
 import { freePort, stage } from '../helpers/jobs.js'
 import { hdfsClient, hdfsTestDir, testConfig } from '../helpers/stack.js'
-import { SynapseDouble } from '../helpers/synapse-double.js'
+import { SynapseDouble } from '../../docker/local/synapse/synapse-double.js'
 
 const token = randomUUID()
 

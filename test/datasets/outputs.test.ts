@@ -13,7 +13,7 @@ t.test('a job output becomes a dataset of its tenant, once', async (t) => {
   const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_DATASET_MAX_BYTES: 4096 })
   const tenant = tenantOf(app).id
   const owner = { tenant, user: app.config.SPARKGATE_HDFS_USER, quotaBytes: 1 << 20 }
-  const runs = `${app.staging.tenantRoot(tenant)}/runs`
+  const runs = `${app.stores.main.tenantRoot(tenant)}/runs`
   const body = 'a,b,prediction\n1,x,0.0\n2,y,1.0\n'
   const write = async (job: string, bytes: string) => {
     const path = `${runs}/${job}/scored/part-00000.csv`
@@ -22,7 +22,8 @@ t.test('a job output becomes a dataset of its tenant, once', async (t) => {
     return { path, length: Buffer.byteLength(bytes) }
   }
   const file = (f: { path: string; length: number }, job: string) => ({
-    ...f,
+    uri: app.stores.main.uri(f.path),
+    length: f.length,
     name: `m-v1-${job}.csv`,
     model: 'm/1',
   })

@@ -4,6 +4,7 @@
  * nothing, and one backend of the given capabilities. For unit tests of what a job is
  * checked against and what is recorded of it.
  */
+import type { FileStore } from '../../src/storage/file-store.js'
 import type { JobRecord, JobSpec } from '../../src/domain/job-schema.js'
 import { JobService } from '../../src/domain/job-service.js'
 import type { JobStore } from '../../src/domain/job-store.js'
@@ -88,6 +89,8 @@ export function serviceWith(capabilities: Partial<BackendCapabilities> = {}) {
   const service = new JobService(store, queue, backends, unitKinds, {
     localFolders: [],
     areaOf: (t) => ({ defaultFs: 'hdfs://nn:8020', root: `/sparkgate/tenants/${t}` }),
+    // the kinds' stand-ins never touch it
+    storeOf: () => ({}) as FileStore,
   })
   return { service, created }
 }

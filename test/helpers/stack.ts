@@ -43,6 +43,8 @@ export const ON_YARN = {
 export function testConfig(overrides: Partial<Record<keyof Config, string | number>> = {}): Config {
   return configWith({
     ...LOCAL_LIVY,
+    // the stack's Synapse double only where a test asks for it (test/azure/)
+    SPARKGATE_SYNAPSE_DOUBLE: 'none',
     SPARKGATE_REDIS_PREFIX: uniqueId('test'),
     SPARKGATE_LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SPARKGATE_PORT: 0,

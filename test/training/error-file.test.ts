@@ -16,11 +16,12 @@ t.test('the run area reads error.json, and staging an attempt removes it', async
   const hdfs = hdfsClient()
   const root = await hdfsTestDir(t, hdfs)
   const app = await build(t, { SPARKGATE_HDFS_ROOT: root, SPARKGATE_ROLES: 'api' })
-  const runs = new RunArea(app.staging, app.hdfs)
+  const runs = new RunArea(app.stores)
   const tenant = tenantOf(app).id
   const id = uniqueId('job')
   const job = { id, tenant, spec: { training: { dataset: 'x' } } } as unknown as Job
-  const file = `${runs.runDir(tenant, id)}/error.json`
+  const run = { tenant, jobId: id }
+  const file = `${runs.runDir(run)}/error.json`
   const write = (body: string) => hdfs.create(file, body, { overwrite: true })
 
   t.equal(await app.jobKinds.reportedError(job), undefined, 'no file: no reason')
@@ -36,9 +37,9 @@ t.test('the run area reads error.json, and staging an attempt removes it', async
   await t.rejects(app.jobKinds.reportedError(job), 'unreadable: it throws (the tracker falls back)')
 
   await write(JSON.stringify({ code: 'SPARK_JOB_ERROR', message: 'attempt 1' }))
-  await runs.stageRun({ tenant, user: tenant }, id, TRAIN_SCRIPT, { jobId: id })
+  await runs.stageRun({ tenant, user: tenant }, run, TRAIN_SCRIPT, { jobId: id })
   t.equal(await hdfs.stat(file), undefined, "the next attempt never reads attempt 1's reason")
-  t.ok(await hdfs.stat(`${runs.runDir(tenant, id)}/spec.json`), 'its spec.json is staged')
+  t.ok(await hdfs.stat(`${runs.runDir(run)}/spec.json`), 'its spec.json is staged')
 })
 
 t.test(

@@ -5,6 +5,7 @@
  * archive sparkgate_pyenv and its Python settings), and what each backend is asked.
  * No service: the job core runs over stand-ins (test/helpers/job-service-unit.ts).
  */
+import type { FileStore } from '../../src/storage/file-store.js'
 import type { FastifyRequest } from 'fastify'
 import t from 'tap'
 import { sparkSubmitArgs } from '../../src/backends/local/spark-submit.js'
@@ -205,7 +206,7 @@ t.test('the dataset references of archives and pythonEnv are resolved at accept'
     },
   }
   const { kind } = kinds.ofRequest(spec)
-  const accepted = await kind.accept(tenant(), spec.batch)
+  const accepted = await kind.accept(tenant(), spec.batch, {} as FileStore)
   t.match(asked, [
     ['body.batch.file', 'hdfs://nn:8020/a.py'],
     ['body.batch.archives.0', `dataset://${DS2}`],

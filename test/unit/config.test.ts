@@ -203,7 +203,7 @@ t.test('SPARKGATE_BACKENDS: every problem names the entry and the field', async 
   t.strictSame(
     backendProblems('[{"name":"s","kind":"synapse","endpoint":"http://x","pool":"p"}]'),
     [
-      'SPARKGATE_BACKENDS[0].endpoint: must match pattern "^https://" (a synapse entry is {name, kind: synapse, endpoint, pool, livyApiVersion?, caFile?, maxLive?})',
+      'SPARKGATE_BACKENDS[0].endpoint: must match pattern "^https://" (a synapse entry is {name, kind: synapse, endpoint, pool, storage?: {account, container, folder?, blobEndpoint?, auth, caFile?}, livyApiVersion?, caFile?, tokenFile?, maxLive?})',
     ],
   )
   t.match(

@@ -334,6 +334,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   uploadIdle: [1000],
   redisUnavailable: ['ECONNREFUSED'],
   hdfsUnavailable: ['ECONNREFUSED'],
+  storageUnavailable: ['AuthorizationFailure'],
   datasetDeleting: ['d'],
   datasetInUse: ['d', 'j'],
   previewUnsupported: ['parquet'],

@@ -7,10 +7,11 @@
 import t, { type Test } from 'tap'
 import { Value } from 'typebox/value'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
-import type { Staging } from '../../src/datasets/staging.js'
 import { jobSpecSchema, type JobRecord } from '../../src/domain/job-schema.js'
 import { SparkgateError } from '../../src/errors.js'
 import type { MlflowClient, ModelVersion } from '../../src/mlflow/mlflow-client.js'
+import { HdfsStore } from '../../src/storage/hdfs-store.js'
+import { Stores } from '../../src/storage/stores.js'
 import type { WebHdfsClient } from '../../src/storage/webhdfs-client.js'
 import { checkScoring } from '../../src/kinds/scoring/checks.js'
 import { JOB_KINDS } from '../../src/kinds/registry.js'
@@ -31,11 +32,9 @@ const runUri = (tenant: string, job: string) =>
 const DATASET_ID = 'a'.repeat(64)
 const FIELD = 'body.scoring.model'
 
-const staging = {
-  uri: (path: string) => `${FS}${path}`,
-  tenantRoot: (tenant: string) => `/sparkgate/tenants/${tenant}`,
-} as unknown as Staging
-const stager = new RunArea(staging, {} as WebHdfsClient)
+// no call reaches HDFS: paths and URIs only
+const staging = new HdfsStore({} as WebHdfsClient, '/sparkgate', FS)
+const stager = new RunArea(new Stores(staging))
 const JobSpecSchema = jobSpecSchema(JOB_KINDS)
 
 const version = (tenant: string, name: string, v: number): Version => ({
@@ -183,8 +182,8 @@ t.test("an uploaded dataset must hold the model's feature columns", async (t) =>
 })
 
 t.test('model URIs: only hdfs:// paths of the tenant runs are its own', async (t) => {
-  t.equal(stager.pathOf(runUri('acme', 'j')), '/sparkgate/tenants/acme/runs/j/model')
-  t.equal(stager.pathOf('hdfs://other:8020/x'), undefined)
+  t.equal(staging.pathOf(runUri('acme', 'j')), '/sparkgate/tenants/acme/runs/j/model')
+  t.equal(staging.pathOf('hdfs://other:8020/x'), undefined)
   t.ok(stager.inArea('acme', runUri('acme', 'j')))
   t.notOk(stager.inArea('acme', runUri('acme2', 'j')))
   t.notOk(stager.inArea('acme', `${FS}/sparkgate/tenants/acme/datasets/x`))

@@ -4,6 +4,9 @@
 # dfs (ADLS Gen2) endpoint; the Blob API reaches the same files. The blob service only
 # (azurite-blob), on 127.0.0.1:$AZURITE_BLOB_PORT, over HTTPS with a certificate of the
 # stack's CA (lib/tls.sh): https://127.0.0.1:$AZURITE_BLOB_PORT/sparkgate, path-style.
+# Production-style URLs are on: a request whose Host is ACCOUNT.dfs|blob.core.windows.net
+# (the Synapse double's Spark, through its storage proxy: services/synapse.sh) names the
+# account by its host; a Host of 127.0.0.1 or localhost (an IP, or no dot) stays path-style.
 #
 # One account of its own, `sparkgate`, never the emulator's well-known devstoreaccount1 key
 # (which Azurite stops serving once AZURITE_ACCOUNTS names an account): its key is 64
@@ -88,7 +91,7 @@ azurite_start() {
     export AZURITE_ACCOUNTS
     exec setsid nohup "$node" "$AZURITE_MAIN" --blobHost 127.0.0.1 --blobPort "$AZURITE_BLOB_PORT" \
       --location "$STATE/data/azurite" --cert "$TLS_DIR/azurite.pem" --key "$TLS_DIR/azurite.key" \
-      --skipApiVersionCheck --disableProductStyleUrl --disableTelemetry \
+      --skipApiVersionCheck --disableTelemetry \
       >"$STATE/logs/azurite.log" 2>&1 </dev/null
   ) &
   launched azurite $!

@@ -38,8 +38,9 @@ mlflow_start() {
     # no telemetry, no "git not found" warning, no Python warnings (a starlette deprecation)
     export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true GIT_PYTHON_REFRESH=quiet
     export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false PYTHONWARNINGS=ignore
-    # model versions name their source on HDFS (the Spark model Sparkgate's jobs wrote)
-    export MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES=hdfs
+    # model versions name their source on HDFS or ADLS Gen2 (the Spark model Sparkgate's
+    # jobs wrote, on Livy or on a Synapse pool)
+    export MLFLOW_ALLOWED_HOST_ADDRESSED_ARTIFACT_SCHEMES=hdfs,abfss
     exec setsid nohup "$venv/bin/mlflow" server --host 127.0.0.1 --port "$MLFLOW_PORT" \
       --backend-store-uri "sqlite:///$STATE/mlflow/mlflow.db" \
       --serve-artifacts --artifacts-destination "$STATE/mlflow/artifacts" \

@@ -31,6 +31,11 @@ export interface SynapseBackendOptions {
   /** PEM of a CA to trust (private endpoints, TLS-inspecting proxies, the test double) */
   caFile?: string
   pageSize?: number
+  /**
+   * The workspace's storage where Sparkgate stages the pool's files (datasets, train.py,
+   * models): with one, the backend reads staged files, and its health includes the store's
+   */
+  store?: { health(): Promise<void> }
 }
 
 /** A bearer token handed over as is (e.g. from `az account get-access-token`). */
@@ -80,7 +85,7 @@ function isOurs(job: SparkBatchJob, ref: BackendRef): boolean {
 export class SynapseBackend implements SparkBackend {
   readonly kind = 'synapse'
   /** a pool reads its workspace storage (abfss://), not the gateway's HDFS */
-  readonly capabilities = { readsStagedFiles: false, workDirArchives: true }
+  readonly capabilities: { readsStagedFiles: boolean; workDirArchives: boolean }
   readonly name: string
   readonly endpoint: string
   /** Microsoft Entra ID (Azure AD) tokens through @azure/identity */
@@ -88,8 +93,12 @@ export class SynapseBackend implements SparkBackend {
   readonly client: SparkClient
   private readonly pageSize: number
 
+  private readonly store: { health(): Promise<void> } | undefined
+
   constructor(o: SynapseBackendOptions) {
     this.name = o.name
+    this.store = o.store
+    this.capabilities = { readsStagedFiles: o.store !== undefined, workDirArchives: true }
     this.endpoint = `${o.endpoint} (pool ${o.pool})`
     this.pageSize = o.pageSize ?? 100
     this.client = new SparkClient(
@@ -187,11 +196,17 @@ export class SynapseBackend implements SparkBackend {
     return tailOf((r, from, n) => this.logs(r, from, n), ref, size, livyLogLine)
   }
 
+  /** The pool answers, and the storage it reads takes the gateway's credential. */
   async health(): Promise<void> {
     try {
       await this.client.sparkBatch.getSparkBatchJobs({ fromParam: 0, size: 1 })
     } catch (error) {
       mapError(error)
+    }
+    try {
+      await this.store?.health()
+    } catch (error) {
+      throw new BackendError('transient', (error as Error).message)
     }
   }
 }

@@ -15,10 +15,10 @@
 import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import type { DatasetOwner, DatasetService } from '../../datasets/dataset-service.js'
-import type { Staging } from '../../datasets/staging.js'
 import type { ModelRegistry } from '../../models/model-registry.js'
 import type { RunArea } from '../../runs/run-area.js'
-import type { WebHdfsClient } from '../../storage/webhdfs-client.js'
+import type { FileStore } from '../../storage/file-store.js'
+import type { Stores } from '../../storage/stores.js'
 import type { Tenant } from '../../tenancy/tenant-schema.js'
 import type { Job, JobRecord } from '../job-schema.js'
 import type { BackendCapabilities, BatchSubmission } from './spark-backend.js'
@@ -56,7 +56,8 @@ export type BatchFiles = Omit<
 
 /** One file a job wrote, served by GET /v1/jobs/{id}/output. */
 export interface OutputFile {
-  path: string
+  /** where it lies (hdfs://…, abfss://…) */
+  uri: string
   length: number
   format: string
 }
@@ -66,8 +67,11 @@ export interface JobKind<S = unknown> {
   readonly name: string
   /** The URIs (request field, URI) and Spark conf of a spec that the tenant's policy must allow. */
   policyRefs(spec: S): { uris: [string, string][]; conf?: Record<string, string> }
-  /** Checks what the schema cannot and resolves what the spec names (datasets, a model). */
-  accept(tenant: Tenant, spec: S): Promise<Accepted>
+  /**
+   * Checks what the schema cannot and resolves what the spec names (datasets, a model);
+   * `target` is the store the job's backend reads (its datasets run from there).
+   */
+  accept(tenant: Tenant, spec: S, target: FileStore): Promise<Accepted>
   /** The request's spec without what Sparkgate resolved (idempotency compares requests). */
   requestOf?(spec: S): S
   /** Stages what the batch needs (idempotent); fields merged into the job's internals. */
@@ -95,14 +99,14 @@ export interface JobKind<S = unknown> {
   result?(job: Job, spec: S): Promise<Record<string, unknown>>
   /** GET /v1/jobs/{id}/output: the one file a succeeded job wrote. */
   output?(job: Job, spec: S): Promise<OutputFile>
-  /** The bytes of a file output() named. */
-  open?(path: string): Promise<Readable>
+  /** The bytes of a file output() named, by its URI. */
+  open?(uri: string): Promise<Readable>
 }
 
 /** What the platform hands a kind when the gateway starts. */
 export interface KindContext {
-  staging: Staging
-  hdfs: WebHdfsClient
+  /** each backend's store (where its Spark reads) */
+  stores: Stores
   /** a job's run folder (spec.json, metrics.json, model/, scoring.json) */
   runs: RunArea
   /** uploaded datasets; undefined in a gateway without them */

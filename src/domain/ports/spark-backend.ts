@@ -4,6 +4,7 @@
  * it and stay thin: they speak the backend's API and map its answers; what to do with
  * them (retry, fail, adopt) is the workers' business.
  */
+import type { FileStore } from '../../storage/file-store.js'
 import type { BackendRef } from '../job-schema.js'
 
 /** What a backend is asked to run: a job's batch spec resolved to URIs, plus its name. */
@@ -67,7 +68,7 @@ export class BackendError extends Error {
 
 /** What a kind of backend can do; the job core checks submissions against it. */
 export interface BackendCapabilities {
-  /** reads the hdfs:// files Sparkgate stages (uploaded datasets, train.py) */
+  /** reads the files Sparkgate stages (uploaded datasets, train.py): HDFS, or the store it names */
   readsStagedFiles: boolean
   /**
    * unpacks a batch's archives into the working directory of the driver and executors, so
@@ -107,11 +108,13 @@ export interface SparkBackend {
   health(): Promise<void>
 }
 
-/** A backend as configured: the adapter and its cap of live batches. */
+/** A backend as configured: the adapter, its cap of live batches, and its store. */
 export interface ConfiguredBackend {
   backend: SparkBackend
   /** live batches allowed at once */
   maxLive: number
+  /** the store its Spark reads, when not the gateway's HDFS (a Synapse pool's storage account) */
+  store?: FileStore
 }
 
 /** The configured backends by name, and the one jobs go to when they name none. */

@@ -5,6 +5,7 @@
  * `dataset://<id>` references run with the URI the dataset had when the job was accepted.
  */
 import { defineJobKind } from '../../domain/ports/job-kind.js'
+import { placeInputs } from '../../datasets/dataset-input.js'
 import { errors } from '../../errors.js'
 import { archiveBatch, archiveFields, archiveProblems } from './archives.js'
 import { BatchSpecSchema, type BatchSpec } from './spec.js'
@@ -28,14 +29,14 @@ export const batchKind = defineJobKind<BatchSpec>({
   summary: 'batch (your own Spark code)',
   specSchema: BatchSpecSchema,
   events: [],
-  create: ({ datasets }) => ({
+  create: ({ datasets, stores }) => ({
     name: 'batch',
     policyRefs: (spec) => ({ uris: referenceFields(spec), conf: spec.conf ?? {} }),
-    async accept(tenant, spec) {
+    async accept(tenant, spec, target) {
       const problems = archiveProblems(spec)
       if (problems.length > 0) throw errors.validationAll(problems)
       const resolved = datasets
-        ? await datasets.resolve(tenant.id, referenceFields(spec))
+        ? await datasets.resolve(tenant.id, referenceFields(spec), target)
         : { ids: [], inputs: {}, fields: {} }
       return {
         ...resolved,
@@ -43,6 +44,11 @@ export const batchKind = defineJobKind<BatchSpec>({
         // ./sparkgate_pyenv/bin/python exists only where the archive unpacks into the cwd
         ...(spec.pythonEnv ? { requires: { workDirArchives: 'body.batch.pythonEnv' } } : {}),
       }
+    },
+    // the datasets it names, in the store its backend reads (a copy made once per store)
+    stage: async (job) => {
+      await placeInputs(datasets, job, stores.of(job.backend))
+      return undefined
     },
     batch(job, spec) {
       // dataset://<id> references run with the URI recorded when the job was accepted

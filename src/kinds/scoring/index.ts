@@ -5,8 +5,9 @@
  * its features; when the tracker sees the job succeed, its output becomes a dataset of the
  * tenant; its result is the rows scored, the output and the model.
  */
-import { acceptInput, inputUris, uploadedInput } from '../../datasets/dataset-input.js'
+import { acceptInput, inputUris, placeInputs, uploadedInput } from '../../datasets/dataset-input.js'
 import { defineJobKind } from '../../domain/ports/job-kind.js'
+import { runOf } from '../../runs/run-area.js'
 import { stagedBatch } from '../../runs/staged-run.js'
 import { checkScoring } from './checks.js'
 import { ScoringResults } from './results.js'
@@ -26,7 +27,7 @@ export const scoringKind = defineJobKind<ScoringSpec>({
     return {
       name: 'scoring',
       policyRefs: (spec) => ({ uris: inputUris('scoring', spec.dataset) }),
-      async accept(tenant, spec) {
+      async accept(tenant, spec, target) {
         // a scoring job scores the version resolved now, on every attempt
         const resolved = await models.resolve(tenant.id, spec.model, 'body.scoring.model')
         const accepted = await acceptInput(
@@ -37,24 +38,31 @@ export const scoringKind = defineJobKind<ScoringSpec>({
           async (d) => {
             if (d) checkScoring(await runs.features(resolved.uri), d)
           },
+          target,
         )
-        return { ...accepted, spec: { ...spec, resolved } }
+        return {
+          ...accepted,
+          spec: { ...spec, resolved },
+          // score.py, its spec and its output live in the store the backend reads
+          requires: { readsStagedFiles: 'body.scoring' },
+        }
       },
       // what Sparkgate resolved is no part of the request (a replay may resolve anew)
       requestOf: (spec) => ({ ...spec, resolved: undefined }),
       async stage(job, spec) {
         const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
-        const staged = await stager.stage(owner, job.id, spec, uploadedInput(job, spec.dataset))
+        await placeInputs(datasets, job, runs.storeOf(runOf(job)))
+        const staged = await stager.stage(owner, runOf(job), spec, uploadedInput(job, spec.dataset))
         return { trainScript: staged.script, trainSpec: staged.spec, trainPyFiles: staged.pyFiles }
       },
       batch: (job) => stagedBatch('scoring', job.id, job.internals),
       beforeSucceeded: (job, spec) => results.registerOutput(job, spec),
       unfinished: (ids) => results.undecided(ids),
-      reportedError: (job) => runs.reportedError(job.tenant, job.id),
-      outcome: async (job) => ((await stager.report(job.tenant, job.id)) ? 'succeeded' : undefined),
+      reportedError: (job) => runs.reportedError(runOf(job)),
+      outcome: async (job) => ((await stager.report(runOf(job))) ? 'succeeded' : undefined),
       result: (job, spec) => results.result(job, spec),
       output: (job, spec) => results.output(job, spec),
-      open: (path) => stager.open(path),
+      open: (uri) => stager.open(uri),
     }
   },
 })

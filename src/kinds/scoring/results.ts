@@ -6,6 +6,7 @@ import type { DatasetOwner, DatasetService } from '../../datasets/dataset-servic
 import type { Job } from '../../domain/job-schema.js'
 import type { OutputFile } from '../../domain/ports/job-kind.js'
 import { errors } from '../../errors.js'
+import { runOf } from '../../runs/run-area.js'
 import type { ScoringResult } from './result-schema.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
 import type { ScoringStager } from './stager.js'
@@ -24,7 +25,7 @@ export class ScoringResults {
    */
   async registerOutput(job: Job, spec: ScoringSpec): Promise<boolean> {
     if (!this.datasets) return false
-    const file = await this.stager.outputFile(job.tenant, job.id)
+    const file = await this.stager.outputFile(runOf(job))
     if (!file) return false
     const { name, version } = spec.resolved!
     await this.datasets.registerOutput(await this.ownerOf(job.tenant), job.id, {
@@ -41,7 +42,7 @@ export class ScoringResults {
   }
 
   async result(job: Job, spec: ScoringSpec): Promise<ScoringResult> {
-    const report = await this.stager.report(job.tenant, job.id)
+    const report = await this.stager.report(runOf(job))
     if (!report) throw errors.resultMissing(job.id, 'scoring.json')
     const { name, version, alias } = spec.resolved!
     return {
@@ -54,9 +55,9 @@ export class ScoringResults {
     }
   }
 
-  /** The one file a succeeded scoring job wrote: its HDFS path, size and format. */
+  /** The one file a succeeded scoring job wrote: its URI, size and format. */
   async output(job: Job, spec: ScoringSpec): Promise<OutputFile> {
-    const file = await this.stager.outputFile(job.tenant, job.id)
+    const file = await this.stager.outputFile(runOf(job))
     if (!file) {
       const registration = await this.datasets?.outputOf(job.id)
       throw errors.resultMissing(

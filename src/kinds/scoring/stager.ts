@@ -7,10 +7,10 @@
  *   runs/<jobId>/scored/        one part file (csv with a header, or parquet)
  *   runs/<jobId>/scoring.json   rows, model, task, classes, the output's columns
  */
-import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
 import { SCORE_SCRIPT } from '../../runs/job-scripts.js'
-import type { RunArea } from '../../runs/run-area.js'
+import type { RunArea, RunRef } from '../../runs/run-area.js'
+import type { StagingOwner } from '../../storage/file-store.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
 
 /** What score.py wrote to scoring.json (the fields the gateway reads). */
@@ -28,38 +28,39 @@ export class ScoringStager {
    */
   async stage(
     owner: StagingOwner,
-    jobId: string,
+    run: RunRef,
     s: ScoringSpec,
     uploaded?: { uri: string; format: string },
   ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
-    if (!s.resolved) throw new Error(`job ${jobId}: the model was not resolved`)
-    const dir = this.runs.runDir(owner.tenant, jobId)
+    if (!s.resolved) throw new Error(`job ${run.jobId}: the model was not resolved`)
     const spec = {
-      jobId,
-      input: inputOf(jobId, s.dataset, uploaded),
+      jobId: run.jobId,
+      input: inputOf(run.jobId, s.dataset, uploaded),
       model: s.resolved,
-      output: { uri: this.runs.staging.uri(dir), format: outputFormat(s) },
+      output: { uri: this.runs.runUri(run), format: outputFormat(s) },
     }
-    return this.runs.stageRun(owner, jobId, SCORE_SCRIPT, spec)
+    return this.runs.stageRun(owner, run, SCORE_SCRIPT, spec)
   }
 
   /** runs/<jobId>/scoring.json, or undefined when it is not there. */
-  async report(tenant: string, jobId: string): Promise<ScoringReport | undefined> {
-    const path = `${this.runs.runDir(tenant, jobId)}/scoring.json`
-    return (await this.runs.readJson(path)) as ScoringReport | undefined
+  async report(run: RunRef): Promise<ScoringReport | undefined> {
+    const path = `${this.runs.runDir(run)}/scoring.json`
+    return (await this.runs.readJson(this.runs.storeOf(run), path)) as ScoringReport | undefined
   }
 
-  /** The one part file score.py wrote under runs/<jobId>/scored/, with its size. */
-  async outputFile(tenant: string, jobId: string) {
-    const dir = `${this.runs.runDir(tenant, jobId)}/scored`
-    const hdfs = await this.runs.staging.hdfsFor(dir)
-    const part = (await hdfs.listStatus(dir)).find(
-      (f) => f.type === 'FILE' && f.pathSuffix.startsWith('part-'),
+  /** The one part file score.py wrote under runs/<jobId>/scored/: its URI and size. */
+  async outputFile(run: RunRef) {
+    const dir = `${this.runs.runDir(run)}/scored`
+    const store = this.runs.storeOf(run)
+    const part = (await store.list(dir)).find(
+      (f) => f.type === 'FILE' && f.name.startsWith('part-'),
     )
-    return part && { path: `${dir}/${part.pathSuffix}`, length: part.length }
+    return part && { uri: store.uri(`${dir}/${part.name}`), length: part.length }
   }
 
-  async open(path: string) {
-    return (await this.runs.staging.hdfsFor(path)).open(path)
+  /** The bytes of a file a run wrote, by its URI. */
+  async open(uri: string) {
+    const store = this.runs.stores.holding(uri)
+    return store.open(store.pathOf(uri) ?? uri)
   }
 }

@@ -5,10 +5,11 @@
  * succeed, its model is recorded in the registry of record before the job is marked
  * succeeded; its result is metrics.json with the model's URI, name and version.
  */
-import { acceptInput, inputUris, uploadedInput } from '../../datasets/dataset-input.js'
+import { acceptInput, inputUris, placeInputs, uploadedInput } from '../../datasets/dataset-input.js'
 import { errors } from '../../errors.js'
 import { defineJobKind } from '../../domain/ports/job-kind.js'
 import type { TrainedRun } from '../../models/model-version.js'
+import { runOf } from '../../runs/run-area.js'
 import { stagedBatch } from '../../runs/staged-run.js'
 import { checkTraining } from './checks.js'
 import { TrainingResultSchema } from './result-schema.js'
@@ -26,11 +27,22 @@ export const trainingKind = defineJobKind<TrainingSpec>({
     return {
       name: 'training',
       policyRefs: (spec) => ({ uris: inputUris('training', spec.dataset) }),
-      accept: (tenant, spec) =>
-        acceptInput(datasets, tenant.id, 'training', spec.dataset, (d) => checkTraining(spec, d)),
+      accept: async (tenant, spec, target) => ({
+        ...(await acceptInput(
+          datasets,
+          tenant.id,
+          'training',
+          spec.dataset,
+          (d) => checkTraining(spec, d),
+          target,
+        )),
+        // train.py, its spec and its model live in the store the backend reads
+        requires: { readsStagedFiles: 'body.training' },
+      }),
       async stage(job, spec) {
         const owner = { tenant: job.tenant, user: job.internals?.clusterUser ?? job.tenant }
-        const staged = await stager.stage(owner, job.id, spec, uploadedInput(job, spec.dataset))
+        await placeInputs(datasets, job, runs.storeOf(runOf(job)))
+        const staged = await stager.stage(owner, runOf(job), spec, uploadedInput(job, spec.dataset))
         return { trainScript: staged.script, trainSpec: staged.spec, trainPyFiles: staged.pyFiles }
       },
       batch: (job) => stagedBatch('training', job.id, job.internals),
@@ -38,6 +50,7 @@ export const trainingKind = defineJobKind<TrainingSpec>({
         const run: TrainedRun = {
           tenant: job.tenant,
           jobId: job.id,
+          backend: job.backend,
           jobName: job.name,
           spec,
           finishedAt: job.finishedAt ?? new Date().toISOString(),
@@ -45,17 +58,17 @@ export const trainingKind = defineJobKind<TrainingSpec>({
         return models.record(run)
       },
       unfinished: (ids) => models.unrecorded(ids),
-      reportedError: (job) => runs.reportedError(job.tenant, job.id),
+      reportedError: (job) => runs.reportedError(runOf(job)),
       // a training job that wrote metrics.json succeeded
-      outcome: async (job) => ((await runs.metrics(job.tenant, job.id)) ? 'succeeded' : undefined),
+      outcome: async (job) => ((await runs.metrics(runOf(job))) ? 'succeeded' : undefined),
       async result(job, spec) {
-        const metrics = await runs.metrics(job.tenant, job.id)
+        const metrics = await runs.metrics(runOf(job))
         if (!metrics) throw errors.resultMissing(job.id)
         // the number of the registry of record (the one /v1/models shows and scoring takes)
         const { modelVersion, mlflow } = await models.recordOf(job.id)
         return {
           ...metrics,
-          modelUri: runs.modelUri(job.tenant, job.id),
+          modelUri: runs.modelUri(runOf(job)),
           modelName: spec.modelName ?? job.name,
           modelVersion,
           mlflow,

@@ -3,10 +3,10 @@
  * runs (src/runs/job-package.ts) once per content under artifacts/, the run's spec.json under runs/<jobId>/ (metrics.json and the model are
  * written beside it by the job).
  */
-import type { StagingOwner } from '../../datasets/staging.js'
 import { inputOf } from '../../datasets/dataset-input.js'
 import { TRAIN_SCRIPT } from '../../runs/job-scripts.js'
-import type { RunArea } from '../../runs/run-area.js'
+import type { RunArea, RunRef } from '../../runs/run-area.js'
+import type { StagingOwner } from '../../storage/file-store.js'
 import { ALGORITHMS } from './algorithms.js'
 import type { TrainingSpec } from './spec.js'
 
@@ -22,14 +22,13 @@ export class TrainingStager {
    */
   async stage(
     owner: StagingOwner,
-    jobId: string,
+    run: RunRef,
     t: TrainingSpec,
     uploaded?: { uri: string; format: string },
   ): Promise<{ script: string; spec: string; pyFiles: string[] }> {
-    const input = inputOf(jobId, t.dataset, uploaded)
-    const dir = this.runs.runDir(owner.tenant, jobId)
+    const input = inputOf(run.jobId, t.dataset, uploaded)
     const spec = {
-      jobId,
+      jobId: run.jobId,
       input,
       label: t.label ?? null,
       features: t.features ?? null,
@@ -42,8 +41,8 @@ export class TrainingStager {
       missing: t.missing ?? null,
       standardize: t.standardize ?? null,
       classWeights: t.classWeights ?? null,
-      output: this.runs.staging.uri(dir),
+      output: this.runs.runUri(run),
     }
-    return this.runs.stageRun(owner, jobId, TRAIN_SCRIPT, spec)
+    return this.runs.stageRun(owner, run, TRAIN_SCRIPT, spec)
   }
 }

@@ -41,9 +41,9 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['datasets'],
         operationId: 'uploadDataset',
-        summary: 'Upload a dataset (streamed to HDFS)',
+        summary: 'Upload a dataset (streamed to HDFS or the backend’s storage account)',
         description:
-          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s HDFS area while their SHA-256 is computed, then move to `<root>/tenants/<tenant>/datasets/<sha256>/<name>`. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.',
+          'The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s area of the store `?backend=` reads (HDFS; a Synapse backend’s ADLS Gen2 account) while their SHA-256 is computed, then move to `<root>/tenants/<tenant>/datasets/<sha256>/<name>`. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.',
         querystring: UploadQuery,
         'x-request-body': UploadBodyDoc,
         response: {
@@ -63,6 +63,15 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         precheck: (bytes) => service.checkQuota(who, bytes),
       })
       const name = request.query.name ?? filename
+      const backend = request.query.backend ?? app.backends.defaultName
+      if (!app.backends.byName.has(backend)) {
+        source.resume() // the client may go on sending: read its bytes to nowhere
+        throw errors.validation(
+          'querystring.backend',
+          'known-backend',
+          `no backend named '${backend}' (configured: ${[...app.backends.byName.keys()].join(', ')})`,
+        )
+      }
       if (name === undefined) throw errors.validation('querystring.name', 'required', 'is required')
       const problem = nameProblem(name)
       if (problem !== undefined) {
@@ -71,7 +80,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw errors.validation(field, 'name', problem)
       }
       try {
-        const { dataset, created } = await service.upload(who, source, name)
+        const { dataset, created } = await service.upload(who, source, name, app.stores.of(backend))
         if (truncated()) throw errors.uploadTooLarge(limit)
         reply.header('location', `/v1/datasets/${dataset.id}`)
         return await reply.code(created ? 201 : 200).send(dataset)

@@ -17,6 +17,13 @@ export const UploadQuery = Type.Object(
       description:
         'File name of the dataset (its extension gives the format). Required for a raw body; a multipart upload defaults to its file name.',
     }),
+    backend: Type.Optional(
+      Type.String({
+        pattern: '^[a-z][a-z0-9-]{0,62}$',
+        description:
+          'The backend whose jobs will read it: the dataset is staged in the store its Spark reads (HDFS for Livy and local backends; a Synapse backend’s storage account). Default: the default backend. A job on another backend runs from a copy, made once.',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -49,7 +49,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await recordAudit(request, 'tenant.create', `tenant/${tenant.id}`, tenant.id)
       // its HDFS area, owned by its cluster user, 0700; if HDFS cannot now, the first upload
       // or run makes it (the tenant exists either way)
-      await app.staging
+      await app.stores.main
         .tenantArea({ tenant: tenant.id, user: tenant.clusterUser })
         .catch((error: unknown) =>
           request.log.warn(

@@ -1,6 +1,8 @@
 /**
- * A test double of an Azure Synapse workspace's Spark batch API — the only stand-in in
- * Sparkgate's tests, because Azure cannot be reached from here. It follows the published
+ * A double of an Azure Synapse workspace's Spark batch API — the only stand-in in
+ * Sparkgate's stack and tests, because Azure cannot be reached from here. The stack runs
+ * one as a service (services/synapse.sh, main.ts beside this file); tests may start their
+ * own. It follows the published
  * Synapse REST spec for Spark batch jobs, data-plane API version 2019-11-01-preview
  * (azure-rest-api-specs: specification/synapse/data-plane/Microsoft.Synapse/preview/
  * 2019-11-01-preview/sparkJob.json), which @azure/synapse-spark 1.0.0-beta.4 calls:
@@ -10,11 +12,13 @@
  *   GET    …/batches/{batchId}?detailed → SparkBatchJob
  *   DELETE …/batches/{batchId}
  *
- * It speaks HTTPS only (the SDK's bearer policy refuses http), with a certificate made per
- * run; every call needs `Authorization: Bearer <token>` (401 otherwise); unknown pools are
- * 404, unknown API versions 400. Its batches really run: the submitted PySpark file goes
- * to the local `spark-submit` (through Sparkgate's local backend), so conformance jobs
- * really compute; their Livy states and `result` follow the process.
+ * It speaks HTTPS only (the SDK's bearer policy refuses http), with a certificate it is
+ * given (the stack's CA) or one made per run; every call needs `Authorization: Bearer
+ * <token>` (401 otherwise); unknown pools are 404, unknown API versions 400. Its batches
+ * really run: the submitted PySpark file goes to a local `spark-submit` (through Sparkgate's
+ * local backend), so jobs really compute; their Livy states and `result` follow the process.
+ * Given a Spark environment that reads abfss:// (the stack's: Hadoop's WASB driver against
+ * Azurite, main.ts), a batch reads and writes its workspace storage as on a real pool.
  */
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -24,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalBackend } from '../../src/backends/local/local-backend.js'
+import { LocalBackend } from '../../../src/backends/local/local-backend.js'
 
 export const SYNAPSE_API_VERSION = '2019-11-01-preview'
 
@@ -33,6 +37,12 @@ interface Options {
   token: string
   sparkHome: string
   workdir?: string
+  /** the environment of its spark-submit (SPARK_CONF_DIR, HADOOP_CONF_DIR, JAVA_HOME, …) */
+  env?: Record<string, string>
+  /** its certificate and key (PEM) and the CA file that signed it; a self-signed one made per run when absent */
+  tls?: { key: string; cert: string; caFile: string }
+  /** its port on 127.0.0.1 (default: any free one) */
+  port?: number
 }
 
 interface Stored {
@@ -79,17 +89,19 @@ export class SynapseDouble {
   private readonly batches = new Map<number, Stored>()
   private nextId = 1
   private readonly runner: LocalBackend
-  readonly tls = makeCertificate()
+  readonly tls: { key: string; cert: string; caFile: string }
   /** requests seen, by operation */
   readonly calls = { list: 0, create: 0, get: 0, cancel: 0, unauthorized: 0 }
 
   constructor(private readonly o: Options) {
+    this.tls = o.tls ?? makeCertificate()
     this.runner = new LocalBackend({
       name: 'synapse-double',
       sparkHome: o.sparkHome,
       master: 'local[2]',
       workdir: o.workdir ?? mkdtempSync(join(tmpdir(), 'sparkgate-synapse-runs-')),
       killGraceMs: 3000,
+      ...(o.env ? { env: o.env } : {}),
     })
   }
 
@@ -99,7 +111,10 @@ export class SynapseDouble {
         this.send(res, 500, { code: 'InternalServerError', message: String(error) })
       })
     })
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(this.o.port ?? 0, '127.0.0.1', resolve)
+    })
     return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`
   }
 
