@@ -86,7 +86,7 @@ DEFAULT_SERVICES=(redis kafka hdfs yarn nodemanager timeline livy livy-local mlf
   synapse proxy)
 # (no proxy in the secure profile: its Livy and WebHDFS demand SPNEGO from their caller, and
 # a Basic-auth front would have to hold a keytab and impersonate, as Knox does; nginx cannot)
-SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow azurite)
+SECURE_SERVICES=(kdc redis kafka hdfs yarn nodemanager timeline livy mlflow azurite synapse)
 # the services whose configuration differs between the profiles
 PROFILED=(hdfs yarn nodemanager timeline livy livy-local)
 profile_services() {

@@ -32,8 +32,8 @@ started_file=$(mktemp "${TMPDIR:-/tmp}/sparkgate-started.XXXXXX")
 # stop_started [SERVICE...]: stop those this run started (default: all), in stop order
 stop_started() {
   local s pid only=" $* "
-  # in stop order: the proxy, Azurite, MLflow and Livy first, Redis last
-  for s in proxy azurite mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis kdc; do
+  # in stop order: the proxy, the Synapse double, Azurite, MLflow and Livy first, Redis last
+  for s in proxy synapse azurite mlflow livy-local livy timeline nodemanager yarn hdfs kafka redis kdc; do
     [ $# -eq 0 ] || [[ $only == *" $s "* ]] || continue
     # the last one started under that name (phase 2 starts hdfs again, say)
     pid=$(awk -v s="$s" '$1 == s { p = $2 } END { print p }' "$started_file")
@@ -76,7 +76,7 @@ fi
 # do not answer and waits for any of them that is ours but slow; one answering that another
 # checkout started is left alone (up would refuse its port as a stranger's).
 down=()
-for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite proxy; do
+for s in redis kafka hdfs yarn nodemanager timeline livy livy-local mlflow azurite synapse proxy; do
   bash "$STACK" check "$s" || down+=("$s")
 done
 if [ ${#down[@]} -gt 0 ]; then

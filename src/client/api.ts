@@ -190,8 +190,8 @@ export interface paths {
     get: operations['listDatasets']
     put?: never
     /**
-     * Upload a dataset (streamed to HDFS)
-     * @description The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s HDFS area while their SHA-256 is computed, then move to `<root>/tenants/<tenant>/datasets/<sha256>/<name>`. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.
+     * Upload a dataset (streamed to HDFS or the backend’s storage account)
+     * @description The body is the file: raw (any content type, `?name=` required) or multipart/form-data with one file part. The bytes stream to a temp file in the tenant’s area of the store `?backend=` reads (HDFS; a Synapse backend’s ADLS Gen2 account) while their SHA-256 is computed, then move to `<root>/tenants/<tenant>/datasets/<sha256>/<name>`. 201 with the dataset; the same bytes again (from the same tenant) → 200 with the existing one. A cut upload leaves nothing; an upload over the tenant’s storage quota is a 413 naming it.
      */
     post: operations['uploadDataset']
     delete?: never
@@ -869,9 +869,9 @@ export interface components {
       /** @description Bytes. */
       size: number
       sha256: string
-      /** @description Where Spark reads it: hdfs://… */
+      /** @description Where Spark reads it: hdfs://… on HDFS, abfss://… in the storage account of the backend it was uploaded for. */
       uri: string
-      /** @description The HDFS path. */
+      /** @description Its path in that store. */
       path: string
       /**
        * @description From the file extension: csv, json (.json, .jsonl), parquet, libsvm, txt.
@@ -887,6 +887,8 @@ export interface components {
          */
         type: 'integer' | 'double' | 'boolean' | 'string'
       }[]
+      /** @description Its copies in other stores (abfss://…, hdfs://…): made once, the first time a job on a backend that reads that store used it; deleted with it. */
+      copies?: string[]
       /** @description Set when a scoring job's output was registered: the file stays under runs/<jobId>/scored/, so deleting the dataset deletes the job's output. */
       source?: {
         /** @description The job that wrote it. */
@@ -1622,6 +1624,8 @@ export interface operations {
       query?: {
         /** @description File name of the dataset (its extension gives the format). Required for a raw body; a multipart upload defaults to its file name. */
         name?: string
+        /** @description The backend whose jobs will read it: the dataset is staged in the store its Spark reads (HDFS for Livy and local backends; a Synapse backend’s storage account). Default: the default backend. A job on another backend runs from a copy, made once. */
+        backend?: string
       }
       header?: never
       path?: never

@@ -47,6 +47,7 @@ const SERVICES = [
   'livy-local',
   'mlflow',
   'azurite',
+  'synapse',
   'proxy',
 ]
 
@@ -68,6 +69,7 @@ for (const [service, times] of [
   ['kafka', 20],
   ['mlflow', 20],
   ['azurite', 20],
+  ['synapse', 20],
   ['proxy', 20],
 ] as const) {
   t.test(`stack.sh check ${service} passes ${times} times in a row`, async (t) => {
