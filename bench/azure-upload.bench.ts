@@ -56,6 +56,8 @@ function peakRssMib(): number {
 
 /** One upload in this process: `node bench/azure-upload.bench.ts <method> <file> <folder>`. */
 async function child(method: string, file: string, folder: string) {
+  // what the process holds before a byte is read (its modules, its clients)
+  const baseMib = peakRssMib()
   const t0 = performance.now()
   if (method === 'sdk') {
     await blobs
@@ -79,7 +81,7 @@ async function child(method: string, file: string, folder: string) {
     await store.placeAt(staged, `${store.datasetDir('bench', staged.sha256)}/data.bin`, owner)
   }
   const seconds = (performance.now() - t0) / 1000
-  console.log(JSON.stringify({ seconds, peakRssMib: peakRssMib() }))
+  console.log(JSON.stringify({ seconds, peakRssMib: peakRssMib(), baseMib }))
 }
 
 async function main() {
@@ -92,29 +94,28 @@ async function main() {
       createReadStream('/dev/urandom', { start: 0, end: SIZE_MIB * MiB - 1 }),
       createWriteStream(file),
     )
-    const runs: Record<string, { seconds: number; peakRssMib: number }[]> = { sdk: [], store: [] }
+    type Run = { seconds: number; peakRssMib: number; baseMib: number }
+    const runs: Record<string, Run[]> = { sdk: [], store: [] }
     for (const method of ['sdk', 'store', 'sdk', 'store']) {
       const out = execFileSync(
         process.execPath,
         ['--import', 'tsx', fileURLToPath(import.meta.url), method, file, folder],
         { encoding: 'utf8', cwd: root },
       )
-      const run = JSON.parse(out.trim().split('\n').at(-1)!) as {
-        seconds: number
-        peakRssMib: number
-      }
+      const run = JSON.parse(out.trim().split('\n').at(-1)!) as Run
       runs[method]!.push(run)
       console.log(
-        `${method.padEnd(6)} ${SIZE_MIB} MiB in ${run.seconds.toFixed(1)} s: ${(SIZE_MIB / run.seconds).toFixed(1)} MiB/s, peak RSS ${run.peakRssMib.toFixed(0)} MiB`,
+        `${method.padEnd(6)} ${SIZE_MIB} MiB in ${run.seconds.toFixed(1)} s: ${(SIZE_MIB / run.seconds).toFixed(1)} MiB/s, peak RSS ${run.peakRssMib.toFixed(0)} MiB (${run.baseMib.toFixed(0)} before the upload)`,
       )
     }
     const best = (m: string) => Math.min(...runs[m]!.map((r) => r.seconds))
     const rss = (m: string) => Math.max(...runs[m]!.map((r) => r.peakRssMib))
+    const grew = (m: string) => Math.max(...runs[m]!.map((r) => r.peakRssMib - r.baseMib))
     console.log(
       `\nbest of two: sdk ${(SIZE_MIB / best('sdk')).toFixed(1)} MiB/s, store ${(SIZE_MIB / best('store')).toFixed(1)} MiB/s; store/sdk time ${(best('store') / best('sdk')).toFixed(2)}×`,
     )
     console.log(
-      `peak RSS: sdk ${rss('sdk').toFixed(0)} MiB, store ${rss('store').toFixed(0)} MiB (a ${SIZE_MIB} MiB file)`,
+      `peak RSS: sdk ${rss('sdk').toFixed(0)} MiB (+${grew('sdk').toFixed(0)} over its start), store ${rss('store').toFixed(0)} MiB (+${grew('store').toFixed(0)}), for a ${SIZE_MIB} MiB file`,
     )
   } finally {
     await rm(work, { recursive: true, force: true })
