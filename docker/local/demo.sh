@@ -129,9 +129,9 @@ wait_succeeded() {
   fi
 }
 wait_succeeded "$job_id"
-# where it ran: Livy's batch, YARN's application (the RM's record: queue, user, final status)
+# where it ran on Livy: its batch, YARN's application (the RM's record: queue, user, final status)
 app_id=$(curl -sS "${auth[@]}" "$BASE/v1/jobs/$job_id" | json 'o.backendRef && o.backendRef.appId || ""')
-if [[ $app_id == application_* ]]; then
+if [[ $app_id == application_* && ${BACKEND:-livy} == livy ]]; then
   echo "demo: GET http://127.0.0.1:$YARN_RM_WEB_PORT/ws/v1/cluster/apps/$app_id  (the YARN ResourceManager)"
   curl -sS "http://127.0.0.1:$YARN_RM_WEB_PORT/ws/v1/cluster/apps/$app_id" |
     json 'JSON.stringify({application:o.app.id,queue:o.app.queue,user:o.app.user,finalStatus:o.app.finalStatus,seconds:o.app.elapsedTime/1000})'
