@@ -143,7 +143,13 @@ export class SparkgateClient {
    */
   async uploadDataset(
     file: string,
-    options: { name?: string; contentType?: string; onProgress?: (p: UploadProgress) => void } = {},
+    options: {
+      name?: string
+      contentType?: string
+      /** the backend whose jobs will read it (its store); default: the default backend's */
+      backend?: string
+      onProgress?: (p: UploadProgress) => void
+    } = {},
   ): Promise<{ dataset: Dataset; created: boolean }> {
     const { size } = await stat(file)
     let sent = 0
@@ -158,7 +164,8 @@ export class SparkgateClient {
       }),
     )
     const name = options.name ?? basename(file)
-    const url = `${this.url}/v1/datasets?name=${encodeURIComponent(name)}`
+    const backend = options.backend ? `&backend=${encodeURIComponent(options.backend)}` : ''
+    const url = `${this.url}/v1/datasets?name=${encodeURIComponent(name)}${backend}`
     const request = new Request(url, {
       method: 'POST',
       headers: this.headers({

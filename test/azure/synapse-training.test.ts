@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import t from 'tap'
 import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
@@ -173,6 +174,37 @@ if (!double) {
     t.equal(output.statusCode, 200)
     t.match(output.headers['content-type'], /text\/csv/)
     t.equal(output.body.trim().split('\n').length, report.rows.scored + 1, 'read back from ADLS')
+  })
+
+  t.test('an upload for Synapse cut past the size limit leaves no blob', async (t) => {
+    const app = await build(t, {
+      SPARKGATE_SYNAPSE_DOUBLE: 'auto',
+      // past two 8 MiB blocks staged in the account: cut with blocks uncommitted
+      SPARKGATE_DATASET_MAX_BYTES: 20 * 1024 * 1024,
+    })
+    const store = app.stores.of('synapse')
+    const area = store.tenantRoot(tenantOf(app).id)
+    // no Content-Length: the gateway learns the size as the bytes stream to the account
+    const body = Readable.from(
+      (function* () {
+        for (let i = 0; i < 30; i++) yield Buffer.alloc(1024 * 1024, 'a,b\n')
+      })(),
+    )
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/datasets?name=big.csv&backend=synapse',
+      headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' },
+      payload: body,
+    })
+    t.equal(r.statusCode, 413, r.body)
+    const left: string[] = []
+    for await (const b of containerOf(double).listBlobsFlat({
+      prefix: `${area.slice(1)}/`,
+      includeUncommitedBlobs: true,
+    }))
+      left.push(b.name)
+    t.same(left, [], 'no blob, committed or not, in the tenant’s folder')
+    t.same((await app.inject('/v1/datasets')).json().items, [], 'and no dataset')
   })
 
   t.test('a tenant names only its own folder of the storage account', async (t) => {

@@ -204,7 +204,12 @@ t.test(
       config.SPARKGATE_DEFAULT_BACKEND,
       config,
     )
-    t.same([...backends.byName.keys()], ['livy', 'local'])
+    // the Synapse double too, with its storage account (Azurite): the whole local Azure
+    t.same([...backends.byName.keys()], ['livy', 'local', 'synapse'])
+    const synapse = backends.byName.get('synapse')!
+    t.match(synapse.backend, { kind: 'synapse', endpoint: /^https:\/\/127\.0\.0\.1:10443 / })
+    t.equal(synapse.store?.id, 'abfss://sparkgate@sparkgate.dfs.core.windows.net/sparkgate')
+    await synapse.backend.health() // the pool and its storage answer, with their credentials
     const local = backends.byName.get('local')!.backend
     t.equal(local.kind, 'local')
     t.match(local.endpoint, spark.sparkHome, "the stack's Spark home")

@@ -5,16 +5,21 @@ import { integer, type Cli, type Io } from '../context.js'
 import { bytes, fields, seconds, table } from '../format.js'
 
 export function registerDatasets(program: Command, { io, globals, client, print, sub }: Cli): void {
-  const datasets = sub(program, 'datasets', 'datasets staged on HDFS')
+  const datasets = sub(program, 'datasets', 'datasets staged on HDFS or a Synapse storage account')
   sub(datasets, 'upload <file>', 'upload a file (CSV, JSON, Parquet, …) with a progress bar')
     .option('--name <name>', 'the dataset name (default: the file name)')
-    .action(async (file: string, o: { name?: string }, cmd: Command) => {
+    .option(
+      '--backend <name>',
+      "stage it in the store this backend's Spark reads (default: the default backend's)",
+    )
+    .action(async (file: string, o: { name?: string; backend?: string }, cmd: Command) => {
       const json = globals(cmd).json
       const bar = json ? undefined : progressBar(io)
       const t0 = Date.now()
       const { dataset, created } = await client(cmd)
         .uploadDataset(file, {
           name: o.name,
+          backend: o.backend,
           onProgress: ({ sent, total }) => {
             if (!bar) return
             if (!bar.started) bar.start(total, 0)
