@@ -25,7 +25,7 @@ import {
   type ConfiguredBackend,
   type SparkBackend,
 } from '../domain/ports/spark-backend.js'
-import { WebHdfsError } from '../storage/webhdfs-client.js'
+import { StoreError } from '../storage/file-store.js'
 import {
   bullPrefix,
   closeWorker,
@@ -170,8 +170,9 @@ export class SubmitWorkers {
       try {
         staged = await this.stage(job)
       } catch (error) {
-        // HDFS refusing for good (permission denied, a bad path): retrying changes nothing
-        if (!(error instanceof WebHdfsError) || error.transient) throw error
+        // the store refusing for good (HDFS: permission denied, a bad path; a storage
+        // account: the gateway's credential refused): retrying changes nothing
+        if (!(error instanceof StoreError) || error.transient) throw error
         return this.failSubmission(job, 'staging', 'STAGING_FAILED', error.message)
       }
       await store.transition(job, ['staging'], 'submitting', {

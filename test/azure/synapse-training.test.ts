@@ -170,6 +170,15 @@ if (!double) {
     t.equal(report.rows.scored, churn.trim().split('\n').length - 1, 'every row scored')
     t.match(report.outputUri, /^abfss:\/\//)
     t.match(report.model, { version: 1, alias: 'champion' })
+    // Livy's Spark does not read the account: a 400 before anything is queued
+    const elsewhere = await postJob(app, {
+      backend: 'livy',
+      scoring: { dataset: dataset.id, model: 'churn-azure@champion' },
+    })
+    t.equal(elsewhere.statusCode, 400, elsewhere.body)
+    t.match(elsewhere.json(), {
+      errors: [{ field: 'body.scoring.model', rule: 'reachable' }],
+    })
     const output = await app.inject(`/v1/jobs/${scoring.id}/output`)
     t.equal(output.statusCode, 200)
     t.match(output.headers['content-type'], /text\/csv/)

@@ -7,6 +7,7 @@
  */
 import { acceptInput, inputUris, placeInputs, uploadedInput } from '../../datasets/dataset-input.js'
 import { defineJobKind } from '../../domain/ports/job-kind.js'
+import { errors } from '../../errors.js'
 import { runOf } from '../../runs/run-area.js'
 import { stagedBatch } from '../../runs/staged-run.js'
 import { checkScoring } from './checks.js'
@@ -30,6 +31,14 @@ export const scoringKind = defineJobKind<ScoringSpec>({
       async accept(tenant, spec, target) {
         // a scoring job scores the version resolved now, on every attempt
         const resolved = await models.resolve(tenant.id, spec.model, 'body.scoring.model')
+        // its Spark reads the model where it lies: in the store the backend reads
+        const holder = runs.stores.ofUri(resolved.uri)
+        if (holder && holder !== target)
+          throw errors.validation(
+            'body.scoring.model',
+            'reachable',
+            `names ${resolved.name}/${resolved.version}, whose model lies in ${holder.id}, which the job's backend does not read (it reads ${target.id}); score on a backend that reads it, or train the model on this one`,
+          )
         const accepted = await acceptInput(
           datasets,
           tenant.id,
