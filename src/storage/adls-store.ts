@@ -86,7 +86,6 @@ class BlockWriter extends Writable {
     private readonly blob: BlockBlobClient,
     private readonly blockBytes: number,
     private readonly concurrency: number,
-    private readonly signal: AbortSignal,
   ) {
     super()
   }
@@ -111,8 +110,10 @@ class BlockWriter extends Writable {
     this.size = 0
     const id = Buffer.from(`block-${String(this.ids.length).padStart(8, '0')}`).toString('base64')
     this.ids.push(id)
+    // not aborted with the upload: a block cut mid-request may still land after the
+    // clean-up; a block in flight finishes (or fails), and the clean-up comes after it
     const staged: Promise<void> = this.blob
-      .stageBlock(id, body, body.length, { abortSignal: this.signal })
+      .stageBlock(id, body, body.length)
       .then(() => undefined)
       .finally(() => this.inflight.delete(staged))
     staged.catch(() => undefined) // awaited below or in _final
@@ -207,7 +208,7 @@ export class AdlsStore implements FileStore {
       limit,
       idleMs,
       async (body, signal) => {
-        writer = new BlockWriter(blob, this.blockBytes, this.concurrency, signal)
+        writer = new BlockWriter(blob, this.blockBytes, this.concurrency)
         try {
           await pipeline(body, writer)
           await blob.commitBlockList(writer.ids, { abortSignal: signal })
@@ -230,8 +231,17 @@ export class AdlsStore implements FileStore {
    */
   private async dropUncommitted(path: string) {
     const blob = this.blob(path)
-    await blob.commitBlockList([]).catch(() => undefined)
-    await blob.deleteIfExists().catch(() => undefined)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await blob.commitBlockList([]).catch(() => undefined)
+      await blob.deleteIfExists().catch(() => undefined)
+      // gone when the service knows no block of it, committed or not
+      const left = await blob.getBlockList('all').then(
+        (list) => (list.committedBlocks?.length ?? 0) + (list.uncommittedBlocks?.length ?? 0),
+        (error: unknown) => ((error as { statusCode?: number }).statusCode === 404 ? 0 : 1),
+      )
+      if (left === 0) return
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   async placeAt(upload: StagedUpload, path: string, _owner: StagingOwner): Promise<string> {
