@@ -21,6 +21,7 @@ import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
 import { swaggerPlugin } from './plugins/swagger.js'
 import { auditRoutes } from './routes/audit/index.js'
+import { livyRoutes } from './routes/livy/index.js'
 import { healthRoutes } from './routes/health/index.js'
 import { metricsRoutes } from './routes/metrics/index.js'
 import { meRoutes } from './routes/me/index.js'
@@ -70,6 +71,7 @@ export async function buildApp(
   await app.register(metricsRoutes)
   if (config.SPARKGATE_ROLES.split(',').includes('api')) {
     await app.register(jobRoutes, { prefix: '/v1/jobs' })
+    await app.register(livyRoutes, { prefix: '/livy' })
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })
     await app.register(modelRoutes, { prefix: '/v1/models' })
     await app.register(backendRoutes, { prefix: '/v1/backends' })

@@ -74,7 +74,7 @@ fi
 secure_profile() { [ "$PROFILE" = secure ]; }
 
 # What `install` runs, in order, before the services' own installs.
-INSTALLS=(prereqs spark)
+INSTALLS=(prereqs spark clients)
 # The services, in start order (YARN needs HDFS, Livy needs YARN, nothing needs MLflow or
 # Azurite; the Synapse double needs Azurite; the proxy, the front door of Livy and WebHDFS,
 # comes last and goes first);

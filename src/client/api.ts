@@ -179,6 +179,88 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/livy/batches': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * The tenant’s batches (Livy: GET /batches)
+     * @description Batches submitted through /livy, by id from `from` (default 0), at most `size` (default 100): `{from, total, sessions}`.
+     */
+    get: operations['livyListBatches']
+    put?: never
+    /**
+     * Submit a batch (Livy: POST /batches)
+     * @description Livy's CreateBatchRequest, run as a Sparkgate job of the batch kind: on the default backend, or the one `X-Sparkgate-Backend` or the conf's `spark.sparkgate.backend` names; its priority from `X-Sparkgate-Priority` or `spark.sparkgate.priority`. The tenant's policy checks its URIs, conf and queue; `proxyUser`, when given, must be the tenant's cluster user (403). With an `Idempotency-Key`, a retry gets the same batch and never runs twice. 201 with Livy's Batch object; errors as Livy's `{msg}`.
+     */
+    post: operations['livyCreateBatch']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/livy/batches/{batchId}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One batch (Livy: GET /batches/{batchId}) */
+    get: operations['livyGetBatch']
+    put?: never
+    post?: never
+    /**
+     * Kill a batch (Livy: DELETE /batches/{batchId})
+     * @description Cancels its job (a queued one leaves the queue; a live one is killed). `{msg: "deleted"}`; a batch that already ended stays as it is.
+     */
+    delete: operations['livyDeleteBatch']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/livy/batches/{batchId}/state': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A batch’s state (Livy: GET /batches/{batchId}/state) */
+    get: operations['livyGetBatchState']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/livy/batches/{batchId}/log': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * A batch’s log lines (Livy: GET /batches/{batchId}/log)
+     * @description Lines `from` (default: the last `size`) … at most `size` (default 100): `{id, from, total, log}`.
+     */
+    get: operations['livyGetBatchLog']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/datasets': {
     parameters: {
       query?: never
@@ -1014,6 +1096,29 @@ export interface components {
       /** Format: date-time */
       secretRotatedAt?: string
     }
+    LivyBatch: {
+      /** @description The batch id: 0, 1, 2, … per tenant, stable. */
+      id: number
+      name: string | null
+      /** @description The tenant. */
+      owner: string
+      /** @description The tenant's cluster user. */
+      proxyUser: string
+      /**
+       * @description Livy's state, from the job's: queued → not_started; staging, submitting, submitted → starting; running; succeeded → success; failed → dead; cancelled → killed.
+       * @enum {string}
+       */
+      state: 'not_started' | 'starting' | 'running' | 'success' | 'dead' | 'killed'
+      appId: string | null
+      appInfo: {
+        driverLogUrl: string | null
+        sparkUiUrl: string | null
+      }
+      /** @description The last lines of its log. */
+      log: string[]
+      /** @description The Sparkgate job (GET /v1/jobs/{id}). */
+      sparkgateJob: string
+    }
   }
   responses: never
   parameters: never
@@ -1578,6 +1683,515 @@ export interface operations {
         }
         content: {
           'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  livyListBatches: {
+    parameters: {
+      query?: {
+        from?: number
+        size?: number
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            from: number
+            total: number
+            sessions: components['schemas']['LivyBatch'][]
+          }
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+    }
+  }
+  livyCreateBatch: {
+    parameters: {
+      query?: never
+      header?: {
+        /** @description The backend to run on. */
+        'x-sparkgate-backend'?: string
+        /** @description The priority: 1 (highest) … 10. */
+        'x-sparkgate-priority'?: string
+        /** @description The same key and body again → the same batch, never a second run. */
+        'idempotency-key'?: string
+        /** @description Accepted as Livy accepts it (its CSRF header). */
+        'x-requested-by'?: string
+      }
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The file to run. */
+          file: string
+          /** @description The user to run as: the tenant's cluster user (any other is a 403). */
+          proxyUser?: string
+          /** @description A jar’s main class. */
+          className?: string
+          /** @description Its command line arguments. */
+          args?: string[]
+          /** @description Jars on its class path. */
+          jars?: string[]
+          /** @description Python files on its path. */
+          pyFiles?: string[]
+          /** @description Files in its working directory. */
+          files?: string[]
+          /** @description Archives unpacked in its working directory. */
+          archives?: string[]
+          driverMemory?: string
+          driverCores?: number
+          executorMemory?: string
+          executorCores?: number
+          numExecutors?: number
+          /** @description The YARN queue. */
+          queue?: string
+          /** @description The batch’s name. */
+          name?: string
+          /** @description Spark configuration (checked by the tenant’s policy). `spark.sparkgate.backend` and `spark.sparkgate.priority` choose the backend and the priority (1 highest … 10) and are not passed to Spark. */
+          conf?: {
+            [key: string]: string | number | boolean
+          }
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['LivyBatch']
+        }
+      }
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['LivyBatch']
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+    }
+  }
+  livyGetBatch: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description A batch id (an integer). */
+        batchId: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['LivyBatch']
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+    }
+  }
+  livyDeleteBatch: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description A batch id (an integer). */
+        batchId: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+    }
+  }
+  livyGetBatchState: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description A batch id (an integer). */
+        batchId: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            id: number
+            /**
+             * @description Livy's state, from the job's: queued → not_started; staging, submitting, submitted → starting; running; succeeded → success; failed → dead; cancelled → killed.
+             * @enum {string}
+             */
+            state: 'not_started' | 'starting' | 'running' | 'success' | 'dead' | 'killed'
+          }
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+    }
+  }
+  livyGetBatchLog: {
+    parameters: {
+      query?: {
+        from?: number
+        size?: number
+      }
+      header?: never
+      path: {
+        /** @description A batch id (an integer). */
+        batchId: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            id: number
+            from: number
+            total: number
+            log: string[]
+          }
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            /** @description What went wrong: the field and the rule. */
+            msg: string
+          }
         }
       }
     }
@@ -2622,7 +3236,7 @@ export interface operations {
                 role: string
                 keyId: string
               }
-              /** @description tenant.create, tenant.update, key.create, key.revoke, job.cancel, dataset.delete */
+              /** @description tenant.create, tenant.update, key.create, key.revoke, job.create (Livy API), job.cancel, dataset.delete */
               action: string
               /** @description What it was done to, e.g. tenant/acme/key/key_… */
               target: string

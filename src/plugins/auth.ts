@@ -117,17 +117,24 @@ export const authPlugin = fp(
       // the queue board (a browser page): the key as HTTP Basic auth's password, which a
       // browser asks for and then sends with each of the page's own requests
       const board = isBoard(path)
-      // every /v1 call, the board, and the few routes that declare an access (/metrics)
+      // the Livy API: Livy clients (Airflow's HTTP connection, pylivy) send HTTP Basic
+      const livy = path === '/livy' || path.startsWith('/livy/')
+      // every /v1 and /livy call, the board, and the few routes that declare an access (/metrics)
       const guarded =
         board ||
+        livy ||
         path === '/v1' ||
         path.startsWith('/v1/') ||
         request.routeOptions.config?.access !== undefined
       if (!guarded) return
       const header = request.headers.authorization
-      const scheme = board ? 'Basic realm="sparkgate admin", charset="UTF-8"' : undefined
+      const scheme = board
+        ? 'Basic realm="sparkgate admin", charset="UTF-8"'
+        : livy
+          ? 'Basic realm="sparkgate livy", charset="UTF-8"'
+          : undefined
       if (!header) return unauthenticated(reply, 'missing', scheme)
-      const basic = board ? BASIC.exec(header) : null
+      const basic = board || livy ? BASIC.exec(header) : null
       const m = basic ? null : BEARER.exec(header)
       if (!basic && !m) return unauthenticated(reply, 'malformed', scheme)
       const key = basic ? basicPassword(basic[1]!) : m![1]!
@@ -137,7 +144,7 @@ export const authPlugin = fp(
         request.principal = { tenant: PLATFORM_TENANT, role: 'admin', keyId: 'admin' }
       } else {
         const result = await tenants.authenticate(key)
-        if (!result.ok) return unauthenticated(reply, result.reason)
+        if (!result.ok) return unauthenticated(reply, result.reason, scheme)
         request.principal = result.principal
       }
       const { tenant, role, keyId } = request.principal

@@ -62,9 +62,20 @@ export const swaggerPlugin = fp(
             description: 'Signed deliveries of the events (Standard Webhooks), DLQ, replay',
           },
           { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
+          {
+            name: 'livy',
+            description:
+              "Apache Livy's batch API over Sparkgate's jobs, for Livy clients (Airflow, pylivy, curl): Livy's shapes, states and `{msg}` errors",
+          },
         ],
         components: {
           securitySchemes: {
+            livyBasic: {
+              type: 'http',
+              scheme: 'basic',
+              description:
+                'The Livy API (/livy) also takes the API key as HTTP Basic’s password (any user name), as Livy clients send it.',
+            },
             apiKey: {
               type: 'http',
               scheme: 'bearer',

@@ -28,6 +28,7 @@
  *   P:t:<t>:dataset:<sha256> JSON record of a dataset of the tenant (`deleting: true` while
  *                            its files are removed: no job may name it any more)
  *   P:t:<t>:dataset:<sha256>:jobs  ids of the jobs that read it (a DELETE waits for them)
+ *   P:t:<t>:livy:seq|ids|jobs  the Livy-compatible API's batch ids: the next, job → id, id → job
  *   P:t:<t>:dataset:<sha256>:copies  hash: store id → URI of its copy in that store (a job on
  *                            a backend that reads another store ran from it)
  *   P:t:<t>:datasets         sorted set (score 0) of "<createdAt ms, 15 digits>|<sha256>"
@@ -92,6 +93,9 @@ export class RedisKeys {
       dataset: (id: string) => t('dataset', id),
       datasetJobs: (id: string) => t('dataset', id, 'jobs'),
       datasetCopies: (id: string) => t('dataset', id, 'copies'),
+      livySeq: () => t('livy', 'seq'),
+      livyIds: () => t('livy', 'ids'),
+      livyJobs: () => t('livy', 'jobs'),
       datasets: () => t('datasets'),
       datasetBytes: () => t('dataset-bytes'),
       models: () => t('models'),

@@ -28,6 +28,7 @@ export interface ScriptResults {
   'record-mlflow-run': number
   'renew-lease': number
   'release-lease': number
+  'livy-batch-id': number
 }
 export type ScriptName = keyof ScriptResults
 

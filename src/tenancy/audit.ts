@@ -18,7 +18,8 @@ export const AuditEntrySchema = Type.Object({
     keyId: Type.String(),
   }),
   action: Type.String({
-    description: 'tenant.create, tenant.update, key.create, key.revoke, job.cancel, dataset.delete',
+    description:
+      'tenant.create, tenant.update, key.create, key.revoke, job.create (Livy API), job.cancel, dataset.delete',
   }),
   target: Type.String({ description: 'What it was done to, e.g. tenant/acme/key/key_…' }),
   tenant: Type.String({ description: 'The tenant the target belongs to.' }),
