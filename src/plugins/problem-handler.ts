@@ -141,8 +141,16 @@ export function sendProblem(reply: FastifyReply, problem: Problem) {
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The problem of an error (for a route prefix that words its errors its own way: /livy) */
+    problemOf: (error: unknown, request: FastifyRequest) => Problem
+  }
+}
+
 /** Installs the one error handler and the problem+json 404. */
 export function installErrorHandling(app: FastifyInstance) {
+  app.decorate('problemOf', toProblem)
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request)
     if (problem.status >= 500 && problem.status !== 503)

@@ -70,18 +70,18 @@ export const swaggerPlugin = fp(
         ],
         components: {
           securitySchemes: {
-            livyBasic: {
-              type: 'http',
-              scheme: 'basic',
-              description:
-                'The Livy API (/livy) also takes the API key as HTTP Basic’s password (any user name), as Livy clients send it.',
-            },
             apiKey: {
               type: 'http',
               scheme: 'bearer',
               bearerFormat: 'sgk_…',
               description:
                 'An API key: `Authorization: Bearer <key>`. The platform admin makes tenants and their keys (POST /v1/tenants/{tenant}/keys).',
+            },
+            livyBasic: {
+              type: 'http',
+              scheme: 'basic',
+              description:
+                'The Livy API (/livy) also takes the API key as HTTP Basic’s password (any user name), as Livy clients send it.',
             },
           },
         },

@@ -113,11 +113,13 @@ async function useTheUi(t: Test, page: Page, base: string, key: string, csvFile:
   await page.locator('.scheme-container button.authorize').click()
   const modal = page.locator('.dialog-ux .modal-ux')
   await modal.waitFor()
-  await modal.locator('.auth-container input').first().fill(key)
-  await modal.locator('.auth-btn-wrapper button.authorize').click()
+  // the bearer scheme's form (the Livy API's Basic one is beside it)
+  const bearerForm = modal.locator('form').filter({ hasText: 'apiKey (http, Bearer)' })
+  await bearerForm.locator('input').first().fill(key)
+  await bearerForm.locator('.auth-btn-wrapper button.authorize').click()
   // authorized: the key is masked and the button turns into "Logout"
-  await modal.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor()
-  await modal.locator('.auth-btn-wrapper button.btn-done').click()
+  await bearerForm.locator('.auth-btn-wrapper button', { hasText: 'Logout' }).waitFor()
+  await bearerForm.locator('.auth-btn-wrapper button.btn-done').click()
   await modal.waitFor({ state: 'detached' })
   t.pass('authorized with the member key')
 

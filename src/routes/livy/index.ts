@@ -13,7 +13,7 @@ import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { Job } from '../../domain/job-schema.js'
 import { errors, SparkgateError } from '../../errors.js'
-import { toProblem } from '../../plugins/problem-handler.js'
+import type { Problem } from '../../schemas/common.js'
 import { recordAudit, scopeOf, tenantOf } from '../caller.js'
 import { LivyBatchIds } from './batch-ids.js'
 import { checkProxyUser, jobSpecOf, livyBatch, livyMessage, livyState } from './mapping.js'
@@ -38,8 +38,12 @@ const LIVY_SECURITY: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { livyB
 const TAIL = 20
 
 /** Sends an error as Livy does: its status and `{msg}`. */
-export function sendLivyError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const problem = toProblem(error, request)
+function sendLivyError(
+  problem: Problem,
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   if (problem.status >= 500 && problem.status !== 503 && problem.status !== 501)
     request.log.error({ err: error }, 'request failed')
   return reply
@@ -65,7 +69,9 @@ export const livyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       done(errors.validation('body', 'json', 'is not valid JSON'), undefined)
     }
   })
-  app.setErrorHandler((error, request, reply) => sendLivyError(error, request, reply))
+  app.setErrorHandler((error, request, reply) =>
+    sendLivyError(app.problemOf(error, request), error, request, reply),
+  )
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ msg: `no Livy route ${request.method} ${request.url}` }),
   )
