@@ -17,6 +17,7 @@ import { eventsPlugin } from './plugins/events.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { queueBoardPlugin } from './plugins/queue-board.js'
 import { jobsPlugin } from './plugins/jobs.js'
+import { enginesPlugin } from './plugins/engines.js'
 import { redisPlugin } from './plugins/redis.js'
 import { storesPlugin } from './plugins/stores.js'
 import { swaggerPlugin } from './plugins/swagger.js'
@@ -31,6 +32,7 @@ import { datasetRoutes } from './routes/datasets/index.js'
 import { eventRoutes } from './routes/events/index.js'
 import { webhookRoutes } from './routes/webhooks/index.js'
 import { jobRoutes } from './routes/jobs/index.js'
+import { engineRoutes, engineProtocolRoutes } from './routes/engines/index.js'
 import { modelRoutes } from './routes/models/index.js'
 import { serverOptions } from './server-options.js'
 
@@ -62,6 +64,7 @@ export async function buildApp(
 
   // domain
   await app.register(datasetsPlugin)
+  await app.register(enginesPlugin)
   await app.register(jobsPlugin, { kinds })
   await app.register(eventsPlugin)
   await app.register(metricsPlugin)
@@ -75,6 +78,8 @@ export async function buildApp(
     await app.register(datasetRoutes, { prefix: '/v1/datasets' })
     await app.register(modelRoutes, { prefix: '/v1/models' })
     await app.register(backendRoutes, { prefix: '/v1/backends' })
+    await app.register(engineRoutes, { prefix: '/v1/engines' })
+    await app.register(engineProtocolRoutes, { prefix: '/engine/v1/engines' })
     await app.register(tenantRoutes, { prefix: '/v1/tenants' })
     await app.register(meRoutes, { prefix: '/v1/me' })
     await app.register(auditRoutes, { prefix: '/v1/audit' })

@@ -107,6 +107,33 @@ export const ConfigSchema = Type.Object(
       description:
         'Tracker tick: one backend list call per tick covers every live job of that backend.',
     }),
+    SPARKGATE_ENGINES_MIN: Type.Integer({
+      default: 0,
+      minimum: 0,
+      maximum: 20,
+      description:
+        'Warm engines each tenant keeps running ahead of time, unless its policy says otherwise (policy `engines.min`).',
+    }),
+    SPARKGATE_ENGINES_MAX: Type.Integer({
+      default: 1,
+      minimum: 0,
+      maximum: 20,
+      description:
+        'Warm engines a tenant may have per backend, unless its policy says otherwise (policy `engines.max`); 0 turns them off.',
+    }),
+    SPARKGATE_ENGINE_IDLE_SECONDS: Type.Integer({
+      default: 600,
+      minimum: 5,
+      maximum: 604800,
+      description:
+        "A warm engine stops after this long without a job, unless its tenant's policy says otherwise (`engines.idleSeconds`).",
+    }),
+    SPARKGATE_ENGINE_GATEWAY_URL: Type.String({
+      default: '',
+      pattern: '^(https?://[^\\s]+)?$',
+      description:
+        "The gateway's URL as a warm engine's driver reaches it (it polls /engine/v1 for work). Empty: http://SPARKGATE_HOST:SPARKGATE_PORT (127.0.0.1 for 0.0.0.0).",
+    }),
     SPARKGATE_SUBMIT_BACKOFF_MS: Type.Integer({
       default: 1000,
       minimum: 10,

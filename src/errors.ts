@@ -46,6 +46,20 @@ export const errors = {
 
   jobNotFound: (id: string) =>
     new SparkgateError('SPARKGATE_JOB_NOT_FOUND', 404, `job '${id}' does not exist`),
+  engineNotFound: (id: string) =>
+    new SparkgateError('SPARKGATE_ENGINE_NOT_FOUND', 404, `engine '${id}' does not exist`),
+  engineLimit: (tenant: string, backend: string) =>
+    new SparkgateError(
+      'SPARKGATE_ENGINE_LIMIT',
+      409,
+      `no engine can start for tenant '${tenant}' on '${backend}': the tenant is at its policy's engines.max, or the backend at its cap of live applications`,
+    ),
+  engineClaimLost: (jobId: string, attempt: number) =>
+    new SparkgateError(
+      'SPARKGATE_ENGINE_CLAIM_LOST',
+      409,
+      `attempt ${attempt} of job '${jobId}' is not this engine's (it was given up on)`,
+    ),
   datasetNotFound: (id: string) =>
     new SparkgateError('SPARKGATE_DATASET_NOT_FOUND', 404, `dataset '${id}' does not exist`),
   modelNotFound: (name: string) =>

@@ -169,5 +169,11 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
+    """What score.py runs (and a warm engine, engine.py): the scoring, then its one JSON
+    line, the row counts (scoring.json has the rest)."""
+    return {"rows": score(spark, spec)["rows"]}
+
+
 def main(argv: list[str]) -> int:
-    return run_job(argv, "score", lambda spark, spec: {"rows": score(spark, spec)["rows"]})
+    return run_job(argv, "score", work)

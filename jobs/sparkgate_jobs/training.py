@@ -152,9 +152,12 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def main(argv: list[str]) -> int:
-    def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
-        result = train(spark, spec)
-        return {"metrics": result["metrics"], "rows": result["rows"]}
+def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
+    """What train.py runs (and a warm engine, engine.py): the training, then its one JSON
+    line, the metrics and the row counts (metrics.json has the rest)."""
+    result = train(spark, spec)
+    return {"metrics": result["metrics"], "rows": result["rows"]}
 
+
+def main(argv: list[str]) -> int:
     return run_job(argv, "train", work)

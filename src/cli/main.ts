@@ -15,6 +15,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { ApiError, DEFAULT_URL, UnreachableError } from '../client/client.js'
 import { registerDatasets } from './commands/datasets.js'
+import { registerEngines } from './commands/engines.js'
 import { registerIdentity } from './commands/identity.js'
 import { registerJobs } from './commands/jobs.js'
 import { registerModels } from './commands/models.js'
@@ -53,6 +54,7 @@ function buildProgram(io: Io, exitWith: (code: number) => void): Command {
     registerSubmit, // submit, train
     registerJobs, // jobs, logs, result
     registerModels,
+    registerEngines,
     registerTenants, // tenants, keys
   ])
     register(program, cli)

@@ -421,6 +421,105 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/engines': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The tenant's warm engines, newest first (the admin: every tenant's) */
+    get: operations['listEngines']
+    put?: never
+    /**
+     * Start a warm engine now (jobs with engine auto or warm then use it)
+     * @description It runs as the tenant's cluster user in its first YARN queue, holds a live slot of the backend, and stops after the policy's `engines.idleSeconds` without a job. 409 when the tenant is at its `engines.max` or the backend at its cap.
+     */
+    post: operations['startEngine']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/engines/{id}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One warm engine */
+    get: operations['getEngine']
+    put?: never
+    post?: never
+    /**
+     * Stop a warm engine
+     * @description It takes no more jobs and stops after the job it runs (202, state stopping); one that never started polling is killed. An engine that has ended: 200 as it is.
+     */
+    delete: operations['stopEngine']
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/engine/v1/engines/{id}/poll': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * An engine's poll for its next job (its own token, not a key)
+     * @description Held up to `wait` seconds: 200 with the next job of its tenant, 200 `{stop: true}` when it is to stop, 204 when no job came.
+     */
+    post: operations['enginePoll']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/engine/v1/engines/{id}/jobs/{job}/heartbeat': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** A running job's heartbeat from its engine: whether to cancel it */
+    post: operations['engineHeartbeat']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/engine/v1/engines/{id}/jobs/{job}/done': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /**
+     * How a job’s attempt ended in its engine (recorded once)
+     * @description 204 when recorded; 409 when the attempt is not this engine’s (it was given up on: its engine was counted lost).
+     */
+    post: operations['engineJobDone']
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/tenants': {
     parameters: {
       query?: never
@@ -720,6 +819,11 @@ export interface components {
         executorCores?: number
         numExecutors?: number
       }
+      /**
+       * @description Training and scoring only: auto (the default) runs in one of the tenant's warm engines when it has one, else cold; warm waits for one (starting it); cold never uses one. A batch job always runs cold.
+       * @enum {string}
+       */
+      engine?: 'auto' | 'warm' | 'cold'
       /** @description The YARN queue to run in: one of the tenant's policy yarnQueues (GET /v1/me); default its first. Backends without YARN queues ignore it. */
       queue?: string
       /** @description Run your own PySpark file or jar. */
@@ -930,6 +1034,8 @@ export interface components {
         appId?: string
         driverLogUrl?: string
         sparkUiUrl?: string
+        /** @description The warm engine that ran the job (GET /v1/engines/{id}); batchId is then "engine". */
+        engine?: string
       }
       error?: {
         /** @description SPARK_APP_FAILED, BACKEND_REJECTED, TIMEOUT, BACKEND_LOST, … */
@@ -1018,6 +1124,17 @@ export interface components {
         confAllow: string[]
         /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
         yarnQueues: string[]
+        /** @description The tenant's warm engines (GET /v1/engines). */
+        engines?: {
+          /** @description Warm engines kept running ahead of time (on `backend`). Server default: SPARKGATE_ENGINES_MIN. */
+          min: number
+          /** @description Warm engines at most, per backend (0: none; a `warm` job is refused). Server default: SPARKGATE_ENGINES_MAX. */
+          max: number
+          /** @description An engine stops after this long without a job. Server default: SPARKGATE_ENGINE_IDLE_SECONDS. */
+          idleSeconds: number
+          /** @description Where the minimum runs (default: the default backend). */
+          backend?: string
+        }
       }
       quotas: {
         /** @description Jobs that have not ended (queued to running). */
@@ -1095,6 +1212,51 @@ export interface components {
       updatedAt: string
       /** Format: date-time */
       secretRotatedAt?: string
+    }
+    Engine: {
+      id: string
+      tenant: string
+      backend: string
+      /**
+       * @description starting, ready (idle), busy (running a job), stopping, stopped, failed
+       * @enum {string}
+       */
+      state: 'starting' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed'
+      /** @description The Spark application's id (YARN's). */
+      appId?: string
+      /** @description The backend's id of the engine's batch. */
+      batchId?: string
+      sparkUiUrl?: string
+      /** @description The YARN queue it runs in. */
+      queue?: string
+      /** @description The cluster user it runs as. */
+      clusterUser: string
+      /** @description job (a warm job asked), policy (its minimum), api */
+      startedBy: string
+      /** Format: date-time */
+      createdAt: string
+      /** Format: date-time */
+      readyAt?: string
+      /** Format: date-time */
+      endedAt?: string
+      /** Format: date-time */
+      lastSeenAt?: string
+      /** @description Jobs it has run. */
+      jobsServed: number
+      /** @description The job it is running. */
+      currentJob?: string
+      /** @description Seconds since its last job ended (0 while busy). */
+      idleSeconds: number
+      /** @description It stops after this long idle. */
+      idleTimeoutSeconds: number
+      memory?: {
+        /** @description The driver JVM's heap in use. */
+        usedBytes: number
+        /** @description The driver JVM's maximum heap. */
+        maxBytes: number
+      }
+      /** @description Why it stopped or failed. */
+      reason?: string
     }
     LivyBatch: {
       /** @description The batch id: 0, 1, 2, … per tenant, stable. */
@@ -2799,6 +2961,316 @@ export interface operations {
       }
     }
   }
+  listEngines: {
+    parameters: {
+      query?: {
+        /** @description live (not ended), or one state */
+        state?: string
+      }
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            items: components['schemas']['Engine'][]
+          }
+        }
+      }
+    }
+  }
+  startEngine: {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Default: the default backend. */
+          backend?: string
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Engine']
+        }
+      }
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  getEngine: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description An engine id (eng-…). */
+        id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Engine']
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  stopEngine: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description An engine id (eng-…). */
+        id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Engine']
+        }
+      }
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Engine']
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  enginePoll: {
+    parameters: {
+      query?: {
+        wait?: number
+      }
+      header?: never
+      path: {
+        /** @description An engine id (eng-…). */
+        id: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          appId?: string
+          memory?: {
+            usedBytes: number
+            maxBytes: number
+          }
+          jobsServed?: number
+          attempt?: number
+        } & {
+          [key: string]: unknown
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json':
+            | {
+                job: {
+                  id: string
+                  attempt: number
+                  /** @description training or scoring */
+                  kind: string
+                  /** @description The run's spec.json URI. */
+                  spec: string
+                }
+              }
+            | {
+                /** @enum {boolean} */
+                stop: true
+              }
+        }
+      }
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  engineHeartbeat: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description An engine id (eng-…). */
+        id: string
+        job: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          appId?: string
+          memory?: {
+            usedBytes: number
+            maxBytes: number
+          }
+          jobsServed?: number
+          attempt?: number
+        } & {
+          [key: string]: unknown
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            cancel: boolean
+          }
+        }
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  engineJobDone: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description An engine id (eng-…). */
+        id: string
+        job: string
+      }
+      cookie?: never
+    }
+    requestBody: {
+      content: {
+        'application/json': {
+          attempt: number
+          outcome: 'succeeded' | 'failed' | 'cancelled'
+          log: string[]
+          error?: string
+        }
+      }
+    }
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown
+        }
+        content?: never
+      }
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
   listTenants: {
     parameters: {
       query?: {
@@ -2857,6 +3329,17 @@ export interface operations {
             confAllow?: string[]
             /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
             yarnQueues?: string[]
+            /** @description The tenant's warm engines (GET /v1/engines). */
+            engines?: {
+              /** @description Warm engines kept running ahead of time (on `backend`). Server default: SPARKGATE_ENGINES_MIN. */
+              min: number
+              /** @description Warm engines at most, per backend (0: none; a `warm` job is refused). Server default: SPARKGATE_ENGINES_MAX. */
+              max: number
+              /** @description An engine stops after this long without a job. Server default: SPARKGATE_ENGINE_IDLE_SECONDS. */
+              idleSeconds: number
+              /** @description Where the minimum runs (default: the default backend). */
+              backend?: string
+            }
           }
           quotas?: {
             /** @description Jobs that have not ended (queued to running). */
@@ -2954,6 +3437,17 @@ export interface operations {
             confAllow?: string[]
             /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
             yarnQueues?: string[]
+            /** @description The tenant's warm engines (GET /v1/engines). */
+            engines?: {
+              /** @description Warm engines kept running ahead of time (on `backend`). Server default: SPARKGATE_ENGINES_MIN. */
+              min: number
+              /** @description Warm engines at most, per backend (0: none; a `warm` job is refused). Server default: SPARKGATE_ENGINES_MAX. */
+              max: number
+              /** @description An engine stops after this long without a job. Server default: SPARKGATE_ENGINE_IDLE_SECONDS. */
+              idleSeconds: number
+              /** @description Where the minimum runs (default: the default backend). */
+              backend?: string
+            }
           }
           quotas?: {
             /** @description Jobs that have not ended (queued to running). */
@@ -3175,6 +3669,17 @@ export interface operations {
               confAllow: string[]
               /** @description YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES. */
               yarnQueues: string[]
+              /** @description The tenant's warm engines (GET /v1/engines). */
+              engines?: {
+                /** @description Warm engines kept running ahead of time (on `backend`). Server default: SPARKGATE_ENGINES_MIN. */
+                min: number
+                /** @description Warm engines at most, per backend (0: none; a `warm` job is refused). Server default: SPARKGATE_ENGINES_MAX. */
+                max: number
+                /** @description An engine stops after this long without a job. Server default: SPARKGATE_ENGINE_IDLE_SECONDS. */
+                idleSeconds: number
+                /** @description Where the minimum runs (default: the default backend). */
+                backend?: string
+              }
             }
             quotas: {
               /** @description Jobs that have not ended (queued to running). */

@@ -136,6 +136,23 @@ export class SparkgateClient {
     return this.unwrap(this.raw.GET('/v1/backends'))
   }
 
+  // ------------------------------------------------------------------ engines
+  engines(state?: string) {
+    return this.unwrap(this.raw.GET('/v1/engines', { params: { query: state ? { state } : {} } }))
+  }
+
+  engine(id: string) {
+    return this.unwrap(this.raw.GET('/v1/engines/{id}', { params: { path: { id } } }))
+  }
+
+  startEngine(backend?: string) {
+    return this.unwrap(this.raw.POST('/v1/engines', { body: backend ? { backend } : {} }))
+  }
+
+  stopEngine(id: string) {
+    return this.unwrap(this.raw.DELETE('/v1/engines/{id}', { params: { path: { id } } }))
+  }
+
   // ------------------------------------------------------------------ datasets
   /**
    * Streams a file to POST /v1/datasets (raw body, `?name=`): 201 with the new dataset, or

@@ -49,6 +49,14 @@ export const JobSpecCoreSchema = Type.Object({
     }),
   ),
   resources: Type.Optional(ResourcesSchema),
+  engine: Type.Optional(
+    Type.Unsafe<'auto' | 'warm' | 'cold'>({
+      type: 'string',
+      enum: ['auto', 'warm', 'cold'],
+      description:
+        "Training and scoring only: auto (the default) runs in one of the tenant's warm engines when it has one, else cold; warm waits for one (starting it); cold never uses one. A batch job always runs cold.",
+    }),
+  ),
   queue: Type.Optional(
     Type.String({
       minLength: 1,
@@ -103,6 +111,12 @@ export const BackendRefSchema = Type.Object({
   appId: Type.Optional(Type.String()),
   driverLogUrl: Type.Optional(Type.String()),
   sparkUiUrl: Type.Optional(Type.String()),
+  engine: Type.Optional(
+    Type.String({
+      description:
+        'The warm engine that ran the job (GET /v1/engines/{id}); batchId is then "engine".',
+    }),
+  ),
 })
 export type BackendRef = Static<typeof BackendRefSchema>
 

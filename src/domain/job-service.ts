@@ -121,6 +121,7 @@ export class JobService {
     // exactly one kind; its policy, then what only it can check and resolve
     const of = this.kinds.ofRequest(spec)
     this.checkPolicy(tenant, of, spec.queue)
+    if (spec.engine === 'warm') checkWarm(tenant, of.kind)
     const refs = await of.kind.accept(tenant, of.spec, this.policy.storeOf(backend))
     const request = of.kind.requestOf
       ? { ...spec, [of.kind.name]: of.kind.requestOf(of.spec) }
@@ -325,4 +326,20 @@ export class JobService {
  */
 export function rankOf(job: Pick<Job, 'priority'>): number {
   return queueRank(job.priority, 0)
+}
+
+/** A job that asks to run `warm`: its kind runs in engines, and its tenant may have one. */
+function checkWarm(tenant: Tenant, kind: { name: string; runsInEngine?: boolean }) {
+  if (!kind.runsInEngine)
+    throw errors.validation(
+      'body.engine',
+      'runs-in-engine',
+      `a ${kind.name} job never runs in a warm engine (a user's own code always runs cold): use auto or cold`,
+    )
+  if (tenant.policy.engines?.max === 0)
+    throw errors.validation(
+      'body.engine',
+      'engine-policy',
+      "is warm, but the tenant's policy allows no engine (engines.max = 0): use auto or cold",
+    )
 }

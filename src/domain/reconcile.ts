@@ -17,6 +17,7 @@
  *   succeeded                         -                           → succeeded
  *   killed                            -                           fail (or retry) SPARK_APP_KILLED
  *   failed                            -                           fail (or retry), by its report
+ *   its warm engine lost              -                           ENGINE_LOST: queued again
  */
 import type { Job, JobError, JobRecord } from './job-schema.js'
 import type { BatchStatus } from './ports/spark-backend.js'
@@ -87,6 +88,7 @@ export function decide(job: Job, view: View): Decision {
     ...(status.appId ? { appId: status.appId } : {}),
     ...(status.driverLogUrl ? { driverLogUrl: status.driverLogUrl } : {}),
     ...(status.sparkUiUrl ? { sparkUiUrl: status.sparkUiUrl } : {}),
+    ...(status.engine ? { engine: status.engine } : {}),
   }
   const changedRef = JSON.stringify(refUpdate) !== JSON.stringify(ref)
   const set = { backendState: status.rawState, ...(changedRef ? { backendRef: refUpdate } : {}) }
@@ -104,6 +106,17 @@ export function decide(job: Job, view: View): Decision {
     (killReason === 'timeout' || view.now - started > job.timeoutSeconds * 1000)
   )
     return { do: 'timeout', set, kill: true, recordReason: killReason !== 'timeout', log: true }
+
+  // its warm engine died (or none is left): back to the queue, the attempt not counted
+  if (status.engineLost) {
+    if (job.cancelRequested) return { do: 'cancelled', set, reason: 'cancelled; its engine ended' }
+    return {
+      do: 'fail',
+      set,
+      log: 'none',
+      error: { code: 'ENGINE_LOST', message: status.engineLost },
+    }
+  }
 
   // Killed by us (a kill can also end as a failure, Livy: dead): the end it was killed for
   if (status.phase === 'killed' || status.phase === 'failed') {

@@ -58,7 +58,14 @@ export const authPlugin = fp(
         datasetBytes: config.SPARKGATE_TENANT_DATASET_BYTES,
         requestsPerMinute: config.SPARKGATE_TENANT_REQUESTS_PER_MINUTE,
       },
-      policy: { yarnQueues: config.SPARKGATE_POLICY_YARN_QUEUES.split(',') },
+      policy: {
+        yarnQueues: config.SPARKGATE_POLICY_YARN_QUEUES.split(','),
+        engines: {
+          min: config.SPARKGATE_ENGINES_MIN,
+          max: config.SPARKGATE_ENGINES_MAX,
+          idleSeconds: config.SPARKGATE_ENGINE_IDLE_SECONDS,
+        },
+      },
     })
     app.decorate('tenants', tenants)
     app.decorate(

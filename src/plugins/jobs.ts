@@ -113,6 +113,7 @@ export const jobsPlugin = fp(
           failpoints: new Set(config.SPARKGATE_FAILPOINTS.split(',')),
           kinds: jobKinds,
           tenantCap: async (tenant) => (await app.tenants.current(tenant)).quotas.maxLiveJobs,
+          engines: app.engines,
         })
       : undefined
     const tracker = roles.has('tracker')
@@ -124,6 +125,7 @@ export const jobsPlugin = fp(
           success: results,
           kinds: jobKinds,
           submitDeadlineMs: durationMs(config.SPARKGATE_SUBMIT_DEADLINE),
+          engines: app.engines,
         })
       : undefined
     if (tracker) app.decorate('tracker', tracker)
@@ -151,6 +153,7 @@ export const jobsPlugin = fp(
       'sparkgate-backends',
       'sparkgate-datasets',
       'sparkgate-auth',
+      'sparkgate-engines',
     ],
   },
 )

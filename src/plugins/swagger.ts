@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { DatasetSchema } from '../datasets/dataset-schema.js'
+import { EngineSchema } from '../engines/engine-schema.js'
 import { JobSchema, jobSpecSchema } from '../domain/job-schema.js'
 import type { JobKindDefinition } from '../domain/ports/job-kind.js'
 import { ProblemSchema } from '../schemas/common.js'
@@ -39,6 +40,7 @@ export const swaggerPlugin = fp(
       JobEventDataSchema,
       CloudEventSchema,
       WebhookSchema,
+      EngineSchema,
     ])
       app.addSchema(schema)
     await app.register(swagger, {
@@ -55,6 +57,11 @@ export const swaggerPlugin = fp(
           { name: 'datasets', description: 'Datasets staged on HDFS: upload, list, preview' },
           { name: 'models', description: 'Models from training jobs, versioned per name' },
           { name: 'backends', description: 'The Spark backends: Livy, Synapse, local' },
+          {
+            name: 'engines',
+            description:
+              "Warm engines: a tenant's long-running Spark applications that run its training and scoring jobs without Spark's start",
+          },
           { name: 'tenants', description: 'Identity: tenants, API keys, the caller, audit' },
           { name: 'events', description: 'CloudEvents of the tenant: the log, live streams' },
           {
@@ -76,6 +83,12 @@ export const swaggerPlugin = fp(
               bearerFormat: 'sgk_…',
               description:
                 'An API key: `Authorization: Bearer <key>`. The platform admin makes tenants and their keys (POST /v1/tenants/{tenant}/keys).',
+            },
+            engineToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                "A warm engine's own token (/engine/v1): made when the engine starts, staged in its tenant's area, revoked when it ends. Never a tenant's key.",
             },
             livyBasic: {
               type: 'http',

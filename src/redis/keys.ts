@@ -10,7 +10,13 @@
  *                            entry exists (the enqueue outbox; the tracker drains it)
  *   P:jobs:missing           hash: job id → tracker ticks in a row its batch was not found
  *   P:backends:seen          hash: backend name → ms a tracker that has it last ticked
- *   P:live:<backend>         set of job ids holding a live slot of that backend (the cap)
+ *   P:live:<backend>         set of job ids holding a live slot of that backend (the cap),
+ *                            and "engine:<id>" of each warm engine that has not ended
+ *   P:engine:<id>            hash: a warm engine (tenant, backend, state, its batch, token hash…)
+ *   P:engines:all            sorted set (lex) of "<createdAt ms, 15 digits>|<engine id>"
+ *   P:engines:live:<backend> ids of the backend's engines that have not ended
+ *   P:engines:claims:<backend>  hash: job id → "<engine id>|<attempt>" of each job an engine runs
+ *   P:engine-run:<jobId>     hash: how a job's attempt ended in an engine (outcome, log), with a TTL
  *   P:idem:<sha256>          idempotency record {jobId, bodyHash}, with a TTL; the hash is
  *                            of tenant and key, so two tenants' keys never meet
  *   P:model-job:<jobId>      the version a training job became
@@ -41,6 +47,9 @@
  *                            not yet delivered or dead: a job's next event waits for its head
  *   P:webhooks               sorted set (lex) of every webhook id
  *   P:t:<t>:webhooks         sorted set (lex) of the tenant's webhook ids
+ *   P:t:<t>:engines          sorted set (lex) of the tenant's engines, as P:engines:all
+ *   P:t:<t>:engines:<backend>  ids of the tenant's engines on a backend that have not ended
+ *   P:t:<t>:engine-queue:<backend>  sorted set: "<job id>|<attempt>" waiting for an engine, by rank
  *   P:relay:<sink>           hash: tenant → the stream id the sink (webhooks, kafka) has taken
  *   P:relay:<sink>:lock      which process relays to that sink (a lease, renewed)
  *   P:bull:…                 BullMQ's own keys (submit, tracker and webhook-<id> queues)
@@ -64,6 +73,12 @@ export class RedisKeys {
   backendsSeen = () => this.k('backends', 'seen')
   live = (backend: string) => this.k('live', backend)
   idempotency = (keyHash: string) => this.k('idem', keyHash)
+
+  engine = (id: string) => this.k('engine', id)
+  enginesAll = () => this.k('engines', 'all')
+  enginesLive = (backend: string) => this.k('engines', 'live', backend)
+  engineClaims = (backend: string) => this.k('engines', 'claims', backend)
+  engineRun = (jobId: string) => this.k('engine-run', jobId)
 
   modelOfJob = (jobId: string) => this.k('model-job', jobId)
   datasetOfJob = (jobId: string) => this.k('dataset-job', jobId)
@@ -102,6 +117,9 @@ export class RedisKeys {
       model: (name: string) => t('model', name),
       events: () => t('events'),
       webhooks: () => t('webhooks'),
+      engines: () => t('engines'),
+      enginesLive: (backend: string) => t('engines', backend),
+      engineQueue: (backend: string) => t('engine-queue', backend),
     }
   }
 

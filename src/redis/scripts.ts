@@ -29,6 +29,10 @@ export interface ScriptResults {
   'renew-lease': number
   'release-lease': number
   'livy-batch-id': number
+  'engine-start': number
+  'engine-state': number
+  'engine-claim': string
+  'engine-done': number
 }
 export type ScriptName = keyof ScriptResults
 

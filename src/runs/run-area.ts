@@ -15,6 +15,7 @@ import { basename } from 'node:path'
 import type { FileStore, StagingOwner } from '../storage/file-store.js'
 import type { Stores } from '../storage/stores.js'
 import { stageJobPackage } from './job-package.js'
+import { ENGINE_SCRIPT } from './job-scripts.js'
 
 /** What a failed run writes beside its spec.json (jobs/sparkgate_jobs/runner.py). */
 const ERROR_FILE = 'error.json'
@@ -70,6 +71,28 @@ export class RunArea {
       spec: store.uri(`${dir}/spec.json`),
       pyFiles: [await stageJobPackage(store)],
     }
+  }
+
+  /**
+   * Stages a warm engine's files in the owner's area of `store`: the engine's script and the
+   * package zip (once per content), and its token in `<tenant root>/engines/<id>/token`,
+   * written as the tenant's cluster user (in its own area, which no other tenant's job may
+   * name). Their URIs.
+   */
+  async stageEngine(owner: StagingOwner, store: FileStore, engineId: string, token: string) {
+    await store.tenantArea(owner)
+    const tokenPath = `${store.tenantRoot(owner.tenant)}/engines/${engineId}/token`
+    await store.writeFile(tokenPath, token, owner)
+    return {
+      script: await store.artifactBytes(await readFile(ENGINE_SCRIPT), basename(ENGINE_SCRIPT)),
+      token: store.uri(tokenPath),
+      pyFiles: [await stageJobPackage(store)],
+    }
+  }
+
+  /** Removes an ended engine's folder (its token). */
+  async discardEngine(store: FileStore, tenant: string, engineId: string) {
+    await store.discard(`${store.tenantRoot(tenant)}/engines/${engineId}`)
   }
 
   /** runs/<jobId>/metrics.json, or undefined when it is not there. */

@@ -29,6 +29,11 @@ export const EVENT_TYPES = [
   'dev.sparkgate.dataset.created',
   'dev.sparkgate.dataset.deleted',
   'dev.sparkgate.model.version.registered',
+  'dev.sparkgate.engine.starting',
+  'dev.sparkgate.engine.ready',
+  'dev.sparkgate.engine.stopping',
+  'dev.sparkgate.engine.stopped',
+  'dev.sparkgate.engine.failed',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -18,6 +18,38 @@ export const ClusterUser = Type.String({
 /** A YARN queue name: a leaf name or a full path (root.team.etl), no spaces. */
 export const YARN_QUEUE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/
 
+export const EnginePolicySchema = Type.Object(
+  {
+    min: Type.Integer({
+      minimum: 0,
+      maximum: 20,
+      description:
+        'Warm engines kept running ahead of time (on `backend`). Server default: SPARKGATE_ENGINES_MIN.',
+    }),
+    max: Type.Integer({
+      minimum: 0,
+      maximum: 20,
+      description:
+        'Warm engines at most, per backend (0: none; a `warm` job is refused). Server default: SPARKGATE_ENGINES_MAX.',
+    }),
+    idleSeconds: Type.Integer({
+      minimum: 5,
+      maximum: 7 * 24 * 3600,
+      description:
+        'An engine stops after this long without a job. Server default: SPARKGATE_ENGINE_IDLE_SECONDS.',
+    }),
+    backend: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Where the minimum runs (default: the default backend).',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "The tenant's warm engines (GET /v1/engines)." },
+)
+export type EnginePolicy = Static<typeof EnginePolicySchema>
+
 export const PolicySchema = Type.Object(
   {
     uriPrefixes: Type.Array(Type.String({ minLength: 3, maxLength: 1024 }), {
@@ -40,6 +72,7 @@ export const PolicySchema = Type.Object(
       description:
         'YARN queues the tenant’s jobs may run in (a job’s `queue`); the first is the default of a job that names none. Server default: SPARKGATE_POLICY_YARN_QUEUES.',
     }),
+    engines: Type.Optional(EnginePolicySchema),
   },
   { additionalProperties: false },
 )

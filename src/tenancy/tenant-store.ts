@@ -46,7 +46,7 @@ interface StoredKey extends ApiKey {
 export interface TenantDefaults {
   quotas: Quotas
   /** the policy's server defaults (admin config); the rest of a new policy allows nothing extra */
-  policy: Pick<TenantPolicy, 'yarnQueues'>
+  policy: Pick<TenantPolicy, 'yarnQueues' | 'engines'>
 }
 
 export type AuthResult =

@@ -18,6 +18,8 @@
 import { DelayedError, Worker, type Job as BullJob } from 'bullmq'
 import type { JobKinds } from '../domain/job-kinds.js'
 import type { BackendRef, JobRecord } from '../domain/job-schema.js'
+import { rankOf } from '../domain/job-service.js'
+import type { EnginePool } from '../domain/ports/engine-pool.js'
 import { StaleTransitionError } from '../domain/job-state.js'
 import {
   BackendError,
@@ -45,6 +47,8 @@ export interface SubmitWorkerOptions extends WorkerContext {
   capPauseMs?: number
   /** a tenant's cap of live jobs (its maxLiveJobs quota) */
   tenantCap: (tenant: string) => Promise<number>
+  /** the warm engines: a job that runs in one takes no live slot of its own */
+  engines?: EnginePool
 }
 
 /** The batch name of a job's attempt: the job id itself on the first attempt. */
@@ -133,11 +137,17 @@ export class SubmitWorkers {
 
     if (job.state === 'queued') {
       if (job.cancelRequested) return this.cancelUnsubmitted(job)
-      const slot = await store.reserveSlot(
-        job,
-        configured.maxLive,
-        await this.o.tenantCap(job.tenant),
-      )
+      // a warm engine of its tenant runs it (its engine holds the live slot), or it runs cold
+      const choice = this.o.engines ? await this.o.engines.choose(job) : 'cold'
+      if (choice === 'wait') {
+        // `warm`, and no engine can start yet (the backend or the tenant at its cap)
+        await bullJob.moveToDelayed(Date.now() + 2 * (this.o.capPauseMs ?? 500), token)
+        throw new DelayedError()
+      }
+      const viaEngine = choice === 'engine'
+      const slot = viaEngine
+        ? 'ok'
+        : await store.reserveSlot(job, configured.maxLive, await this.o.tenantCap(job.tenant))
       if (slot === 'backend') {
         // At the cap: the job goes back to the queue in its priority place, and this
         // backend's queue (only it) pauses for a moment; another job's end frees a slot.
@@ -152,7 +162,10 @@ export class SubmitWorkers {
       }
       try {
         await store.transition(job, ['queued'], 'staging', {
-          reason: `picked by a worker for ${job.backend}`,
+          reason: viaEngine
+            ? `picked by a worker for a warm engine on ${job.backend}`
+            : `picked by a worker for ${job.backend}`,
+          set: { internals: { ...job.internals, viaEngine } },
         })
       } catch (error) {
         await store.releaseSlot(job)
@@ -212,6 +225,9 @@ export class SubmitWorkers {
       // a job without its staged files (or of no known kind): no retry can submit it
       return this.failSubmission(job, 'submitting', 'NOT_STAGED', (error as Error).message)
     }
+
+    if (job.internals?.viaEngine && this.o.engines)
+      return this.toEngine(job, attempt, submission.name, this.o.engines)
 
     // Re-entered (a crash, a timed-out submit): the batch may exist. It is looked up before
     // the cancel flag is honoured — a batch found is adopted (and then killed, below), so a
@@ -290,6 +306,31 @@ export class SubmitWorkers {
       }
     }
     return `batch ${ref.batchId}`
+  }
+
+  /**
+   * A job for a warm engine: its ref recorded first, then its place in its tenant's engine
+   * queue (an engine takes only a `submitted` job; the tracker makes a missing place again).
+   */
+  private async toEngine(
+    job: JobRecord,
+    attempt: number,
+    name: string,
+    engines: EnginePool,
+  ): Promise<string> {
+    if (job.cancelRequested) return this.cancelUnsubmitted(job)
+    try {
+      await this.o.store.transition(job, ['submitting'], 'submitted', {
+        attempt: job.attempts,
+        reason: `waiting for a warm engine on ${job.backend}`,
+        set: { backendRef: engines.assign(name), backendState: 'engine: waiting' },
+      })
+    } catch (error) {
+      if (error instanceof StaleTransitionError) return 'moved on'
+      throw error
+    }
+    await engines.enqueue(job, attempt, rankOf(job))
+    return 'engine queue'
   }
 
   /** Fails a job that no retry can submit; its live slot is given back with the state. */

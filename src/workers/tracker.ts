@@ -20,6 +20,7 @@
  */
 import { Queue, Worker } from 'bullmq'
 import type { JobKinds } from '../domain/job-kinds.js'
+import type { EnginePool } from '../domain/ports/engine-pool.js'
 import type { Job, JobError, JobRecord } from '../domain/job-schema.js'
 import type { TransitionOptions } from '../domain/job-store.js'
 import { rankOf } from '../domain/job-service.js'
@@ -34,12 +35,12 @@ import {
   decide,
   lostDecision,
   MISSING_TICKS_BEFORE_LOST,
-  REPORT_SCAN_LINES,
-  reportedError,
   retries,
   type Decision,
 } from '../domain/reconcile.js'
 import { enforceDeadlines } from './deadlines.js'
+import { failure, logTail } from './failure-report.js'
+import { drainOutbox } from './outbox.js'
 import {
   bullPrefix,
   closeWorker,
@@ -73,7 +74,12 @@ export interface TrackerOptions extends WorkerContext {
    * before the job fails (SUBMIT_TIMEOUT, BACKEND_REMOVED). Default 30 min.
    */
   submitDeadlineMs?: number
+  /** the warm engines: their batches ride on each tick's status call, and their lifecycle */
+  engines?: EnginePool
 }
+
+/** How many times a job goes back to the queue because its warm engine was lost. */
+export const ENGINE_LOSSES = 3
 
 export interface TickReport {
   backend: string
@@ -129,7 +135,7 @@ export class Tracker {
         )
       }
       await this.repairPass()
-      await this.drainOutbox()
+      await drainOutbox(this.o)
     })().catch((error: unknown) =>
       this.o.log.warn({ err: error }, 'tracker could not register its schedulers'),
     )
@@ -162,7 +168,25 @@ export class Tracker {
     } finally {
       this.ticking.delete(backendName)
       this.onTick?.(backendName, (performance.now() - started) / 1000)
+      if (this.again.delete(backendName)) this.nudge(backendName)
     }
+  }
+
+  /** backends asked for a tick while one was under way: another follows it */
+  private readonly again = new Set<string>()
+
+  /**
+   * A tick of the backend now, in this process (a warm engine reported a job's end: its
+   * client need not wait for the next scheduled tick). One under way: another follows it.
+   */
+  nudge(backendName: string) {
+    if (this.ticking.has(backendName)) {
+      this.again.add(backendName)
+      return
+    }
+    void this.tick(backendName).catch((error: unknown) =>
+      this.o.log.warn({ err: error, backend: backendName }, 'nudged tick failed'),
+    )
   }
 
   /** told how long each tick took, in seconds (the metrics' histogram) */
@@ -180,13 +204,18 @@ export class Tracker {
       await this.o.store.marks.sawBackends([backendName])
       await enforceDeadlines(this.o, backendName, configured.backend)
     }
-    await this.drainOutbox()
+    await drainOutbox(this.o)
     const live = await this.o.store.getMany(await this.o.store.liveIds(backendName))
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
-    if (tracked.length === 0) return report
+    const engines = this.o.engines
+    if (tracked.length === 0 && !(await engines?.hasLive(backendName))) return report
+    // the backend's live engines ride on the same call (the wrapped backend adds them)
     const statuses = await configured.backend.statusMany(tracked.map((j) => j.backendRef!))
     report.backendCalls = 1
+    await engines
+      ?.tick(backendName, statuses)
+      .catch((error: unknown) => this.o.log.warn({ err: error }, 'engine tick failed'))
     // one read of the missing counts per tick (nearly always empty), not a write per job
     const missing = await this.o.store.marks.missingCounts()
     // the clock once per tick, when a job has a deadline to check against it
@@ -252,7 +281,7 @@ export class Tracker {
         return this.endTimedOut(
           job,
           d.set,
-          d.log ? await this.logTail(backend, job, this.o.failureLogLines) : [],
+          d.log ? await logTail(backend, job, this.o.failureLogLines) : [],
         )
       case 'running':
         await store.transition(job, ['submitted'], 'running', {
@@ -266,7 +295,7 @@ export class Tracker {
       case 'cancelled':
         return this.endCancelled(job, d.reason, d.set)
       case 'fail':
-        await this.failOrRetry(job, await this.failure(job, d, backend), d.set)
+        await this.failOrRetry(job, await failure(this.o, job, d, backend), d.set)
         return true
     }
   }
@@ -312,10 +341,19 @@ export class Tracker {
     return true
   }
 
-  /** Fails the job, or (attempts left) sends it back to the queue in the same update. */
+  /**
+   * Fails the job, or (attempts left) sends it back to the queue in the same update. A job
+   * whose warm engine was lost goes back whatever its attempts (up to ENGINE_LOSSES times):
+   * nothing of its own failed, and it runs cold (auto) or on a fresh engine (warm).
+   */
   private async failOrRetry(job: Job, error: JobError, set: Record<string, unknown> = {}) {
     const { store, queues } = this.o
-    if (retries(job)) {
+    const internals = (job as JobRecord).internals ?? {}
+    const losses = Number(internals.engineLost ?? 0)
+    const engineLost = error.code === 'ENGINE_LOST' && losses < ENGINE_LOSSES
+    if (error.code === 'ENGINE_LOST') await this.o.engines?.release(job)
+    if (engineLost || retries(job)) {
+      if (engineLost) set = { ...set, internals: { ...internals, engineLost: losses + 1 } }
       await store.transition(job, ['submitted', 'running'], 'queued', {
         attempt: job.attempts,
         via: 'failed',
@@ -333,59 +371,10 @@ export class Tracker {
     })
   }
 
-  /** A failure's error and log lines: with `report`, the job's own reason first. */
-  private async failure(job: Job, d: Extract<Decision, { do: 'fail' }>, backend: SparkBackend) {
-    const keep = this.o.failureLogLines
-    if (d.log !== 'report') {
-      const logLines = d.log === 'tail' ? await this.logTail(backend, job, keep) : []
-      return { ...d.error, logLines } satisfies JobError
-    }
-    // its error file, and one read of the log's tail: its last lines and SPARKGATE_ERROR line
-    const [fromFile, tail] = await Promise.all([
-      this.o.kinds?.reportedError(job).catch((error: unknown) => {
-        const err = error instanceof Error ? error.message : String(error)
-        this.o.log.warn({ jobId: job.id, err }, 'error file unreadable: the log tells why')
-        return undefined
-      }),
-      this.logTail(backend, job, REPORT_SCAN_LINES),
-    ])
-    return reportedError(d.error, tail, keep, fromFile)
-  }
-
-  /** The last `size` lines of the application's log worth keeping (none when unreadable). */
-  private async logTail(backend: SparkBackend, job: Job, size: number): Promise<string[]> {
-    if (size === 0 || !job.backendRef) return []
-    try {
-      return await backend.tail(job.backendRef, size)
-    } catch {
-      return []
-    }
-  }
-
   /** The periodic repair: success steps that were lost (a crash in between). */
   private async repairPass() {
     await this.o.success
       ?.repair()
       .catch((error: unknown) => this.o.log.warn({ err: error }, 'success repair pass failed'))
-  }
-
-  /**
-   * Queued jobs whose queue entry was not made (a crash between recording and enqueueing)
-   * get it; the entry's id makes a second one a no-op, so a race with the API is harmless.
-   * A job of a backend this process does not have waits for a process that has it.
-   */
-  private async drainOutbox() {
-    const { store, queues, log } = this.o
-    for (const id of await store.outbox(this.o.outboxGraceMs ?? 2000)) {
-      const job = await store.get(id)
-      if (!job || job.state !== 'queued') {
-        await store.enqueued(id) // moved on meanwhile: nothing to enqueue
-        continue
-      }
-      if (!this.o.backends.byName.has(job.backend)) continue
-      log.warn({ jobId: id }, 'queued job had no queue entry: enqueued')
-      await queues.enqueue(job.backend, id, job.attempts + 1, rankOf(job))
-      await store.enqueued(id)
-    }
   }
 }

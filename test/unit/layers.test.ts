@@ -14,7 +14,7 @@
  *                                  folder and Sparkgate's own PySpark job files
  *   5 domain/                      the job core and its ports (ports/: backend, queue, job kind)
  *   6 kinds/ backends/ workers/    job kinds (one folder each); backend kinds (one folder each);
- *                                  BullMQ: the submit worker and the tracker
+ *     engines/                     BullMQ: the submit worker and the tracker; warm engines
  *   7 config.ts                    the one config schema (with each backend kind's variables)
  *   8 plugins/ routes/ server-options.ts
  *   9 app.ts
@@ -48,6 +48,7 @@ const LAYERS: [string, number][] = [
   ['domain/', 5],
   ['kinds/', 6],
   ['backends/', 6],
+  ['engines/', 6],
   ['workers/', 6],
   ['config.ts', 7],
   ['plugins/', 8],

@@ -17,6 +17,7 @@ interface TrainOptions {
   name?: string
   backend?: string
   queue?: string
+  engine?: 'auto' | 'warm' | 'cold'
   driverMemory?: string
   wait?: boolean
   idempotencyKey?: string
@@ -56,6 +57,10 @@ export function registerSubmit(program: Command, cli: Cli): void {
       .option('--name <name>', 'the job name')
       .option('--backend <name>', 'the backend (default: the default one)')
       .option('--queue <name>', "the YARN queue: one of your policy's (default: its first)")
+      .option(
+        '--engine <mode>',
+        'auto (a warm engine if you have one), warm (wait for one), cold (never)',
+      )
       .option('--driver-memory <size>', 'e.g. 512m, 2g'),
   ).action(async (o: TrainOptions, cmd: Command) => {
     const training: Record<string, unknown> = { dataset: o.dataset, algorithm: o.algorithm }
@@ -70,6 +75,7 @@ export function registerSubmit(program: Command, cli: Cli): void {
       ...(o.name ? { name: o.name } : {}),
       ...(o.backend ? { backend: o.backend } : {}),
       ...(o.queue ? { queue: o.queue } : {}),
+      ...(o.engine ? { engine: o.engine } : {}),
       ...(o.driverMemory ? { resources: { driverMemory: o.driverMemory } } : {}),
     } as JobSpec
     const job = await client(cmd).submit(spec, o.idempotencyKey)

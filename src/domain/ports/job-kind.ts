@@ -65,6 +65,11 @@ export interface OutputFile {
 /** A kind at work: its spec's checks, staging, batch and results, bound to the platform. */
 export interface JobKind<S = unknown> {
   readonly name: string
+  /**
+   * Runs in a tenant's warm engine (src/engines/, jobs/sparkgate_jobs/engine.py) when its
+   * job asks: Sparkgate's own script, the run's spec.json its one argument. Never a user's file.
+   */
+  readonly runsInEngine?: boolean
   /** The URIs (request field, URI) and Spark conf of a spec that the tenant's policy must allow. */
   policyRefs(spec: S): { uris: [string, string][]; conf?: Record<string, string> }
   /**

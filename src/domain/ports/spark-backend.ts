@@ -46,6 +46,10 @@ export interface BatchStatus {
   appId?: string
   driverLogUrl?: string
   sparkUiUrl?: string
+  /** the warm engine that runs (or ran) the job (src/engines/) */
+  engine?: string
+  /** why a job's warm engine can no longer run it: it goes back to the queue (ENGINE_LOST) */
+  engineLost?: string
 }
 
 /** A page of an application's log, as the backend numbers its lines. */

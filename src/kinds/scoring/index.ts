@@ -27,6 +27,7 @@ export const scoringKind = defineJobKind<ScoringSpec>({
     const results = new ScoringResults(stager, datasets, ownerOf)
     return {
       name: 'scoring',
+      runsInEngine: true,
       policyRefs: (spec) => ({ uris: inputUris('scoring', spec.dataset) }),
       async accept(tenant, spec, target) {
         // a scoring job scores the version resolved now, on every attempt

@@ -26,6 +26,7 @@ export const trainingKind = defineJobKind<TrainingSpec>({
     const stager = new TrainingStager(runs)
     return {
       name: 'training',
+      runsInEngine: true,
       policyRefs: (spec) => ({ uris: inputUris('training', spec.dataset) }),
       accept: async (tenant, spec, target) => ({
         ...(await acceptInput(
