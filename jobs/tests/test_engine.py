@@ -433,3 +433,13 @@ def test_as_a_script_from_the_zip(tmp_path):
     )
     assert usage.returncode == 2
     assert usage.stderr == f"SPARKGATE_ERROR: {engine.USAGE}\n"
+
+
+def test_warm_up_trains_in_the_engine_folder_and_leaves_nothing(spark, tmp_path: Path) -> None:
+    from sparkgate_jobs.engine import warm_up
+
+    folder = tmp_path / "engine"
+    folder.mkdir()
+    seconds = warm_up(spark, folder.as_uri())
+    assert seconds > 0
+    assert list(folder.iterdir()) == [], "the warm-up model is removed"

@@ -1180,11 +1180,11 @@ export interface components {
       /** @description `/sparkgate/<tenant>` */
       source: string
       /**
-       * @description `dev.sparkgate.job.<state>` (data: JobEventData), `dev.sparkgate.dataset.created|deleted` (data: Dataset), `dev.sparkgate.model.version.registered` (data: ModelVersion).
+       * @description `dev.sparkgate.job.<state>` (data: JobEventData), `dev.sparkgate.dataset.created|deleted` (data: Dataset), `dev.sparkgate.model.version.registered` (data: ModelVersion), `dev.sparkgate.engine.starting|ready|stopping|stopped|failed` (data: Engine).
        * @example dev.sparkgate.job.succeeded
        */
       type: string
-      /** @description The job id, dataset id or model name. */
+      /** @description The job id, dataset id, model name or engine id. */
       subject: string
       /** Format: date-time */
       time: string
@@ -1196,6 +1196,7 @@ export interface components {
         | components['schemas']['JobEventData']
         | components['schemas']['Dataset']
         | components['schemas']['ModelVersion']
+        | components['schemas']['Engine']
     }
     Webhook: {
       /** @description `wh_` and 32 hex digits. */

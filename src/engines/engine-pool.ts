@@ -44,6 +44,20 @@ const STOP_GRACE_MS = 60_000
 /** A policy without `engines` (a tenant record older than them gets the server's defaults). */
 const NO_POLICY: EnginePolicy = { min: 0, max: 1, idleSeconds: 600 }
 
+/**
+ * A long-lived application keeps less of its past for its UI than Spark's defaults (1,000
+ * jobs and stages, 100,000 tasks): a training runs a hundred small jobs, and an engine that
+ * kept them all would spend its heap and its listener's time on them.
+ */
+const ENGINE_CONF: Record<string, string> = {
+  'spark.ui.retainedJobs': '200',
+  'spark.ui.retainedStages': '200',
+  'spark.ui.retainedTasks': '10000',
+  'spark.sql.ui.retainedExecutions': '50',
+}
+
+/** How often a backend's tick looks at the tenants' minimums. */
+const MINIMUMS_EVERY_MS = 5000
 /** How long an engine may take from its record to its batch (a submit under way). */
 const SUBMIT_GRACE_MS = 5 * 60_000
 
@@ -66,6 +80,8 @@ export class WarmEngines implements EnginePool {
   readonly store: EngineStore
   /** each backend unwrapped, by name */
   private readonly raw = new Map<string, SparkBackend>()
+  /** when each backend's minimums were last looked at (ms) */
+  private readonly minimumsAt = new Map<string, number>()
   /** wakes polls waiting on a tenant's engine queue (tenant\nbackend) */
   private readonly waiting = new Map<string, Set<() => void>>()
 
@@ -186,6 +202,7 @@ export class WarmEngines implements EnginePool {
         pyFiles: files.pyFiles,
         ...(engine.queue ? { queue: engine.queue } : {}),
         proxyUser: t.clusterUser,
+        conf: ENGINE_CONF,
       })
       await this.store.update(engine.id, { ref, batchId: ref.batchId })
       return { ...engine, ref }
@@ -241,6 +258,9 @@ export class WarmEngines implements EnginePool {
         this.o.log.warn({ engine: e.id, err: (error as Error).message }, 'engine tick failed')
       }
     }
+    // tenants' minimums: every few seconds is enough (it reads every tenant's policy)
+    if (now - (this.minimumsAt.get(backend) ?? 0) < MINIMUMS_EVERY_MS) return
+    this.minimumsAt.set(backend, now)
     await this.minimums(backend).catch((error: unknown) =>
       this.o.log.warn({ err: (error as Error).message }, 'engine minimums failed'),
     )
@@ -279,7 +299,11 @@ export class WarmEngines implements EnginePool {
         )
       return
     }
-    if (e.state === 'ready' && now - e.idleSince > e.idleTimeoutSeconds * 1000) {
+    if (
+      e.state === 'ready' &&
+      now - e.idleSince > e.idleTimeoutSeconds * 1000 &&
+      !(await this.store.waiting(e.tenant, e.backend))
+    ) {
       await this.store.transition(e, ['ready'], 'stopping', {
         stoppingSince: now,
         reason: `idle for ${e.idleTimeoutSeconds}s`,

@@ -12,6 +12,7 @@
  */
 import type { JobRecord } from '../domain/job-schema.js'
 import type { JobStore } from '../domain/job-store.js'
+import { isTerminal } from '../domain/job-state.js'
 import { isEngineRef } from '../domain/ports/engine-pool.js'
 import type { WarmEngines } from './engine-pool.js'
 import { EngineStore, type EngineRecord } from './engine-store.js'
@@ -21,6 +22,8 @@ export interface EngineReport {
   appId?: string
   memory?: { usedBytes: number; maxBytes: number }
   jobsServed?: number
+  /** the attempt a heartbeat is for */
+  attempt?: number
 }
 
 /** A job handed to an engine: its kind's script's work and spec. */
@@ -123,11 +126,19 @@ export class EngineProtocol {
     return { ...work, attempt }
   }
 
-  /** A running job's heartbeat: whether it is to be cancelled. */
+  /**
+   * A running job's heartbeat: whether it is to be cancelled — asked to, or its attempt is
+   * over for the gateway (timed out, or given up on).
+   */
   async heartbeat(engine: EngineRecord, jobId: string, report: EngineReport) {
     await this.seen(engine, report)
     const job = await this.jobs.get(jobId)
-    return { cancel: !job || job.tenant !== engine.tenant || job.cancelRequested === true }
+    const over =
+      !job ||
+      job.tenant !== engine.tenant ||
+      isTerminal(job.state) ||
+      (report.attempt !== undefined && job.attempts !== report.attempt)
+    return { cancel: over || job.cancelRequested === true }
   }
 
   /** How an attempt ended: false when the claim is not this engine's (a 409). */

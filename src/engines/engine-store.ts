@@ -256,6 +256,11 @@ export class EngineStore {
     )
   }
 
+  /** How many jobs wait in the tenant's engine queue on the backend. */
+  waiting(tenant: string, backend: string): Promise<number> {
+    return this.redis.zcard(this.keys.of(tenant).engineQueue(backend))
+  }
+
   /** Takes a job's attempt out of the engines: out of the queue, its claim dropped. */
   async release(tenant: string, backend: string, jobId: string, attempt: number) {
     await this.redis

@@ -96,6 +96,34 @@ export const metricsPlugin = fp(
       },
     })
     new Gauge({
+      name: 'sparkgate_engines',
+      help: 'Warm engines that have not ended, by backend and state (starting, ready, busy, stopping).',
+      labelNames: ['backend', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset()
+        for (const backend of backends)
+          for (const e of await app.engines.store.live(backend))
+            this.inc({ backend, state: e.state })
+      },
+    })
+    new Gauge({
+      name: 'sparkgate_engine_jobs_served',
+      help: 'Jobs run by the warm engines that have not ended, by backend.',
+      labelNames: ['backend'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset()
+        for (const backend of backends) {
+          const live = await app.engines.store.live(backend)
+          this.set(
+            { backend },
+            live.reduce((n, e) => n + e.jobsServed, 0),
+          )
+        }
+      },
+    })
+    new Gauge({
       name: 'sparkgate_backend_up',
       help: 'Whether a backend answered its health probe (1) or not (0).',
       labelNames: ['backend'] as const,
@@ -107,6 +135,6 @@ export const metricsPlugin = fp(
   },
   {
     name: 'sparkgate-metrics',
-    dependencies: ['sparkgate-stores', 'sparkgate-jobs', 'sparkgate-events'],
+    dependencies: ['sparkgate-stores', 'sparkgate-jobs', 'sparkgate-events', 'sparkgate-engines'],
   },
 )

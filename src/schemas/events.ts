@@ -81,14 +81,19 @@ export const CloudEventSchema = Type.Object(
     source: Type.String({ description: '`/sparkgate/<tenant>`' }),
     type: Type.String({
       description:
-        '`dev.sparkgate.job.<state>` (data: JobEventData), `dev.sparkgate.dataset.created|deleted` (data: Dataset), `dev.sparkgate.model.version.registered` (data: ModelVersion).',
+        '`dev.sparkgate.job.<state>` (data: JobEventData), `dev.sparkgate.dataset.created|deleted` (data: Dataset), `dev.sparkgate.model.version.registered` (data: ModelVersion), `dev.sparkgate.engine.starting|ready|stopping|stopped|failed` (data: Engine).',
       examples: ['dev.sparkgate.job.succeeded'],
     }),
-    subject: Type.String({ description: 'The job id, dataset id or model name.' }),
+    subject: Type.String({ description: 'The job id, dataset id, model name or engine id.' }),
     time: Type.String({ format: 'date-time' }),
     datacontenttype: Type.Literal('application/json'),
     tenant: Type.String({ description: 'Extension: the tenant the event belongs to.' }),
-    data: Type.Union([Type.Ref('JobEventData'), Type.Ref('Dataset'), Type.Ref('ModelVersion')]),
+    data: Type.Union([
+      Type.Ref('JobEventData'),
+      Type.Ref('Dataset'),
+      Type.Ref('ModelVersion'),
+      Type.Ref('Engine'),
+    ]),
   },
   { $id: 'CloudEvent', additionalProperties: false },
 )

@@ -209,7 +209,11 @@ export class Tracker {
     const tracked = live.filter((j) => TRACKED_STATES.includes(j.state) && j.backendRef)
     report.tracked = tracked.length
     const engines = this.o.engines
-    if (tracked.length === 0 && !(await engines?.hasLive(backendName))) return report
+    if (tracked.length === 0 && !(await engines?.hasLive(backendName))) {
+      // nothing to ask the backend; the engines' tick still tops up tenants' minimums
+      await engines?.tick(backendName, new Map()).catch(() => undefined)
+      return report
+    }
     // the backend's live engines ride on the same call (the wrapped backend adds them)
     const statuses = await configured.backend.statusMany(tracked.map((j) => j.backendRef!))
     report.backendCalls = 1

@@ -333,6 +333,26 @@ t.test('admin: tenants and keys; the new key works', async (t) => {
   t.equal(badRole.code, 2, 'a role that is not one: usage')
 })
 
+t.test('engines: start, ls, show, stop; an unknown one exits 1 with its code', async (t) => {
+  const { env } = await gateway(t)
+  const start = await cli(['engines', 'start', '--json'], env)
+  t.equal(start.code, 0, start.stderr)
+  const engine = JSON.parse(start.stdout) as { id: string; state: string }
+  t.equal(engine.state, 'starting')
+  const ls = await cli(['engines', 'ls'], env)
+  t.equal(ls.code, 0, ls.stderr)
+  t.match(ls.stdout, engine.id)
+  t.match(ls.stdout, /jobsServed/)
+  const show = await cli(['engines', 'show', engine.id], env)
+  t.match(show.stdout, /idleTimeoutSeconds|clusterUser/)
+  const stop = await cli(['engines', 'stop', engine.id, '--json'], env)
+  t.equal(stop.code, 0, stop.stderr)
+  t.match(JSON.parse(stop.stdout), { id: engine.id, state: /stopping|stopped/ })
+  const unknown = await cli(['engines', 'show', 'eng-nope'], env)
+  t.equal(unknown.code, 1)
+  t.match(unknown.stderr, 'SPARKGATE_ENGINE_NOT_FOUND')
+})
+
 t.test('npx sparkgate runs the package bin', async (t) => {
   const r = await new Promise<Run>((resolve) => {
     const child = spawn('npx', ['--no-install', 'sparkgate', '--version'], { stdio: 'pipe' })

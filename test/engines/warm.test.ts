@@ -7,7 +7,9 @@
  *   - another tenant: its job never runs in A's engine, it cannot see A's engine, open the
  *     engine protocol with its key, name A's engine folder (the token), or read A's results;
  *   - SIGKILL of the engine's driver mid-job: the job ends succeeded exactly once;
- *   - the live cap counts engines, and the idle timeout stops one.
+ *   - the live cap counts engines, and the idle timeout stops one;
+ *   - a warm job starts an engine on demand; a policy minimum keeps one;
+ *   - on YARN in cluster mode: an application of the tenant's user in its queue.
  */
 import { execFileSync } from 'node:child_process'
 import t, { type Test } from 'tap'
@@ -22,8 +24,10 @@ import {
   hdfsClient,
   hdfsTestDir,
   makeTenant,
+  ON_YARN,
   tenantOf,
 } from '../helpers/stack.js'
+import { killAppsAtEnd, rmApp, waitForRmState } from '../helpers/yarn.js'
 
 type Tap = Test
 
@@ -113,6 +117,12 @@ t.test(
     const ready = await untilEngine(app, engine.id, ['ready'])
     t.ok(ready.appId, `the engine's application: ${ready.appId}`)
     t.ok(ready.memory && ready.memory.maxBytes > 0, 'its driver reports its memory')
+    const metrics = await app.inject({ url: '/metrics', headers: bearer(ADMIN_KEY) })
+    t.match(
+      metrics.body,
+      /sparkgate_engines\{backend="livy",state="ready"[^}]*\} 1/,
+      'a Prometheus series',
+    )
 
     const training = {
       dataset: data.id,
@@ -308,3 +318,82 @@ t.test('the live cap counts engines; the idle timeout stops one', async (t) => {
     "the engine's events",
   )
 })
+
+t.test('a warm job starts an engine on demand; a policy minimum keeps one running', async (t) => {
+  const { app } = await gateway(t)
+  const c = tenantOf(app)
+  const data = await uploadCsv(app, 'churn.csv', churn(200))
+  const warm = await finished(
+    app,
+    await submitted(t, app, {
+      engine: 'warm',
+      training: { dataset: data.id, label: 'label', algorithm: 'logistic_regression' },
+    }),
+  )
+  t.equal(warm.state, 'succeeded', JSON.stringify(warm.error))
+  const [started] = (await app.inject({ url: '/v1/engines' })).json<{ items: Engine[] }>().items
+  t.equal(started?.startedBy, 'job', 'started on demand by the warm job')
+  t.equal(warm.backendRef?.engine, started?.id, 'which ran it')
+
+  const policy = (engines: Record<string, number>) =>
+    app.inject({
+      method: 'PATCH',
+      url: `/v1/tenants/${c.id}`,
+      headers: bearer(ADMIN_KEY),
+      payload: { policy: { engines } },
+    })
+  t.equal((await policy({ min: 1, max: 1, idleSeconds: 600 })).statusCode, 200)
+  // the on-demand engine is stopped; the minimum starts another
+  t.equal(
+    (await app.inject({ method: 'DELETE', url: `/v1/engines/${started!.id}` })).statusCode,
+    202,
+  )
+  const deadline = Date.now() + 180_000
+  let kept: Engine | undefined
+  while (!kept && Date.now() < deadline) {
+    const { items } = (await app.inject({ url: '/v1/engines?state=live' })).json<{
+      items: Engine[]
+    }>()
+    kept = items.find((e) => e.startedBy === 'policy' && e.state === 'ready')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  t.ok(kept, 'the policy minimum started an engine ahead of any job')
+  t.equal((await engineOf(app, started!.id)).state, 'stopped', 'after the first one stopped')
+  t.equal((await policy({ min: 0, max: 1, idleSeconds: 600 })).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/engines/${kept!.id}` })).statusCode, 202)
+  t.equal((await untilEngine(app, kept!.id, ['stopped', 'failed'])).state, 'stopped')
+})
+
+t.test(
+  'on YARN (cluster mode): the engine is an application of the tenant’s user in its queue',
+  async (t) => {
+    const { app } = await gateway(t, { ...ON_YARN })
+    const tenant = tenantOf(app)
+    killAppsAtEnd(t, tenant.id)
+    const data = await uploadCsv(app, 'churn.csv', churn(300))
+    const job = await finished(
+      app,
+      await submitted(t, app, {
+        engine: 'warm',
+        training: { dataset: data.id, label: 'label', algorithm: 'logistic_regression' },
+      }),
+      400_000,
+    )
+    t.equal(job.state, 'succeeded', JSON.stringify(job.error))
+    const engineId = job.backendRef?.engine
+    t.ok(engineId, 'ran in an engine')
+    const engine = await engineOf(app, engineId!)
+    t.match(engine.appId, /^application_/, 'a YARN application')
+    const rm = await rmApp(engine.appId!)
+    t.equal(rm.user, tenant.id, "as the tenant's cluster user")
+    t.match(rm.queue, /default$/, 'in its queue')
+    t.equal(rm.state, 'RUNNING', 'still up for the next job')
+    t.equal(
+      (await app.inject({ method: 'DELETE', url: `/v1/engines/${engineId}` })).statusCode,
+      202,
+    )
+    t.equal((await untilEngine(app, engineId!, ['stopped', 'failed'])).state, 'stopped')
+    const ended = await waitForRmState(engine.appId!, ['FINISHED', 'KILLED', 'FAILED'], 120_000)
+    t.equal(ended.finalStatus, 'SUCCEEDED', 'it stopped by itself, asked')
+  },
+)

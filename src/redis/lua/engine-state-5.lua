@@ -36,6 +36,8 @@ if ARGV[3] == 'stopped' or ARGV[3] == 'failed' then
   redis.call('SREM', KEYS[3], ARGV[1])
   redis.call('SREM', KEYS[4], ARGV[1])
   redis.call('HDEL', KEYS[1], 'tokenHash')
+  -- an ended engine is shown for a week (GET /v1/engines), then forgotten
+  redis.call('EXPIRE', KEYS[1], 7 * 24 * 3600)
 end
 if ARGV[5] ~= '' then emit_event(KEYS[5], ARGV[5], ARGV[6], ARGV[7]) end
 return 1
