@@ -342,7 +342,7 @@ t.test('engines: start, ls, show, stop; an unknown one exits 1 with its code', a
   const ls = await cli(['engines', 'ls'], env)
   t.equal(ls.code, 0, ls.stderr)
   t.match(ls.stdout, engine.id)
-  t.match(ls.stdout, /jobsServed/)
+  t.match(ls.stdout, /JOBSSERVED/)
   const show = await cli(['engines', 'show', engine.id], env)
   t.match(show.stdout, /idleTimeoutSeconds|clusterUser/)
   const stop = await cli(['engines', 'stop', engine.id, '--json'], env)

@@ -448,6 +448,7 @@ t.test('the security tests cover every /v1 route of the OpenAPI document', async
       .replace('/versions/{version}', '/versions/1')
       .replace('/keys/{keyId}', '/keys/key_none')
       .replace(/\/v1\/webhooks\/\{job\}/, '/v1/webhooks/{webhook}')
+      .replace(/\/v1\/engines\/\{job\}/, '/v1/engines/eng-none')
       .replace('/deliveries/{deliveryId}', '/deliveries/none')
   for (const [path, ops] of Object.entries(doc.paths)) {
     if (!path.startsWith('/v1')) continue
