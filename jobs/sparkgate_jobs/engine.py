@@ -34,13 +34,9 @@ done report. Around each job the engine writes two lines to stdout:
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,8 +47,10 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from sparkgate_jobs import scoring, training
+from sparkgate_jobs.engine_gateway import Backoff, Gateway, Unanswered
 from sparkgate_jobs.runner import explain, report, run_with
-from sparkgate_jobs.storage import file_system, read_text
+from sparkgate_jobs.storage import read_text
+from sparkgate_jobs.warm_up import warm_up
 
 USAGE = "usage: engine.py <gateway base URL> <engine id> <token file URI>"
 Work = Callable[[SparkSession, dict[str, Any]], dict[str, Any]]
@@ -64,8 +62,6 @@ LINE_CHARS = 2000
 POLL_SLACK_SECONDS = 15  # the socket waits this much longer than the gateway holds a poll
 DONE_TIMEOUT_SECONDS = 30.0
 HEARTBEAT_TIMEOUT_SECONDS = 10.0
-FIRST_BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 10.0
 ERROR_PREFIX = "SPARKGATE_ERROR: "
 # what SparkContext.setJobGroup sets (Scala's clearJobGroup unsets them; PySpark has none)
 JOB_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
@@ -75,89 +71,6 @@ def say(stream: TextIO, text: str) -> None:
     """One line in one write, flushed: the JVM's log lines share the driver's pipes."""
     stream.write(f"sparkgate-engine: {text}\n")
     stream.flush()
-
-
-class Unanswered(Exception):
-    """The gateway gave no usable answer: worth trying again a little later."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib would send the token wherever a redirect points: refused (the 3xx is raised)."""
-
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
-class Gateway:
-    """The gateway's engine API for one engine; `post` returns (status, JSON object or None)
-    for the statuses the protocol gives a meaning, and raises Unanswered for the others."""
-
-    def __init__(self, base: str, engine_id: str, token: str) -> None:
-        self._root = f"{base.rstrip('/')}/engine/v1/engines/{quote(engine_id, safe='')}"
-        self._token = token
-        self._opener = urllib.request.build_opener(_NoRedirect)
-
-    def post(self, path: str, body: dict[str, Any], timeout: float) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            self._root + path,
-            data=json.dumps(body).encode("utf-8"),
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-        )
-        try:
-            with self._opener.open(request, timeout=timeout) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, b""
-            error.close()
-        except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
-            # the message names the URL and the reason, never a header
-            raise Unanswered(f"{type(error).__name__}: {error}") from None
-        if status >= 500 or status == 429 or 300 <= status < 400:
-            raise Unanswered(f"HTTP {status}")
-        return status, parse_object(raw)
-
-
-def parse_object(raw: bytes) -> dict[str, Any] | None:
-    """A JSON object, or None (no body, not JSON, not an object)."""
-    try:
-        value = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-class Backoff:
-    """The waits between tries of a request the gateway does not answer: 1 s doubling to 10 s.
-    `wait` says False once it has not answered for `give_up` seconds in a row, counted on the
-    clock, or as the sum of the waits when `sleep` does not really sleep (tests)."""
-
-    def __init__(self, give_up: float, sleep: Callable[[float], Any]) -> None:
-        self._give_up = give_up
-        self._sleep = sleep
-        self.reset()
-
-    def reset(self) -> None:
-        """An answer came: the next failure starts a new run of them."""
-        self._since: float | None = None
-        self._waited = 0.0
-        self._delay = FIRST_BACKOFF_SECONDS
-
-    def wait(self) -> bool:
-        """After a failed try: False when it is time to give up, else waits, then True."""
-        now = time.monotonic()
-        if self._since is None:
-            self._since = now
-        if max(now - self._since, self._waited) >= self._give_up:
-            return False
-        self._sleep(self._delay)
-        self._waited += self._delay
-        self._delay = min(self._delay * 2, MAX_BACKOFF_SECONDS)
-        return True
 
 
 @dataclass(frozen=True)
@@ -439,49 +352,6 @@ def serve(
         served += 1
         if not report_done(api, job, ended, Backoff(give_up_seconds, sleep)):
             return 1
-
-
-def warm_up(spark: SparkSession, folder: str) -> float:
-    """A small training before the first poll, so that the engine is warm when it says it is
-    ready: a fresh JVM spends seconds on a first MLlib job loading and compiling classes
-    (the pipeline stages, the evaluators, the model writer, the store's client) — time a
-    user's first job would otherwise pay. The model goes to the engine's own folder on the
-    store (`folder`, beside its token) and is removed. Best effort: a failure here is one
-    stderr line, never a reason not to serve. Returns the seconds it took."""
-    from pyspark.ml import Pipeline
-    from pyspark.ml.classification import LogisticRegression
-    from pyspark.ml.evaluation import (
-        BinaryClassificationEvaluator,
-        MulticlassClassificationEvaluator,
-    )
-    from pyspark.ml.feature import OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
-
-    started = time.time()
-    target = f"{folder.rstrip('/')}/warm-up-model"
-    try:
-        rows = [(float(i % 7), float(i % 5), "abc"[i % 3], float(i % 2)) for i in range(300)]
-        df = spark.createDataFrame(rows, ["x", "y", "s", "label"])
-        train_df, test_df = df.randomSplit([0.8, 0.2], seed=1)
-        stages = [
-            StringIndexer(inputCol="s", outputCol="s_i", handleInvalid="keep"),
-            OneHotEncoder(inputCols=["s_i"], outputCols=["s_v"]),
-            VectorAssembler(inputCols=["x", "y", "s_v"], outputCol="raw"),
-            StandardScaler(inputCol="raw", outputCol="features"),
-            LogisticRegression(maxIter=5),
-        ]
-        model = Pipeline(stages=stages).fit(train_df)
-        predictions = model.transform(test_df)
-        BinaryClassificationEvaluator().evaluate(predictions)
-        MulticlassClassificationEvaluator(metricName="f1").evaluate(predictions)
-        predictions.groupBy("label", "prediction").count().collect()
-        model.write().overwrite().save(target)
-        fs, path = file_system(spark, target)
-        fs.delete(path, True)
-    except Exception as error:  # noqa: BLE001 - a cold first job is slower, not wrong
-        say(sys.stderr, f"warm-up skipped: {explain(error)}")
-    finally:
-        spark.catalog.clearCache()
-    return time.time() - started
 
 
 def main(argv: list[str]) -> int:

@@ -34,7 +34,7 @@ import type { RunArea } from '../runs/run-area.js'
 import type { Stores } from '../storage/stores.js'
 import type { EnginePolicy, Tenant } from '../tenancy/tenant-schema.js'
 import { EngineBackend } from './engine-backend.js'
-import { SERVING_ENGINE_STATES, engineEnded, type EngineState } from './engine-schema.js'
+import { SERVING_ENGINE_STATES } from './engine-schema.js'
 import { hashToken, type EngineRecord, type EngineStore } from './engine-store.js'
 
 /** Ticks in a row an engine's batch may be missing from its backend's answer. */
@@ -326,10 +326,5 @@ export class WarmEngines implements EnginePool {
       for (let i = serving.length; i < Math.min(min, (t.policy.engines ?? NO_POLICY).max); i++)
         if (!(await this.start(id, backend, 'policy'))) break
     }
-  }
-
-  /** An engine's state, for callers outside the tick. */
-  static ended(state: EngineState) {
-    return engineEnded(state)
   }
 }

@@ -285,16 +285,11 @@ export class EngineStore {
 
   /** Gives up a claim the engine cannot run (the job moved on): the engine is free again. */
   async dropClaim(e: EngineRecord, jobId: string, member: string) {
-    await this.redis
-      .multi()
-      .hdel(this.keys.engineClaims(e.backend), jobId)
-      .eval(
-        "if redis.call('HGET', KEYS[1], 'job') == ARGV[1] then redis.call('HSET', KEYS[1], 'job', '') if redis.call('HGET', KEYS[1], 'state') == 'busy' then redis.call('HSET', KEYS[1], 'state', 'ready') end end return 1",
-        1,
-        this.keys.engine(e.id),
-        member,
-      )
-      .exec()
+    await this.scripts.run(
+      'engine-drop',
+      [this.keys.engine(e.id), this.keys.engineClaims(e.backend)],
+      [jobId, member],
+    )
   }
 
   /** Which engine holds a job's claim, and for which attempt. */

@@ -33,6 +33,7 @@ export interface ScriptResults {
   'engine-state': number
   'engine-claim': string
   'engine-done': number
+  'engine-drop': number
 }
 export type ScriptName = keyof ScriptResults
 
