@@ -1,10 +1,9 @@
 """What metrics.json says of a fitted model on the held-out split: the metrics, the
-confusion matrix and per-class figures, ROC and PR curves, residuals, and the model's
-feature importances or coefficients by slot name."""
+confusion matrix and per-class figures, residuals, and the model's feature importances or
+coefficients by slot name (ROC and PR curves: curves.py)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from pyspark import SparkContext
@@ -14,11 +13,8 @@ from pyspark.ml.evaluation import (
     MulticlassClassificationEvaluator,
     RegressionEvaluator,
 )
-from pyspark.ml.feature import Bucketizer
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-
-CURVE_POINTS = 100
 
 
 def evaluate(predictions: DataFrame, task: str, label_col: str | None) -> dict[str, float]:
@@ -78,42 +74,6 @@ def vector_element(column: str, i: int) -> Column:
     jvm = SparkContext._active_spark_context._jvm
     array = jvm.org.apache.spark.ml.functions.vector_to_array(F.col(column)._jc, "float64")
     return Column(array)[i]
-
-
-def curves(predictions: DataFrame, label_col: str, points: int = CURVE_POINTS):
-    """ROC and PR curves of a binary classifier, at most `points` + 1 points each: the
-    score (probability of class 1, else its raw score) cut at its quantiles."""
-    column = "probability" if "probability" in predictions.columns else "rawPrediction"
-    scored = predictions.select(
-        vector_element(column, 1).alias("score"),
-        (F.col(label_col) == 1.0).cast("int").alias("positive"),
-    )
-    cuts = scored.approxQuantile("score", [i / points for i in range(1, points)], 0.001)
-    splits = [-math.inf, *sorted(set(cuts)), math.inf]
-    bucketed = Bucketizer(splits=splits, inputCol="score", outputCol="bucket", handleInvalid="keep")
-    counts = {
-        int(r[0]): (r[1], r[2])
-        for r in bucketed.transform(scored)
-        .groupBy("bucket")
-        .agg(F.sum("positive"), F.count(F.lit(1)))
-        .collect()
-    }
-    positives = sum(p for p, _ in counts.values())
-    negatives = sum(n - p for p, n in counts.values())
-    roc, pr = [{"threshold": None, "fpr": 0.0, "tpr": 0.0}], []
-    tp = fp = 0
-    for bucket in range(len(splits) - 2, -1, -1):  # from the highest scores down
-        p, n = counts.get(bucket, (0, 0))
-        if n == 0:
-            continue
-        tp, fp = tp + p, fp + n - p
-        threshold = splits[bucket] if bucket > 0 else None  # None: every row positive
-        tpr = tp / positives if positives else 0.0
-        roc.append(
-            {"threshold": threshold, "fpr": fp / negatives if negatives else 0.0, "tpr": tpr}
-        )
-        pr.append({"threshold": threshold, "recall": tpr, "precision": tp / (tp + fp)})
-    return {"score": column, "roc": roc, "pr": pr}
 
 
 def residuals(predictions: DataFrame, label_col: str) -> dict[str, float]:

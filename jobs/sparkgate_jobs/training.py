@@ -30,8 +30,16 @@ from pyspark.sql import functions as F
 
 from sparkgate_jobs.algorithms import estimator_of, perceptron_layers, standardize_of
 from sparkgate_jobs.cross_validation import cross_validate, k_fold_metrics
+from sparkgate_jobs.curves import exact_curves
 from sparkgate_jobs.errors import SpecError
-from sparkgate_jobs.evaluation import confusion, curves, evaluate, explain, per_class, residuals
+from sparkgate_jobs.evaluation import (
+    confusion,
+    evaluate,
+    explain,
+    per_class,
+    residuals,
+    vector_element,
+)
 from sparkgate_jobs.features import fit_strings
 from sparkgate_jobs.preparation import prepare
 from sparkgate_jobs.runner import run_job
@@ -134,7 +142,7 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         result["confusionMatrix"] = matrix
         result["perClass"] = per_class(matrix)
         if "areaUnderROC" in metrics:
-            result["curves"] = curves(predictions, label_col)
+            result["curves"] = exact_curves(predictions, label_col, vector_element)
     if task == "regression":
         result["residuals"] = residuals(predictions, label_col)
     evaluated = time.time()

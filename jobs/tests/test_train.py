@@ -22,8 +22,9 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.class_weight import compute_class_weight
 
-from sparkgate_jobs import algorithms, cross_validation, evaluation, preparation, storage, training
+from sparkgate_jobs import algorithms, cross_validation, preparation, storage, training
 from sparkgate_jobs import spec as spec_rules
+from sparkgate_jobs.curves import MAX_POINTS
 from sparkgate_jobs.errors import SpecError
 
 JOBS = Path(__file__).resolve().parents[1]
@@ -114,14 +115,17 @@ def test_binary_logistic_regression(spark, tmp_path):
     per_class = {c["label"]: c for c in result["perClass"]}
     assert sum(c["support"] for c in per_class.values()) == rows["test"]
     assert 0.8 < per_class["1"]["recall"] <= 1
-    roc, pr = result["curves"]["roc"], result["curves"]["pr"]
-    assert 10 < len(roc) <= evaluation.CURVE_POINTS + 1 and len(pr) == len(roc) - 1
+    curves = result["curves"]
+    roc, pr = curves["roc"], curves["pr"]
+    assert 10 < len(roc) <= MAX_POINTS and 10 < len(pr) <= MAX_POINTS
     assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0)
     assert (roc[-1]["fpr"], roc[-1]["tpr"]) == (1.0, 1.0)
     assert all(a["fpr"] <= b["fpr"] and a["tpr"] <= b["tpr"] for a, b in zip(roc, roc[1:]))
-    # the trapezoids under the curve's points: close to Spark's exact areaUnderROC
+    # the trapezoids under the curve's points: Spark's own areaUnderROC (issue 29: 1e-6)
     area = sum((b["fpr"] - a["fpr"]) * (a["tpr"] + b["tpr"]) / 2 for a, b in zip(roc, roc[1:]))
-    assert area == pytest.approx(m["areaUnderROC"], abs=0.01)
+    assert area == pytest.approx(m["areaUnderROC"], abs=1e-6)
+    assert curves["areaUnderROC"] == pytest.approx(m["areaUnderROC"], abs=1e-9)
+    assert curves["areaUnderPR"] == pytest.approx(m["areaUnderPR"], abs=1e-9)
     assert read_metrics(tmp_path)["metrics"] == m
     assert (tmp_path / "run" / "model" / "metadata").is_dir()
 
