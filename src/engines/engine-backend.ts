@@ -149,11 +149,7 @@ export class EngineBackend implements SparkBackend {
     // heartbeat and cancels the job's Spark jobs (an engine is never killed for one job)
     const { jobId, attempt } = attemptOf(ref.batchName)
     const job = await this.jobs.get(jobId)
-    if (job)
-      await this.engines.redis.zrem(
-        this.engines.keys.of(job.tenant).engineQueue(this.name),
-        `${jobId}|${attempt}`,
-      )
+    if (job) await this.engines.unqueue(job.tenant, this.name, jobId, attempt)
   }
 
   async logs(ref: BackendRef, from: number, size: number): Promise<LogPage> {

@@ -167,6 +167,7 @@ export class WarmEngines implements EnginePool {
     if (!configured || !raw) return undefined
     const t = await this.o.tenants.current(tenant)
     const token = randomBytes(32).toString('base64url')
+    const policy = t.policy.engines ?? NO_POLICY
     const now = Date.now()
     const engine: EngineRecord = {
       id: `eng-${randomUUID()}`,
@@ -179,16 +180,12 @@ export class WarmEngines implements EnginePool {
       jobsServed: 0,
       job: '',
       idleSince: now,
-      idleTimeoutSeconds: (t.policy.engines ?? NO_POLICY).idleSeconds,
+      idleTimeoutSeconds: policy.idleSeconds,
       misses: 0,
       tokenHash: hashToken(token),
       ...(t.policy.yarnQueues[0] ? { queue: t.policy.yarnQueues[0] } : {}),
     }
-    const created = await this.store.create(
-      engine,
-      configured.maxLive,
-      (t.policy.engines ?? NO_POLICY).max,
-    )
+    const created = await this.store.create(engine, configured.maxLive, policy.max)
     if (created !== 'ok') return undefined
     this.o.log.info({ engine: engine.id, tenant, backend, startedBy }, 'starting a warm engine')
     try {
@@ -318,12 +315,12 @@ export class WarmEngines implements EnginePool {
   private async minimums(backend: string) {
     for (const id of await this.o.tenants.ids()) {
       const t = await this.o.tenants.current(id)
-      const { min, backend: where } = t.policy.engines ?? NO_POLICY
+      const { min, max, backend: where } = t.policy.engines ?? NO_POLICY
       if (!min || (where ?? this.o.backends.defaultName) !== backend) continue
       const serving = (await this.store.liveOf(id, backend)).filter((e) =>
         SERVING_ENGINE_STATES.includes(e.state),
       )
-      for (let i = serving.length; i < Math.min(min, (t.policy.engines ?? NO_POLICY).max); i++)
+      for (let i = serving.length; i < Math.min(min, max); i++)
         if (!(await this.start(id, backend, 'policy'))) break
     }
   }

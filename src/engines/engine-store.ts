@@ -261,6 +261,11 @@ export class EngineStore {
     return this.redis.zcard(this.keys.of(tenant).engineQueue(backend))
   }
 
+  /** Takes a waiting attempt out of its tenant's engine queue (a cancel). */
+  async unqueue(tenant: string, backend: string, jobId: string, attempt: number) {
+    await this.redis.zrem(this.keys.of(tenant).engineQueue(backend), `${jobId}|${attempt}`)
+  }
+
   /** Takes a job's attempt out of the engines: out of the queue, its claim dropped. */
   async release(tenant: string, backend: string, jobId: string, attempt: number) {
     await this.redis

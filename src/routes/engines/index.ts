@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { errors } from '../../errors.js'
-import { EngineRef } from '../../engines/engine-schema.js'
+import { EngineRef, engineEnded } from '../../engines/engine-schema.js'
 import { publicEngine } from '../../engines/engine-store.js'
 import { Problem } from '../../schemas/common.js'
 import { recordAudit, scopeOf } from '../caller.js'
@@ -52,13 +52,7 @@ export const engineRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = Date.now()
       const want = request.query.state
       const items = (await engines.store.list(scope.all ? undefined : scope.tenant))
-        .filter((e) =>
-          !want
-            ? true
-            : want === 'live'
-              ? !['stopped', 'failed'].includes(e.state)
-              : e.state === want,
-        )
+        .filter((e) => (!want ? true : want === 'live' ? !engineEnded(e.state) : e.state === want))
         .map((e) => publicEngine(e, now))
       return { items }
     },
@@ -124,9 +118,7 @@ export const engineRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const moved = await engines.stop(engine, 'stopped on request')
       if (moved) await recordAudit(request, 'engine.stop', `engine/${engine.id}`, engine.tenant)
       const now = (await engines.store.get(engine.id)) ?? engine
-      return reply
-        .code(['stopped', 'failed'].includes(now.state) ? 200 : 202)
-        .send(publicEngine(now))
+      return reply.code(engineEnded(now.state) ? 200 : 202).send(publicEngine(now))
     },
   )
 }
