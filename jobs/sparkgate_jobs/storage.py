@@ -37,10 +37,15 @@ def file_system(spark: SparkSession, uri: str):
 
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Writes one small file through Hadoop's FileSystem (hdfs://, file://, abfss://…)."""
+    write_bytes(spark, uri, text.encode("utf-8"))
+
+
+def write_bytes(spark: SparkSession, uri: str, data: bytes) -> None:
+    """Writes one small file's bytes (a PNG) through Hadoop's FileSystem, replacing it."""
     fs, path = file_system(spark, uri)
     stream = fs.create(path, True)
     try:
-        stream.write(bytearray(text.encode("utf-8")))
+        stream.write(bytearray(data))
     finally:
         stream.close()
 

@@ -41,10 +41,11 @@ from sparkgate_jobs.evaluation import (
     vector_element,
 )
 from sparkgate_jobs.features import fit_strings
+from sparkgate_jobs.plots import figures
 from sparkgate_jobs.preparation import prepare
 from sparkgate_jobs.runner import run_job
 from sparkgate_jobs.spec import check_options, task_of
-from sparkgate_jobs.storage import load, write_text
+from sparkgate_jobs.storage import load, write_bytes, write_text
 
 
 def split(df: DataFrame, spec: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
@@ -156,8 +157,18 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         model = PipelineModel(stages=[prepared.label_stage, *model.stages])
     output = spec["output"].rstrip("/")
     model.write().overwrite().save(f"{output}/model")
+    # the plots before metrics.json: a run that wrote metrics.json wrote its plots too
+    caption = f"job {spec.get('jobId')} · {spec['algorithm']}"
+    result["plots"] = sorted(write_plots(spark, f"{output}/plots", figures(result, caption)))
     write_text(spark, f"{output}/metrics.json", json.dumps(result, indent=2, sort_keys=True))
     return result
+
+
+def write_plots(spark: SparkSession, folder: str, pngs: dict[str, bytes]) -> list[str]:
+    """Each figure as `<folder>/<name>.png`; their names."""
+    for name, png in pngs.items():
+        write_bytes(spark, f"{folder}/{name}.png", png)
+    return list(pngs)
 
 
 def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:

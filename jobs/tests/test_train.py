@@ -13,6 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import matplotlib.image
 import numpy as np
 import pytest
 from pyspark.ml import PipelineModel
@@ -128,6 +129,11 @@ def test_binary_logistic_regression(spark, tmp_path):
     assert curves["areaUnderPR"] == pytest.approx(m["areaUnderPR"], abs=1e-9)
     assert read_metrics(tmp_path)["metrics"] == m
     assert (tmp_path / "run" / "model" / "metadata").is_dir()
+    # the plots: real 640 × 480 PNGs, not blank, listed in the result
+    assert result["plots"] == ["confusion-matrix", "importances", "pr", "roc"]
+    for name in result["plots"]:
+        image = matplotlib.image.imread(tmp_path / "run" / "plots" / f"{name}.png")
+        assert image.shape[:2] == (480, 640) and float(image.std()) > 0.01
 
 
 def test_multiclass_random_forest_with_a_string_label(spark, tmp_path):
