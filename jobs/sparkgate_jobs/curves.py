@@ -21,13 +21,16 @@ MAX_POINTS = 300  # what metrics.json keeps of each curve
 
 
 def score_counts(
-    predictions: DataFrame, label_col: str, score_of
+    predictions: DataFrame, label_col: str, score_of, column: str = "rawPrediction", k: int = 1
 ) -> list[tuple[float, float, float]]:
-    """(score, positives, negatives) per distinct score, highest score first."""
+    """(score, positives, negatives) per distinct score of `column[k]`, highest score first;
+    a row is positive when its label is k."""
     rows = (
-        predictions.select(score_of("rawPrediction", 1).alias("s"), F.col(label_col).alias("y"))
+        predictions.select(
+            score_of(column, k).alias("s"), (F.col(label_col) == float(k)).cast("int").alias("y")
+        )
         .groupBy("s")
-        .agg(F.sum((F.col("y") == 1.0).cast("double")), F.sum((F.col("y") != 1.0).cast("double")))
+        .agg(F.sum(F.col("y").cast("double")), F.sum((1 - F.col("y")).cast("double")))
         .orderBy(F.col("s").desc())
         .collect()
     )
@@ -102,3 +105,55 @@ def exact_curves(predictions: DataFrame, label_col: str, score_of) -> dict[str, 
         "roc": thin(roc, "fpr", "tpr"),
         "pr": thin(pr, "recall", "precision"),
     }
+
+
+def one_vs_rest(
+    predictions: DataFrame, label_col: str, score_of, classes: list[str], most: int = 20
+) -> list[dict[str, Any]]:
+    """Each class's ROC curve against all others (scored by `probability[k]`, else
+    `rawPrediction[k]`), for the `most` classes with the most test rows: [{label, support,
+    areaUnderROC, roc}], the area of the full curve, the points thinned."""
+    column = "probability" if "probability" in predictions.columns else "rawPrediction"
+    support = {int(r[0]): r[1] for r in predictions.groupBy(label_col).count().collect()}
+    top = sorted(support, key=lambda k: (-support[k], k))[:most]
+    out = []
+    for k in sorted(top):
+        roc, _ = roc_pr(binned(score_counts(predictions, label_col, score_of, column, k)))
+        out.append(
+            {
+                "label": classes[k] if k < len(classes) else str(k),
+                "support": support[k],
+                "score": f"{column}[{k}]",
+                "areaUnderROC": area(roc, "fpr", "tpr"),
+                "roc": thin(roc, "fpr", "tpr"),
+            }
+        )
+    return out
+
+
+def calibration(predictions: DataFrame, label_col: str, score_of, bins: int = 10) -> dict:
+    """A binary classifier's reliability curve: `probability[1]` in `bins` equal-width bins
+    of [0, 1] (scikit-learn's calibration_curve, strategy "uniform"); each non-empty bin's
+    mean predicted probability, fraction of positives and row count."""
+    p = score_of("probability", 1)
+    rows = (
+        predictions.select(
+            F.least(F.floor(p * bins), F.lit(bins - 1)).cast("int").alias("b"),
+            p.alias("p"),
+            (F.col(label_col) == 1.0).cast("double").alias("y"),
+        )
+        .groupBy("b")
+        .agg(F.avg("p"), F.avg("y"), F.count(F.lit(1)))
+        .orderBy("b")
+        .collect()
+    )
+    points = [
+        {
+            "bin": int(r[0]),
+            "meanPredicted": float(r[1]),
+            "fractionPositive": float(r[2]),
+            "rows": r[3],
+        }
+        for r in rows
+    ]
+    return {"score": "probability[1]", "bins": bins, "points": points}

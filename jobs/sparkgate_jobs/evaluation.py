@@ -111,3 +111,26 @@ def explain(model: Any, slots: list[str], classes: list[str] | None = None) -> d
         out["coefficientsByClass"] = {c: named(r) for c, r in zip(names, rows)}
         out["interceptByClass"] = dict(zip(names, model.interceptVector.toArray().tolist()))
     return out
+
+
+def predicted_vs_actual(
+    predictions: DataFrame, label_col: str, rows: int, most: int = 1000, seed: int = 42
+) -> dict[str, Any]:
+    """At most `most` test rows' (actual, predicted) pairs, a seeded sample of all `rows`
+    (residual = actual − predicted): what the regression plots draw."""
+    picked = predictions.select(F.col(label_col).alias("a"), F.col("prediction").alias("p"))
+    if rows > most:
+        picked = picked.sample(fraction=min(1.0, 1.2 * most / rows), seed=seed).limit(most)
+    points = [{"actual": float(r[0]), "predicted": float(r[1])} for r in picked.collect()]
+    return {"rows": rows, "sampled": len(points), "points": points}
+
+
+def importance_by_column(values: dict[str, float], features: list[str]) -> dict[str, float]:
+    """Slot importances summed per original column (a one-hot column's `segment=P` slots
+    are `segment`'s); a slot of no listed column keeps its own name."""
+    out: dict[str, float] = {}
+    longest_first = sorted(features, key=len, reverse=True)
+    for slot, value in values.items():
+        column = next((f for f in longest_first if slot == f or slot.startswith(f"{f}=")), slot)
+        out[column] = out.get(column, 0.0) + value
+    return out

@@ -1,14 +1,19 @@
-"""Evaluation plots of a training (issue 29, in progress): PNG figures drawn with matplotlib's
-headless Agg backend from what metrics.json says of the model on its test split — never
-from the training rows. Each figure has a title naming the plot, the job and the model, and
-labelled axes; `figures(result, caption)` returns {name: PNG bytes} for the plots the result
-has data for:
+"""Evaluation plots: PNG figures drawn with matplotlib's headless Agg backend from what a
+run's result says — a training's metrics.json (of the model on its held-out test split,
+never on the training rows) or a scoring's scoring.json. Each figure has a title naming
+the plot, a caption naming the job and the model, and labelled axes.
 
-  roc, pr, confusion-matrix     binary classification (curves.py's exact curves)
-  confusion-matrix, confusion-matrix-normalized   multi-class
-  importances                   feature importances or coefficients by slot (top 20 by size)
+  training   roc, pr, calibration, confusion-matrix     binary classification
+             confusion-matrix, confusion-matrix-normalized, roc-per-class   multi-class
+             predicted-vs-actual, residuals             regression
+             importances                                every model with importances or
+                                                        coefficients (one-hot slots `col=value`)
+  scoring    score-histogram                            binary classifiers, regression
+             predicted-classes                          multi-class, clustering
 
-Spark-free: the job hands it metrics.json's dict; the gateway serves the files."""
+`training_figures(result, caption)` / `scoring_figures(report, caption)` return
+{name: (title, PNG bytes)} for the plots the result has data for. Spark-free: the job
+hands them its result's dict; the gateway serves the files."""
 
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ SIZE = (6.4, 4.8)  # inches: 640 × 480 px at DPI
 DPI = 100
 TOP_FEATURES = 20
 
+Figures = dict[str, tuple[str, bytes]]
+
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
@@ -39,8 +46,16 @@ def _figure(title: str, caption: str):
     return fig, ax
 
 
-def roc(curves: dict[str, Any], caption: str) -> bytes:
-    fig, ax = _figure("ROC curve (test split)", caption)
+def _unit_square(ax, x: str, y: str) -> None:
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.grid(alpha=0.3)
+
+
+def roc(curves: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
     points = curves["roc"]
     ax.plot(
         [p["fpr"] for p in points],
@@ -48,35 +63,57 @@ def roc(curves: dict[str, Any], caption: str) -> bytes:
         label=f"AUC = {curves['areaUnderROC']:.4f}",
     )
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate (recall)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
+    _unit_square(ax, "false positive rate", "true positive rate (recall)")
     ax.legend(loc="lower right")
     return _png(fig)
 
 
-def pr(curves: dict[str, Any], caption: str) -> bytes:
-    fig, ax = _figure("Precision-recall curve (test split)", caption)
+def pr(curves: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
     points = curves["pr"]
     ax.plot(
         [p["recall"] for p in points],
         [p["precision"] for p in points],
         label=f"area = {curves['areaUnderPR']:.4f}",
     )
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
+    _unit_square(ax, "recall", "precision")
     ax.legend(loc="lower left")
     return _png(fig)
 
 
-def confusion(matrix: dict[str, Any], caption: str, normalized: bool = False) -> bytes:
+def calibration(data: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    points = data["points"]
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.plot(
+        [p["meanPredicted"] for p in points],
+        [p["fractionPositive"] for p in points],
+        marker="o",
+        label="model",
+    )
+    _unit_square(ax, "mean predicted probability (per bin)", "fraction of positives")
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+def roc_per_class(curves: list[dict[str, Any]], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    for c in curves:
+        ax.plot(
+            [p["fpr"] for p in c["roc"]],
+            [p["tpr"] for p in c["roc"]],
+            label=f"{c['label']} (AUC = {c['areaUnderROC']:.4f})",
+        )
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    _unit_square(ax, "false positive rate", "true positive rate (recall)")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig)
+
+
+def confusion(matrix: dict[str, Any], title: str, caption: str, normalized: bool = False) -> bytes:
     labels, m = matrix["labels"], matrix["matrix"]
     values = [[v / sum(row) if sum(row) else 0.0 for v in row] for row in m] if normalized else m
-    title = "Confusion matrix, rows normalised" if normalized else "Confusion matrix"
-    fig, ax = _figure(f"{title} (test split)", caption)
+    fig, ax = _figure(title, caption)
     image = ax.imshow(values, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax)
     ax.set_xticks(range(len(labels)), labels=labels, rotation=45, ha="right")
@@ -91,31 +128,143 @@ def confusion(matrix: dict[str, Any], caption: str, normalized: bool = False) ->
     return _png(fig)
 
 
-def importances(values: dict[str, float], kind: str, caption: str) -> bytes:
+def predicted_vs_actual(data: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    actual = [p["actual"] for p in data["points"]]
+    predicted = [p["predicted"] for p in data["points"]]
+    ax.scatter(actual, predicted, s=8, alpha=0.5)
+    if actual:
+        low, high = min(actual + predicted), max(actual + predicted)
+        ax.plot([low, high], [low, high], linestyle="--", color="grey", label="predicted = actual")
+        ax.legend(loc="upper left")
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def residuals(data: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    predicted = [p["predicted"] for p in data["points"]]
+    ax.scatter(predicted, [p["actual"] - p["predicted"] for p in data["points"]], s=8, alpha=0.5)
+    ax.axhline(0, linestyle="--", color="grey")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("residual (actual − predicted)")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def importances(values: dict[str, float], kind: str, title: str, caption: str) -> bytes:
     top = sorted(values.items(), key=lambda kv: abs(kv[1]), reverse=True)[:TOP_FEATURES][::-1]
-    fig, ax = _figure(f"{kind} (top {len(top)} by size)", caption)
+    fig, ax = _figure(title, caption)
     ax.barh([k for k, _ in top], [v for _, v in top])
-    ax.set_xlabel(kind.lower())
+    ax.set_xlabel(kind)
     ax.set_ylabel("feature (one-hot columns as column=value)")
     return _png(fig)
 
 
-def figures(result: dict[str, Any], caption: str) -> dict[str, bytes]:
-    """The PNGs the result has data for, by name."""
-    out: dict[str, bytes] = {}
+def bars(counts: dict[str, int], title: str, caption: str, x: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    names = list(counts)
+    ax.bar(names, [counts[n] for n in names])
+    ax.set_xticks(range(len(names)), labels=names, rotation=45, ha="right")
+    ax.set_xlabel(x)
+    ax.set_ylabel("rows")
+    return _png(fig)
+
+
+def histogram(data: dict[str, Any], title: str, caption: str) -> bytes:
+    fig, ax = _figure(title, caption)
+    edges, counts = data["edges"], data["counts"]
+    ax.stairs(counts, edges, fill=True)
+    ax.set_xlabel(data["of"])
+    ax.set_ylabel("rows")
+    return _png(fig)
+
+
+def _importance_of(result: dict[str, Any]) -> tuple[dict[str, float], str] | None:
+    if result.get("featureImportances"):
+        return result["featureImportances"], "importance"
+    if result.get("coefficients"):
+        return result["coefficients"], "coefficient"
+    by_class = result.get("coefficientsByClass")
+    if by_class:  # multinomial: one row per class; its size per slot, over the classes
+        rows = list(by_class.values())
+        mean = {s: sum(abs(r[s]) for r in rows) / len(rows) for s in rows[0]}
+        return mean, "mean |coefficient| over the classes"
+    return None
+
+
+def training_figures(result: dict[str, Any], caption: str) -> Figures:
+    """The PNGs a training's result has data for, by name, with their titles."""
+    out: Figures = {}
+    test = f"test split, {result.get('rows', {}).get('test', '?')} rows"
+
+    def add(name: str, title: str, draw) -> None:
+        out[name] = (title, draw(title))
+
     curves = result.get("curves")
     if curves and curves.get("roc"):
-        out["roc"] = roc(curves, caption)
-        out["pr"] = pr(curves, caption)
+        add("roc", f"ROC curve ({test})", lambda t: roc(curves, t, caption))
+        add("pr", f"Precision-recall curve ({test})", lambda t: pr(curves, t, caption))
+    if result.get("calibration", {}).get("points"):
+        add(
+            "calibration",
+            f"Calibration ({test})",
+            lambda t: calibration(result["calibration"], t, caption),
+        )
     matrix = result.get("confusionMatrix")
     if matrix:
-        out["confusion-matrix"] = confusion(matrix, caption)
-        if len(matrix["labels"]) > 2:
-            out["confusion-matrix-normalized"] = confusion(matrix, caption, normalized=True)
-    if result.get("featureImportances"):
-        out["importances"] = importances(
-            result["featureImportances"], "Feature importance", caption
+        add(
+            "confusion-matrix",
+            f"Confusion matrix ({test})",
+            lambda t: confusion(matrix, t, caption),
         )
-    elif result.get("coefficients"):
-        out["importances"] = importances(result["coefficients"], "Coefficient", caption)
+        if len(matrix["labels"]) > 2:
+            add(
+                "confusion-matrix-normalized",
+                f"Confusion matrix, rows normalised ({test})",
+                lambda t: confusion(matrix, t, caption, normalized=True),
+            )
+    if result.get("rocByClass"):
+        add(
+            "roc-per-class",
+            f"ROC per class, one-vs-rest ({test})",
+            lambda t: roc_per_class(result["rocByClass"], t, caption),
+        )
+    sample = result.get("predictedVsActual")
+    if sample and sample.get("points"):
+        shown = f"test split, {sample['sampled']} of {sample['rows']} rows"
+        add(
+            "predicted-vs-actual",
+            f"Predicted against actual ({shown})",
+            lambda t: predicted_vs_actual(sample, t, caption),
+        )
+        add(
+            "residuals",
+            f"Residuals against predicted ({shown})",
+            lambda t: residuals(sample, t, caption),
+        )
+    importance = _importance_of(result)
+    if importance:
+        values, kind = importance
+        shown = min(len(values), TOP_FEATURES)
+        title = {
+            "importance": f"Feature importances (top {shown})",
+            "coefficient": f"Coefficients (top {shown} by size)",
+        }.get(kind, f"Coefficient size by feature, mean over the classes (top {shown})")
+        add("importances", title, lambda t: importances(values, kind, t, caption))
     return out
+
+
+def scoring_figures(report: dict[str, Any], caption: str) -> Figures:
+    """The PNGs a scoring's report has data for: its predictions' distribution."""
+    d = report.get("distribution")
+    if not d:
+        return {}
+    rows = report.get("rows", {}).get("scored", "?")
+    if d["kind"] == "histogram":
+        title = f"Predicted {d['of']} ({rows} rows scored)"
+        return {"score-histogram": (title, histogram(d, title, caption))}
+    title = f"Predicted classes ({rows} rows scored)"
+    return {"predicted-classes": (title, bars(d["counts"], title, caption, "predicted class"))}

@@ -29,10 +29,12 @@ from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkgate_jobs.distribution import of_scores
 from sparkgate_jobs.errors import SpecError
+from sparkgate_jobs.plots import scoring_figures
 from sparkgate_jobs.preparation import NUMERIC, is_missing
 from sparkgate_jobs.runner import run_job
-from sparkgate_jobs.storage import load, read_text, write_text
+from sparkgate_jobs.storage import load, read_text, write_plots, write_text
 
 LABEL_INDEX = "label__idx"  # the indexed label column (preparation.py)
 SCORES = ("prediction", "probability")
@@ -152,8 +154,8 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         writer.parquet(f"{output}/scored")
     else:
         raise SpecError(f"output.format {fmt!r}: one of parquet, csv")
-    counts = spark.read.format(fmt).option("header", "true").load(f"{output}/scored")
-    counts = counts.agg(
+    written = spark.read.format(fmt).option("header", "true").load(f"{output}/scored")
+    counts = written.agg(
         F.count(F.lit(1)).alias("n"), F.sum(F.col("prediction").isNull().cast("int")).alias("m")
     ).first()
     report = {
@@ -165,8 +167,21 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         "rows": {"scored": counts["n"], "withoutPrediction": counts["m"] or 0},
         "output": {"uri": f"{output}/scored", "format": fmt, "columns": result.columns},
     }
+    distribution = of_scores(written, fmt, trained.get("task"), classes)
+    if distribution:
+        report["distribution"] = distribution
+    # the plots before scoring.json: a run that wrote scoring.json wrote its plots too
+    figures = scoring_figures(report, caption(spec))
+    report["plots"] = write_plots(spark, f"{output}/plots", figures)
     write_text(spark, f"{output}/scoring.json", json.dumps(report, indent=2, sort_keys=True))
     return report
+
+
+def caption(spec: dict[str, Any]) -> str:
+    """The job's name, the model scored with (name and version) and the job id."""
+    model = spec["model"]
+    named = f"{model['name']} v{model['version']}" if model.get("name") else model["uri"]
+    return f"{spec.get('jobName') or spec.get('jobId')} · model {named} · job {spec.get('jobId')}"
 
 
 def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:

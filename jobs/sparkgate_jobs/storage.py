@@ -50,6 +50,14 @@ def write_bytes(spark: SparkSession, uri: str, data: bytes) -> None:
         stream.close()
 
 
+def write_plots(spark: SparkSession, folder: str, figures: dict[str, tuple[str, bytes]]):
+    """Each figure (plots.py: name → (title, PNG)) as `<folder>/<name>.png`; [{name, title}]
+    sorted by name, what the run's result lists."""
+    for name, (_, png) in figures.items():
+        write_bytes(spark, f"{folder}/{name}.png", png)
+    return [{"name": n, "title": figures[n][0]} for n in sorted(figures)]
+
+
 def remove(spark: SparkSession, uri: str) -> bool:
     """Deletes one file, if it is there (True when it was)."""
     fs, path = file_system(spark, uri)

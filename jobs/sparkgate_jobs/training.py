@@ -30,22 +30,24 @@ from pyspark.sql import functions as F
 
 from sparkgate_jobs.algorithms import estimator_of, perceptron_layers, standardize_of
 from sparkgate_jobs.cross_validation import cross_validate, k_fold_metrics
-from sparkgate_jobs.curves import exact_curves
+from sparkgate_jobs.curves import calibration, exact_curves, one_vs_rest
 from sparkgate_jobs.errors import SpecError
 from sparkgate_jobs.evaluation import (
     confusion,
     evaluate,
     explain,
+    importance_by_column,
     per_class,
+    predicted_vs_actual,
     residuals,
     vector_element,
 )
 from sparkgate_jobs.features import fit_strings
-from sparkgate_jobs.plots import figures
+from sparkgate_jobs.plots import training_figures
 from sparkgate_jobs.preparation import prepare
 from sparkgate_jobs.runner import run_job
 from sparkgate_jobs.spec import check_options, task_of
-from sparkgate_jobs.storage import load, write_bytes, write_text
+from sparkgate_jobs.storage import load, write_plots, write_text
 
 
 def split(df: DataFrame, spec: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
@@ -144,8 +146,19 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         result["perClass"] = per_class(matrix)
         if "areaUnderROC" in metrics:
             result["curves"] = exact_curves(predictions, label_col, vector_element)
+            if "probability" in predictions.columns:
+                result["calibration"] = calibration(predictions, label_col, vector_element)
+        elif "rawPrediction" in predictions.columns and len(matrix["labels"]) > 2:
+            result["rocByClass"] = one_vs_rest(
+                predictions, label_col, vector_element, prepared.classes or []
+            )
     if task == "regression":
         result["residuals"] = residuals(predictions, label_col)
+        result["predictedVsActual"] = predicted_vs_actual(predictions, label_col, test_rows)
+    if result.get("featureImportances"):
+        result["featureImportancesByColumn"] = importance_by_column(
+            result["featureImportances"], prepared.features
+        )
     evaluated = time.time()
     result["timings"] = {
         "loadSeconds": round(loaded - started, 3),
@@ -158,17 +171,19 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     output = spec["output"].rstrip("/")
     model.write().overwrite().save(f"{output}/model")
     # the plots before metrics.json: a run that wrote metrics.json wrote its plots too
-    caption = f"job {spec.get('jobId')} · {spec['algorithm']}"
-    result["plots"] = sorted(write_plots(spark, f"{output}/plots", figures(result, caption)))
+    drawing = time.time()
+    result["plots"] = write_plots(spark, f"{output}/plots", training_figures(result, caption(spec)))
+    result["timings"]["plotSeconds"] = round(time.time() - drawing, 3)
     write_text(spark, f"{output}/metrics.json", json.dumps(result, indent=2, sort_keys=True))
     return result
 
 
-def write_plots(spark: SparkSession, folder: str, pngs: dict[str, bytes]) -> list[str]:
-    """Each figure as `<folder>/<name>.png`; their names."""
-    for name, png in pngs.items():
-        write_bytes(spark, f"{folder}/{name}.png", png)
-    return list(pngs)
+def caption(spec: dict[str, Any]) -> str:
+    """What each figure says it is of: the job's name, its model's name, the job id and the
+    algorithm (the model's version is numbered when the run is registered, after the job)."""
+    job = spec.get("jobName") or spec.get("jobId")
+    model = spec.get("modelName") or job
+    return f"{job} · model {model} ({spec['algorithm']}) · job {spec.get('jobId')}"
 
 
 def work(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
 from sparkgate_jobs import scoring, training
 from sparkgate_jobs.errors import SpecError
 
-from .test_train import binary_rows, blobs, linear_rows, write_csv
+from .test_train import assert_pngs, binary_rows, blobs, linear_rows, write_csv
 
 HEADER = ["x1", "x2", "color", "answer"]
 
@@ -65,6 +66,14 @@ def test_with_the_label_and_unseen_labels_to_csv(spark, tmp_path, model):
     assert len(probability) == 2 and sum(probability) == pytest.approx(1)
     saved = json.loads((tmp_path / "out" / "scoring.json").read_text())
     assert saved["rows"]["scored"] == 30 and saved["model"]["version"] == 1
+    # a binary classifier: a histogram of its second class's probability over [0, 1]
+    d = report["distribution"]
+    assert d["of"] == f"probability of class {report['classes'][1]}"
+    assert d["edges"][0] == 0 and d["edges"][-1] == pytest.approx(1)
+    second = [json.loads(r["probability"])[1] for r in got]
+    assert d["counts"] == np.histogram(second, bins=d["edges"])[0].tolist()
+    assert [p["name"] for p in report["plots"]] == ["score-histogram"]
+    assert_pngs(tmp_path / "out", ["score-histogram"])
 
 
 def test_without_the_label_to_parquet(spark, tmp_path, model):
@@ -129,6 +138,15 @@ def test_other_kinds_of_model(spark, tmp_path, case):
     assert report["rows"] == {"scored": 25, "withoutPrediction": 0}
     out = spark.read.parquet((tmp_path / "out" / "scored").as_uri()).collect()
     predictions = [r["prediction"] for r in out]
+    d = report["distribution"]
+    if d["kind"] == "histogram":  # the binary classifier's probabilities, the regressor's values
+        values = [r["probability"][1] for r in out] if case != "regression" else predictions
+        assert d["counts"] == np.histogram(values, bins=d["edges"])[0].tolist()
+        assert [p["name"] for p in report["plots"]] == ["score-histogram"]
+    else:  # the clusters: rows per predicted cluster
+        assert d["counts"] == {str(c): predictions.count(c) for c in set(predictions)}
+        assert [p["name"] for p in report["plots"]] == ["predicted-classes"]
+    assert_pngs(tmp_path / "out", [p["name"] for p in report["plots"]])
     if case == "numeric label":
         assert report["classes"] is not None and sorted(report["classes"]) == [3.0, 7.0]
         assert set(predictions) <= {3.0, 7.0}

@@ -130,10 +130,17 @@ def test_binary_logistic_regression(spark, tmp_path):
     assert read_metrics(tmp_path)["metrics"] == m
     assert (tmp_path / "run" / "model" / "metadata").is_dir()
     # the plots: real 640 × 480 PNGs, not blank, listed in the result
-    assert result["plots"] == ["confusion-matrix", "importances", "pr", "roc"]
-    for name in result["plots"]:
-        image = matplotlib.image.imread(tmp_path / "run" / "plots" / f"{name}.png")
-        assert image.shape[:2] == (480, 640) and float(image.std()) > 0.01
+    names = ["calibration", "confusion-matrix", "importances", "pr", "roc"]
+    assert [p["name"] for p in result["plots"]] == names
+    assert_pngs(tmp_path / "run", names)
+    assert result["timings"]["plotSeconds"] > 0
+
+
+def assert_pngs(run: Path, names: list[str]) -> None:
+    """Each plot a real 640 × 480 PNG that is not blank (its pixels differ)."""
+    for name in names:
+        image = matplotlib.image.imread(run / "plots" / f"{name}.png")
+        assert image.shape[:2] == (480, 640) and float(image.std()) > 0.01, name
 
 
 def test_multiclass_random_forest_with_a_string_label(spark, tmp_path):
@@ -152,6 +159,15 @@ def test_multiclass_random_forest_with_a_string_label(spark, tmp_path):
     assert set(result["featureImportances"]) == {"x", "y"}
     assert "curves" not in result
     assert [c["label"] for c in result["perClass"]] == result["confusionMatrix"]["labels"]
+    # one ROC curve per class against the others, its area from the full curve
+    by_class = result["rocByClass"]
+    assert sorted(c["label"] for c in by_class) == ["a", "b", "c"]
+    assert sum(c["support"] for c in by_class) == result["rows"]["test"]
+    assert all(0.9 < c["areaUnderROC"] <= 1 for c in by_class)
+    assert result["featureImportancesByColumn"] == result["featureImportances"]
+    names = ["confusion-matrix", "confusion-matrix-normalized", "importances", "roc-per-class"]
+    assert [p["name"] for p in result["plots"]] == names
+    assert_pngs(tmp_path / "run", names)
 
 
 def test_regression_and_cross_validation(spark, tmp_path):
@@ -181,6 +197,13 @@ def test_regression_and_cross_validation(spark, tmp_path):
     res = result["residuals"]
     assert abs(res["mean"]) < 0.2 and 0.3 < res["std"] < 0.8
     assert res["min"] <= res["p25"] <= res["median"] <= res["p75"] <= res["max"]
+    # the plots draw every test row (fewer than the sample's 1,000), pairs from the model
+    sample = result["predictedVsActual"]
+    assert sample["rows"] == sample["sampled"] == result["rows"]["test"] == len(sample["points"])
+    assert all(abs(p["actual"] - p["predicted"]) < 3 for p in sample["points"])
+    names = ["importances", "predicted-vs-actual", "residuals"]
+    assert [p["name"] for p in result["plots"]] == names
+    assert_pngs(tmp_path / "run", names)
 
 
 def test_k_fold_evaluation_without_a_grid(spark, tmp_path):

@@ -28,11 +28,13 @@ export interface RunRef {
   jobId: string
   /** the job's backend; the gateway's HDFS when absent */
   backend?: string
+  /** the job's name (what a run's plots say they are of) */
+  name?: string
 }
 
 /** The run of a job record. */
-export function runOf(job: { id: string; tenant: string; backend: string }): RunRef {
-  return { tenant: job.tenant, jobId: job.id, backend: job.backend }
+export function runOf(job: { id: string; tenant: string; backend: string; name?: string }): RunRef {
+  return { tenant: job.tenant, jobId: job.id, backend: job.backend, name: job.name }
 }
 
 export class RunArea {

@@ -35,6 +35,7 @@ export class ScoringStager {
     if (!s.resolved) throw new Error(`job ${run.jobId}: the model was not resolved`)
     const spec = {
       jobId: run.jobId,
+      jobName: run.name ?? run.jobId,
       input: inputOf(run.jobId, s.dataset, uploaded),
       model: s.resolved,
       output: { uri: this.runs.runUri(run), format: outputFormat(s) },

@@ -29,6 +29,8 @@ export class TrainingStager {
     const input = inputOf(run.jobId, t.dataset, uploaded)
     const spec = {
       jobId: run.jobId,
+      jobName: run.name ?? run.jobId,
+      modelName: t.modelName ?? run.name ?? run.jobId,
       input,
       label: t.label ?? null,
       features: t.features ?? null,
