@@ -150,6 +150,13 @@ export const errors = {
     ),
   resultMissing: (id: string, file = 'metrics.json') =>
     new SparkgateError('SPARKGATE_RESULT_MISSING', 409, `job ${id} left no ${file}`),
+  plotNotFound: (id: string, name: string, names: string[]) =>
+    new SparkgateError(
+      'SPARKGATE_PLOT_NOT_FOUND',
+      404,
+      `job ${id} has no plot ${JSON.stringify(name)}; its plots: ${names.join(', ') || 'none'}`,
+      { plots: names },
+    ),
 
   // datasets
   uploadTooLarge: (limit: number) =>

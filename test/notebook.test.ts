@@ -16,7 +16,9 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { PNG } from 'pngjs'
 import t from 'tap'
+import { colours } from './helpers/plots.js'
 import { cellSource, runNotebook, stackVenv, type Notebook } from './helpers/notebook.js'
 import { build, hdfsClient, makeTenant } from './helpers/stack.js'
 
@@ -78,6 +80,7 @@ t.test('the stored notebook: bash kernel, no outputs, every step of the tour', a
     ['4. asserts succeeded', /wait_job "\$JOB1" succeeded/],
     ['5. logs', /\/logs\b/],
     ['5. result', /\/result\b/],
+    ['5. plots shown inline', /\/result\/plots\/\$name" \| display/],
     ['5. model', /\/v1\/models\/\$MODEL/],
     ['6. a second algorithm', /random_forest_classifier/],
     ['7. the champion alias', /\/aliases\/champion" -X PUT/],
@@ -144,4 +147,20 @@ t.test('the notebook runs top to bottom against a live gateway', async (t) => {
     )
   }
   t.equal(await readFile(NOTEBOOK, 'utf8'), stored, 'the stored notebook is left as it was')
+
+  // the training's ROC curve and confusion matrix are images in the plots cell's output
+  const executed = JSON.parse(await readFile(EXECUTED, 'utf8')) as Notebook
+  const outputs = (executed.cells.find((c) => c.id === 'plots')?.outputs ?? []) as {
+    output_type: string
+    data?: Record<string, string>
+  }[]
+  const images = outputs.flatMap((o) =>
+    o.output_type === 'display_data' && o.data?.['image/png'] ? [o.data['image/png']] : [],
+  )
+  t.equal(images.length, 2, 'the plots cell shows two images')
+  for (const image of images) {
+    const png = PNG.sync.read(Buffer.from(image, 'base64'))
+    t.same([png.width, png.height], [640, 480], 'a 640 x 480 PNG')
+    t.ok(colours(png) > 16, 'not blank')
+  }
 })

@@ -159,6 +159,46 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/v1/jobs/{id}/result/plots': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * A training or scoring job's evaluation plots
+     * @description The PNG figures the run drew, each with its title and where it is served. Training (on the held-out test split): ROC, precision-recall, calibration and the confusion matrix (binary); the confusion matrix, row-normalised, and ROC per class one-vs-rest (multi-class); predicted against actual and residuals (regression); feature importances or coefficients. Scoring: a histogram of predicted scores, or rows per predicted class. The data behind them is in the result (curves, calibration, rocByClass, predictedVsActual, distribution). 409 while the job has not succeeded, or when it is a batch job.
+     */
+    get: operations['listJobPlots']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/v1/jobs/{id}/result/plots/{name}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /**
+     * One evaluation plot, as a PNG
+     * @description A figure GET /v1/jobs/{id}/result/plots lists, by its name: image/png, 640 × 480. 404 for a name the job has not drawn (the problem lists those it has).
+     */
+    get: operations['getJobPlot']
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/v1/jobs/{id}/output': {
     parameters: {
       query?: never
@@ -1740,6 +1780,61 @@ export interface operations {
                   registeredModel: string
                   modelVersion: number
                 } | null
+                /** @description The PNG figures the run drew (640 × 480), by name: GET /v1/jobs/{id}/result/plots/{name}. */
+                plots?: {
+                  /** @description roc, pr, calibration, confusion-matrix, … (GET …/result/plots/{name}) */
+                  name: string
+                  /** @description What the figure shows, as its title says. */
+                  title: string
+                }[]
+                /** @description Binary classifiers: the ROC and precision-recall curves on the test split, as Spark's evaluator draws them (rawPrediction[1]), thinned to at most 300 points keeping the area; each point has its threshold. */
+                curves?: {
+                  areaUnderROC: number
+                  areaUnderPR: number
+                  roc: {
+                    fpr: number
+                    tpr: number
+                  }[]
+                  pr: {
+                    recall: number
+                    precision: number
+                  }[]
+                } & {
+                  [key: string]: unknown
+                }
+                /** @description Binary classifiers with probabilities: the reliability curve (probability[1] in 10 equal bins, scikit-learn's calibration_curve). */
+                calibration?: {
+                  bins: number
+                  points: {
+                    bin: number
+                    meanPredicted: number
+                    fractionPositive: number
+                    rows: number
+                  }[]
+                } & {
+                  [key: string]: unknown
+                }
+                /** @description Multi-class: each class against the others (its probability as score). */
+                rocByClass?: ({
+                  label: string
+                  support: number
+                  areaUnderROC: number
+                  roc: {
+                    fpr: number
+                    tpr: number
+                  }[]
+                } & {
+                  [key: string]: unknown
+                })[]
+                /** @description Regression: a seeded sample of at most 1,000 test rows. */
+                predictedVsActual?: {
+                  rows: number
+                  sampled: number
+                  points: {
+                    actual: number
+                    predicted: number
+                  }[]
+                }
               } & {
                 [key: string]: unknown
               })
@@ -1760,6 +1855,31 @@ export interface operations {
                   version: number
                   alias?: string
                 }
+                /** @description The predictions' distribution (rows without a prediction left out): a binary classifier's second-class probability or a regression's values as a histogram, else rows per predicted class or cluster. */
+                distribution?:
+                  | {
+                      /** @enum {string} */
+                      kind: 'histogram'
+                      /** @description 'value', or 'probability of class <c>' */
+                      of: string
+                      /** @description 21 edges of 20 equal bins */
+                      edges: number[]
+                      counts: number[]
+                    }
+                  | {
+                      /** @enum {string} */
+                      kind: 'classes'
+                      counts: {
+                        [key: string]: number
+                      }
+                    }
+                /** @description The PNG figures the run drew (640 × 480), by name: GET /v1/jobs/{id}/result/plots/{name}. */
+                plots?: {
+                  /** @description roc, pr, calibration, confusion-matrix, … (GET …/result/plots/{name}) */
+                  name: string
+                  /** @description What the figure shows, as its title says. */
+                  title: string
+                }[]
                 /** @description The dataset the output file was registered as (where it lies, counted in the quota; dataset://<id> in another job), or null (see datasetNote). */
                 dataset: {
                   id: string
@@ -1768,6 +1888,120 @@ export interface operations {
                 /** @description Why dataset is null: not registered yet, over the quota or the size limit, or deleted since. */
                 datasetNote?: string
               }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  listJobPlots: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description The job id: a UUID; any other string names no job (404). */
+        id: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The run's figures, each a PNG served at its href. */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': {
+            jobId: string
+            plots: {
+              /** @description roc, pr, calibration, confusion-matrix, … (GET …/result/plots/{name}) */
+              name: string
+              /** @description What the figure shows, as its title says. */
+              title: string
+              /** @enum {string} */
+              contentType: 'image/png'
+              /** @description Where the PNG is served (this API, relative). */
+              href: string
+            }[]
+          }
+        }
+      }
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'application/json': components['schemas']['Problem']
+        }
+      }
+    }
+  }
+  getJobPlot: {
+    parameters: {
+      query?: never
+      header?: never
+      path: {
+        /** @description The job id: a UUID; any other string names no job (404). */
+        id: string
+        /** @description A plot the job's result lists: roc, pr, calibration, confusion-matrix, … */
+        name: string
+      }
+      cookie?: never
+    }
+    requestBody?: never
+    responses: {
+      /** @description The figure: a 640 × 480 PNG. */
+      200: {
+        headers: {
+          [name: string]: unknown
+        }
+        content: {
+          'image/png': string
         }
       }
       /** @description Default Response */

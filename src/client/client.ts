@@ -239,6 +239,19 @@ export class SparkgateClient {
   result(id: string) {
     return this.unwrap(this.raw.GET('/v1/jobs/{id}/result', { params: { path: { id } } }))
   }
+  /** The evaluation plots a training or scoring job drew: names, titles, where each is. */
+  plots(id: string) {
+    return this.unwrap(this.raw.GET('/v1/jobs/{id}/result/plots', { params: { path: { id } } }))
+  }
+  /** One of them: the PNG's bytes. */
+  plot(id: string, name: string): Promise<Uint8Array> {
+    return this.unwrap(
+      this.raw.GET('/v1/jobs/{id}/result/plots/{name}', {
+        params: { path: { id, name } },
+        parseAs: 'arrayBuffer',
+      }),
+    ).then((data) => new Uint8Array(data))
+  }
 
   /**
    * The job's transitions as server-sent events, live, until the gateway sends `end` (the

@@ -10,6 +10,7 @@ import { inScope, type Scope } from '../tenancy/access.js'
 import type { JobKinds, KindOf } from './job-kinds.js'
 import type { Job } from './job-schema.js'
 import type { JobStore } from './job-store.js'
+import type { PlotList } from '../schemas/plots.js'
 import type { OutputFile } from './ports/job-kind.js'
 
 /** A fault the next pass may not see: stop the pass rather than hit every job with it. */
@@ -86,6 +87,34 @@ export class JobResults {
     const { job, kind, spec } = await this.succeeded(scope, id, 'output')
     const file = await kind.output!(job, spec)
     return { ...file, jobId: job.id, open: () => kind.open!(file.uri) }
+  }
+
+  /** The figures a succeeded training or scoring job's run drew, each with where it is served. */
+  async plots(scope: Scope, id: string): Promise<PlotList> {
+    const { job, kind, spec } = await this.succeeded(scope, id, 'result')
+    const plots = (await kind.plots?.(job, spec)) ?? []
+    return {
+      jobId: job.id,
+      plots: plots.map((p) => ({
+        ...p,
+        contentType: 'image/png' as const,
+        href: `/v1/jobs/${job.id}/result/plots/${p.name}`,
+      })),
+    }
+  }
+
+  /** One of those figures as PNG bytes (404 for a name the run's result does not list). */
+  async plot(scope: Scope, id: string, name: string): Promise<{ jobId: string; png: Buffer }> {
+    const { job, kind, spec } = await this.succeeded(scope, id, 'result')
+    const listed = (await kind.plots?.(job, spec)) ?? []
+    const png = listed.some((p) => p.name === name) ? await kind.plot?.(job, spec, name) : undefined
+    if (!png)
+      throw errors.plotNotFound(
+        job.id,
+        name,
+        listed.map((p) => p.name),
+      )
+    return { jobId: job.id, png }
   }
 
   /**

@@ -10,6 +10,7 @@
  *                                  so a resumed run logs the same rows again (MLflow keeps one)
  *       sparkgate/spec.json,       PUT through the server's artifact proxy (replaces)
  *       sparkgate/metrics.json
+ *       plots/<name>.png           the run's figures (metrics.json's `plots`): the UI shows them
  *       → FINISHED                 a run found FINISHED is not logged again
  *   registered model <tenant>.<modelName>
  *     version (source: the PipelineModel's hdfs:// URI, run_id)
@@ -35,6 +36,7 @@ import { RedisKeys } from '../redis/keys.js'
 import { streamMinId } from '../redis/paging.js'
 import { RedisScripts } from '../redis/scripts.js'
 import { eventEnvelope } from '../schemas/events.js'
+import { plotsOf } from '../schemas/plots.js'
 import {
   versionRecord,
   type ModelVersion,
@@ -275,6 +277,11 @@ export class MlflowTracking {
           `sparkgate/${file}`,
           JSON.stringify(content, null, 2),
         )
+      for (const { name } of plotsOf(result)) {
+        const png = await this.runs.plot(run, name)
+        if (png)
+          await this.client.uploadArtifact(mlflowRun.info, `plots/${name}.png`, png, 'image/png')
+      }
     }
     await this.client.updateRun(runId, 'FINISHED', ended)
   }

@@ -35,6 +35,8 @@ export interface RunFiles {
   metrics(run: RunOf): Promise<Record<string, unknown> | undefined>
   /** the fitted PipelineModel's URI */
   modelUri(run: RunOf): string
+  /** runs/<jobId>/plots/<name>.png (a figure metrics.json lists), or undefined */
+  plot(run: RunOf, name: string): Promise<Buffer | undefined>
 }
 
 export const ModelVersionSchema = Type.Object(

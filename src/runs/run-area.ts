@@ -7,6 +7,8 @@
  *   <tenant root>/runs/<jobId>/metrics.json   a training's metrics; model/ beside it
  *   <tenant root>/runs/<jobId>/scoring.json   a scoring's rows and output; scored/ beside it
  *   <tenant root>/runs/<jobId>/error.json     why a failed attempt failed: {code, message, type}
+ *   <tenant root>/runs/<jobId>/plots/<name>.png   the run's figures (jobs/sparkgate_jobs/plots.py),
+ *                                             listed as `plots` in metrics.json / scoring.json
  *
  * Shared by the job kinds that stage runs and the model registries that read them.
  */
@@ -14,6 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { FileStore, StagingOwner } from '../storage/file-store.js'
 import type { Stores } from '../storage/stores.js'
+import { PLOT_NAME } from '../schemas/plots.js'
 import { stageJobPackage } from './job-package.js'
 import { ENGINE_SCRIPT } from './job-scripts.js'
 
@@ -112,6 +115,12 @@ export class RunArea {
     return typeof message === 'string' && message.trim()
       ? message.trim().slice(0, MAX_MESSAGE)
       : undefined
+  }
+
+  /** runs/<jobId>/plots/<name>.png; undefined when it is not there. */
+  plot(run: RunRef, name: string): Promise<Buffer | undefined> {
+    if (!PLOT_NAME.test(name)) return Promise.resolve(undefined)
+    return this.storeOf(run).readFile(`${this.runDir(run)}/plots/${name}.png`)
   }
 
   /** A JSON file a job wrote, or undefined when it is not there. */

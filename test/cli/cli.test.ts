@@ -222,6 +222,22 @@ t.test(
     const resultJson = JSON.parse((await cli(['--json', 'result', jobId], env)).stdout)
     t.equal(resultJson.modelName, model)
     t.type(resultJson.metrics.accuracy, 'number')
+    // jobs result --plots DIR: every plot the job drew, saved as DIR/<name>.png, the same bytes
+    const dir = join(await mkdtemp(join(tmpdir(), 'sparkgate-plots-')), 'plots')
+    const saved = await cli(['jobs', 'result', jobId, '--plots', dir], env)
+    t.equal(saved.code, 0, saved.stderr)
+    const { plots } = await client.plots(jobId)
+    t.same(
+      plots.map((p) => p.name),
+      ['calibration', 'confusion-matrix', 'importances', 'pr', 'roc'],
+    )
+    for (const plot of plots) {
+      const file = join(dir, `${plot.name}.png`)
+      t.match(saved.stdout, `plot: ${file}  (${plot.title})`)
+      t.same(await readFile(file), Buffer.from(await client.plot(jobId, plot.name)))
+    }
+    const missing = await cli(['result', jobId, '--plots', '/proc/nope'], env)
+    t.not(missing.code, 0, 'a folder that cannot be made fails the command')
 
     const logs = await cli(['logs', jobId], env)
     t.equal(logs.code, 0)

@@ -24,6 +24,8 @@ export const ROUTES: RouteCase[] = [
   { ...job, url: '/v1/jobs/:job/logs' },
   { ...job, url: '/v1/jobs/:job/events' },
   { ...job, url: '/v1/jobs/:job/result' },
+  { ...job, url: '/v1/jobs/:job/result/plots' },
+  { ...job, url: '/v1/jobs/:job/result/plots/roc' },
   { ...job, url: '/v1/jobs/:job/output' },
   { method: 'DELETE', url: '/v1/jobs/:job', access: 'write', target: 'job' },
   { method: 'POST', url: '/v1/datasets', access: 'write' },

@@ -2,7 +2,8 @@
  * Declarative training end to end over HTTP, against the real Livy + Spark + HDFS: upload
  * a CSV, train a binary classifier, a multi-class classifier, a regressor and a clusterer;
  * each result's metrics are sane for its data and the model directory exists on HDFS; the
- * registry numbers versions per name. Then the spec checks that answer 400 before
+ * registry numbers versions per name; each run's plots are listed and served as real PNGs,
+ * with the numbers behind them checked (ROC area, confusion matrix sums). Then the spec checks that answer 400 before
  * anything is queued.
  */
 import t from 'tap'
@@ -10,6 +11,16 @@ import type { Dataset } from '../../src/datasets/dataset-schema.js'
 import type { Job } from '../../src/domain/job-schema.js'
 import { build, hdfsClient, hdfsTestDir, livyClient, tenantOf, ON_YARN } from '../helpers/stack.js'
 import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
+import { checkPlots } from '../helpers/plots.js'
+
+/** What the plots are drawn from, in a training's result. */
+interface TrainedPlots {
+  rows: { test: number }
+  curves: { roc: { fpr: number; tpr: number }[] }
+  confusionMatrix: { matrix: number[][] }
+  rocByClass: { label: string }[]
+  predictedVsActual: { sampled: number }
+}
 
 /** A small deterministic generator (LCG + Box–Muller): the same data on every run. */
 function gaussian(seed: number) {
@@ -169,6 +180,46 @@ t.test('train four models through Livy and read their results', async (t) => {
   t.ok(results['clusters']!.metrics['silhouette']! > 0.6, 'silhouette')
   const multiResult = results['multi'] as unknown as { confusionMatrix: { labels: string[] } }
   t.same([...multiResult.confusionMatrix.labels].sort(), ['a', 'b', 'c'])
+
+  // the plots of each run (issue 29): listed, served as real PNGs, the numbers behind them right
+  const plotsOf: Record<string, string[]> = {
+    binary: ['calibration', 'confusion-matrix', 'importances', 'pr', 'roc'],
+    multi: ['confusion-matrix', 'confusion-matrix-normalized', 'importances', 'roc-per-class'],
+    regression: ['importances', 'predicted-vs-actual', 'residuals'],
+    clusters: [],
+  }
+  for (const [key, names] of Object.entries(plotsOf)) {
+    const listed = await checkPlots(t, app, jobs[key]!.id, names)
+    t.same(
+      listed,
+      (results[key] as unknown as { plots: unknown[] }).plots.map((p) => ({
+        ...(p as object),
+        contentType: 'image/png',
+        href: `/v1/jobs/${jobs[key]!.id}/result/plots/${(p as { name: string }).name}`,
+      })),
+      `${key}: the list is the result's plots`,
+    )
+  }
+  const binaryResult = results['binary'] as unknown as TrainedPlots
+  const roc = binaryResult.curves.roc
+  const area = roc
+    .slice(1)
+    .reduce((a, p, i) => a + ((p.fpr - roc[i]!.fpr) * (p.tpr + roc[i]!.tpr)) / 2, 0)
+  t.ok(Math.abs(area - bm['areaUnderROC']!) < 1e-6, `ROC area ${area} = areaUnderROC`)
+  for (const key of ['binary', 'multi']) {
+    const r = results[key] as unknown as TrainedPlots
+    const total = r.confusionMatrix.matrix.flat().reduce((a, b) => a + b, 0)
+    t.equal(total, r.rows.test, `${key}: the confusion matrix sums to the test rows`)
+  }
+  const multiPlots = results['multi'] as unknown as TrainedPlots
+  t.same(multiPlots.rocByClass.map((c) => c.label).sort(), ['a', 'b', 'c'], 'ROC per class')
+  const sample = (results['regression'] as unknown as TrainedPlots).predictedVsActual
+  t.equal(sample.sampled, (results['regression'] as unknown as TrainedPlots).rows.test)
+  const missing = await app.inject({ url: `/v1/jobs/${jobs['binary']!.id}/result/plots/residuals` })
+  t.equal(missing.statusCode, 404, 'a plot the run did not draw')
+  t.match(missing.json(), { code: 'SPARKGATE_PLOT_NOT_FOUND', detail: /its plots: calibration, / })
+  const notYet = await app.inject({ url: `/v1/jobs/${failed.id}/result/plots` })
+  t.equal(notYet.statusCode, 409, 'a failed job has no plots')
 
   // a second run of the same model name: version 2, side by side with version 1
   const again = await postJob(app, {

@@ -3,7 +3,8 @@
  * a small classifier with a string label, make its version `champion` in MLflow, score an
  * uploaded dataset by `name@champion` — with the label column, holding a value never seen
  * in training — then read the result, download the scored CSV, and find it registered as
- * a dataset (previewed, then deleted with the output). The checks that answer 400/404
+ * a dataset (previewed, then deleted with the output). The training's plots are MLflow
+ * artifacts of its run; the scoring's histogram counts every row. The checks that answer 400/404
  * before anything is queued come first.
  */
 import { createHash } from 'node:crypto'
@@ -12,6 +13,7 @@ import type { Job } from '../../src/domain/job-schema.js'
 import type { ScoringSpec } from '../../src/kinds/scoring/spec.js'
 import { build, hdfsClient, hdfsTestDir, ON_YARN } from '../helpers/stack.js'
 import { getJob, postJob, uploadCsv, waitForState } from '../helpers/jobs.js'
+import { checkPlots } from '../helpers/plots.js'
 
 function rows(n: number, seed: number, label: (i: number, yes: boolean) => string) {
   let state = seed
@@ -71,6 +73,25 @@ t.test(
       modelVersion: 1,
       mlflow: { runId: /^[0-9a-f]{32}$/, registeredModel: /\.answers$/, modelVersion: 1 },
     })
+    // its plots are artifacts of that MLflow run, beside its metrics (the same bytes)
+    const names = ['calibration', 'confusion-matrix', 'importances', 'pr', 'roc']
+    await checkPlots(t, app, done.id, names)
+    const { runId } = trainedResult.json<{ mlflow: { runId: string } }>().mlflow
+    const mlflow = app.config.SPARKGATE_MLFLOW_URL
+    const listed = (await (
+      await fetch(`${mlflow}/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=plots`)
+    ).json()) as { files?: { path: string; file_size: number }[] }
+    t.same(
+      listed.files?.map((f) => f.path),
+      names.map((n) => `plots/${n}.png`),
+      'MLflow lists the PNGs as run artifacts',
+    )
+    const served = await app.inject({ url: `/v1/jobs/${done.id}/result/plots/roc` })
+    t.equal(
+      listed.files?.find((f) => f.path === 'plots/roc.png')?.file_size,
+      served.rawPayload.length,
+      "MLflow's roc.png is the job's",
+    )
 
     const refused = [
       [{ model: 'answers/2', dataset: toScore.id }, 404],
@@ -136,6 +157,16 @@ t.test(
       columns: ['x1', 'x2', 'color', 'answer', 'prediction', 'probability'],
       dataset: { id: /^[0-9a-f]{64}$/, name: `answers-v1-scored-${job.id}.csv` },
     })
+    // the scoring's plot: its predicted probabilities, every row counted once
+    await checkPlots(t, app, job.id, ['score-histogram'])
+    const distribution = result.json<{ distribution: { kind: string; counts: number[] } }>()
+      .distribution
+    t.equal(distribution.kind, 'histogram')
+    t.equal(
+      distribution.counts.reduce((a, b) => a + b, 0),
+      SCORED,
+      'the histogram counts every scored row',
+    )
     const output = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/output` })
     t.equal(output.statusCode, 200)
     t.match(output.headers['content-type'], /^text\/csv/)

@@ -331,6 +331,7 @@ const ARGS: { [K in keyof typeof errors]: Parameters<(typeof errors)[K]> } = {
   notScoring: ['j'],
   jobNotSucceeded: ['j', 'running'],
   resultMissing: ['j'],
+  plotNotFound: ['j', 'roc', ['pr']],
   uploadTooLarge: [10],
   emptyUpload: [],
   uploadAborted: [],

@@ -1,4 +1,6 @@
 /** `sparkgate jobs …` (list, show, cancel, wait), `sparkgate logs` and `sparkgate result`. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { TERMINAL_STATES, type Job } from '../../client/client.js'
 import { EXIT, integer, type Cli } from '../context.js'
@@ -61,6 +63,7 @@ export function registerJobs(program: Command, cli: Cli): void {
   )
   registerLogs(program, cli)
   registerResult(program, cli)
+  registerResult(jobs, cli)
 }
 
 function registerLogs(program: Command, { io, exitWith, globals, client, sub }: Cli): void {
@@ -99,11 +102,29 @@ function registerLogs(program: Command, { io, exitWith, globals, client, sub }: 
     })
 }
 
+/** Saves each of a job's plots as DIR/<name>.png; the files written. */
+async function savePlots(api: ReturnType<Cli['client']>, id: string, dir: string) {
+  const { plots } = await api.plots(id)
+  await mkdir(dir, { recursive: true })
+  const saved = []
+  for (const plot of plots) {
+    const file = join(dir, `${plot.name}.png`)
+    await writeFile(file, await api.plot(id, plot.name))
+    saved.push({ name: plot.name, title: plot.title, file })
+  }
+  return saved
+}
+
 function registerResult(program: Command, { client, print, sub }: Cli): void {
-  sub(program, 'result <id>', "a training job's metrics and model; a scoring job's rows").action(
-    async (id: string, _o, cmd: Command) => {
-      const r = await client(cmd).result(id)
-      print(cmd, r, () => {
+  sub(program, 'result <id>', "a training job's metrics and model; a scoring job's rows")
+    .option('--plots <dir>', "save the job's evaluation plots there, as <name>.png")
+    .action(async (id: string, o: { plots?: string }, cmd: Command) => {
+      const api = client(cmd)
+      const r = await api.result(id)
+      const saved = o.plots === undefined ? undefined : await savePlots(api, id, o.plots)
+      const shown = saved ? { ...r, savedPlots: saved } : r
+      print(cmd, shown, () => {
+        const plots = saved?.map((p) => `plot: ${p.file}  (${p.title})`) ?? []
         if (!('metrics' in r))
           return [
             `model: ${r.model.name} v${r.model.version}`,
@@ -112,6 +133,7 @@ function registerResult(program: Command, { client, print, sub }: Cli): void {
             r.dataset
               ? `dataset: ${r.dataset.id} (${r.dataset.name})`
               : `dataset: - (${r.datasetNote ?? 'not registered'})`,
+            ...plots,
           ].join('\n')
         const rows = r['rows'] as Record<string, unknown> | undefined
         return [
@@ -125,10 +147,10 @@ function registerResult(program: Command, { client, print, sub }: Cli): void {
             Object.entries(r.metrics).map(([metric, value]) => ({ metric, value: round(value) })),
             ['metric', 'value'],
           ),
+          ...plots,
         ]
           .filter(Boolean)
           .join('\n')
       })
-    },
-  )
+    })
 }

@@ -11,12 +11,14 @@
  *   track  ── outcome (backend forgot the batch) ── beforeSucceeded ── repair (lost steps)
  *          ── reportedError (why a failed job says it failed)
  *   read   ── result (GET …/result) ── output/open (GET …/output)
+ *          ── plots/plot (GET …/result/plots[/{name}]: the run's figures)
  */
 import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import type { DatasetOwner, DatasetService } from '../../datasets/dataset-service.js'
 import type { ModelRegistry } from '../../models/model-registry.js'
 import type { RunArea } from '../../runs/run-area.js'
+import type { RunPlot } from '../../schemas/plots.js'
 import type { FileStore } from '../../storage/file-store.js'
 import type { Stores } from '../../storage/stores.js'
 import type { Tenant } from '../../tenancy/tenant-schema.js'
@@ -106,6 +108,10 @@ export interface JobKind<S = unknown> {
   output?(job: Job, spec: S): Promise<OutputFile>
   /** The bytes of a file output() named, by its URI. */
   open?(uri: string): Promise<Readable>
+  /** GET /v1/jobs/{id}/result/plots: the figures a succeeded job's run drew ([] for none). */
+  plots?(job: Job, spec: S): Promise<RunPlot[]>
+  /** One of them as a PNG; undefined when the run did not draw it. */
+  plot?(job: Job, spec: S, name: string): Promise<Buffer | undefined>
 }
 
 /** What the platform hands a kind when the gateway starts. */

@@ -9,6 +9,7 @@ import { acceptInput, inputUris, placeInputs, uploadedInput } from '../../datase
 import { defineJobKind } from '../../domain/ports/job-kind.js'
 import { errors } from '../../errors.js'
 import { runOf } from '../../runs/run-area.js'
+import { plotsOf } from '../../schemas/plots.js'
 import { stagedBatch } from '../../runs/staged-run.js'
 import { checkScoring } from './checks.js'
 import { ScoringResults } from './results.js'
@@ -73,6 +74,8 @@ export const scoringKind = defineJobKind<ScoringSpec>({
       result: (job, spec) => results.result(job, spec),
       output: (job, spec) => results.output(job, spec),
       open: (uri) => stager.open(uri),
+      plots: async (job) => plotsOf(await results.report(job)),
+      plot: (job, _spec, name) => runs.plot(runOf(job), name),
     }
   },
 })

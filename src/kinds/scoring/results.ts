@@ -7,6 +7,7 @@ import type { Job } from '../../domain/job-schema.js'
 import type { OutputFile } from '../../domain/ports/job-kind.js'
 import { errors } from '../../errors.js'
 import { runOf } from '../../runs/run-area.js'
+import { plotsOf } from '../../schemas/plots.js'
 import type { ScoringResult } from './result-schema.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
 import type { ScoringStager } from './stager.js'
@@ -41,9 +42,15 @@ export class ScoringResults {
     return (await this.datasets?.outputsUndecided(jobIds)) ?? []
   }
 
-  async result(job: Job, spec: ScoringSpec): Promise<ScoringResult> {
+  /** runs/<jobId>/scoring.json (a succeeded job left one: 409 when it is not there). */
+  async report(job: Job) {
     const report = await this.stager.report(runOf(job))
     if (!report) throw errors.resultMissing(job.id, 'scoring.json')
+    return report
+  }
+
+  async result(job: Job, spec: ScoringSpec): Promise<ScoringResult> {
+    const report = await this.report(job)
     const { name, version, alias } = spec.resolved!
     return {
       rows: { scored: report.rows.scored, withoutPrediction: report.rows.withoutPrediction ?? 0 },
@@ -51,6 +58,8 @@ export class ScoringResults {
       format: report.output.format,
       columns: report.output.columns ?? [],
       model: { name, version, ...(alias ? { alias } : {}) },
+      ...(report.distribution ? { distribution: report.distribution } : {}),
+      plots: plotsOf(report),
       ...(await this.outputDataset(job)),
     }
   }

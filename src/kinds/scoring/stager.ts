@@ -11,12 +11,15 @@ import { inputOf } from '../../datasets/dataset-input.js'
 import { SCORE_SCRIPT } from '../../runs/job-scripts.js'
 import type { RunArea, RunRef } from '../../runs/run-area.js'
 import type { StagingOwner } from '../../storage/file-store.js'
+import type { ScoringResult } from './result-schema.js'
 import { outputFormat, type ScoringSpec } from './spec.js'
 
 /** What score.py wrote to scoring.json (the fields the gateway reads). */
 export interface ScoringReport extends Record<string, unknown> {
   rows: { scored: number; withoutPrediction?: number }
   output: { uri: string; format: 'csv' | 'parquet'; columns?: string[] }
+  /** what the predictions look like (absent from runs before plots) */
+  distribution?: ScoringResult['distribution']
 }
 
 export class ScoringStager {

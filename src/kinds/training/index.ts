@@ -10,6 +10,7 @@ import { errors } from '../../errors.js'
 import { defineJobKind } from '../../domain/ports/job-kind.js'
 import type { TrainedRun } from '../../models/model-version.js'
 import { runOf } from '../../runs/run-area.js'
+import { plotsOf } from '../../schemas/plots.js'
 import { stagedBatch } from '../../runs/staged-run.js'
 import { checkTraining } from './checks.js'
 import { TrainingResultSchema } from './result-schema.js'
@@ -62,6 +63,12 @@ export const trainingKind = defineJobKind<TrainingSpec>({
       reportedError: (job) => runs.reportedError(runOf(job)),
       // a training job that wrote metrics.json succeeded
       outcome: async (job) => ((await runs.metrics(runOf(job))) ? 'succeeded' : undefined),
+      async plots(job) {
+        const metrics = await runs.metrics(runOf(job))
+        if (!metrics) throw errors.resultMissing(job.id)
+        return plotsOf(metrics)
+      },
+      plot: (job, _spec, name) => runs.plot(runOf(job), name),
       async result(job, spec) {
         const metrics = await runs.metrics(runOf(job))
         if (!metrics) throw errors.resultMissing(job.id)

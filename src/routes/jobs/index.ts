@@ -17,6 +17,9 @@ import {
   LogsQuery,
   Problem,
   OutputDoc,
+  PlotListSchema,
+  PlotParams,
+  PngDoc,
 } from './schemas.js'
 import { Type } from 'typebox'
 
@@ -210,6 +213,48 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => app.jobResults.result(scopeOf(request, true), request.params.id),
+  )
+
+  app.get(
+    '/:id/result/plots',
+    {
+      config: read,
+      schema: {
+        tags: ['jobs'],
+        operationId: 'listJobPlots',
+        summary: "A training or scoring job's evaluation plots",
+        description:
+          'The PNG figures the run drew, each with its title and where it is served. Training (on the held-out test split): ROC, precision-recall, calibration and the confusion matrix (binary); the confusion matrix, row-normalised, and ROC per class one-vs-rest (multi-class); predicted against actual and residuals (regression); feature importances or coefficients. Scoring: a histogram of predicted scores, or rows per predicted class. The data behind them is in the result (curves, calibration, rocByClass, predictedVsActual, distribution). 409 while the job has not succeeded, or when it is a batch job.',
+        params: JobIdParams,
+        response: { 200: PlotListSchema, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request) => app.jobResults.plots(scopeOf(request, true), request.params.id),
+  )
+
+  app.get(
+    '/:id/result/plots/:name',
+    {
+      config: read,
+      schema: {
+        tags: ['jobs'],
+        operationId: 'getJobPlot',
+        summary: 'One evaluation plot, as a PNG',
+        description:
+          'A figure GET /v1/jobs/{id}/result/plots lists, by its name: image/png, 640 × 480. 404 for a name the job has not drawn (the problem lists those it has).',
+        params: PlotParams,
+        response: { 200: PngDoc, 404: Problem, 409: Problem, 503: Problem },
+      },
+    },
+    async (request, reply) => {
+      const { id, name } = request.params
+      const { jobId, png } = await app.jobResults.plot(scopeOf(request, true), id, name)
+      reply
+        .type('image/png')
+        .header('cache-control', 'private, max-age=3600')
+        .header('content-disposition', `inline; filename="${jobId}-${name}.png"`)
+      return reply.send(png)
+    },
   )
 
   app.get(

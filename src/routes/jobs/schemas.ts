@@ -59,6 +59,23 @@ export const EventList = Type.Object({ items: Type.Array(JobEventSchema) })
 
 export { JobRef }
 
+export { PlotListSchema } from '../../schemas/plots.js'
+
+export const PlotParams = Type.Object({
+  id: JobIdParams.properties.id,
+  name: Type.String({
+    pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$',
+    maxLength: 64,
+    description: "A plot the job's result lists: roc, pr, calibration, confusion-matrix, …",
+  }),
+})
+
+/** For the OpenAPI document only (the route sends the PNG's bytes). */
+export const PngDoc = {
+  description: 'The figure: a 640 × 480 PNG.',
+  content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+}
+
 /** For the OpenAPI document only (the route streams the file). */
 export const OutputDoc = {
   description: 'The scored rows: one CSV file with a header, or one parquet file.',
