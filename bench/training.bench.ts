@@ -12,19 +12,13 @@
  * time of each, and ratios against the baseline measured in the same run; for YARN also
  * the RM's own elapsed time of the application.
  */
-import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { Redis } from 'ioredis'
-import { buildApp } from '../src/app.js'
-import { configWith } from '../src/config.js'
 import type { Job } from '../src/domain/job-schema.js'
-import { removePrefix } from './cleanup.js'
+import { benchApp } from './bench-app.js'
 import { stackPort } from './ports.js'
 import { table } from './table.js'
 
 const RUNS = Number(process.env['BENCH_TRAINING_RUNS'] ?? 3)
-const ADMIN_KEY = 'sgk_bench-training-admin-0123456789abcdef'
 const RM = `http://127.0.0.1:${stackPort('YARN_RM_WEB_PORT')}`
 
 const BACKENDS = [
@@ -52,29 +46,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const s = (ms: number) => (ms / 1000).toFixed(1)
 
 async function main() {
-  const prefix = `sparkgate-bench-training-${randomUUID().slice(0, 8)}`
-  const config = configWith({
-    SPARKGATE_LOG_LEVEL: 'warn',
-    SPARKGATE_REDIS_PREFIX: prefix,
-    SPARKGATE_ADMIN_KEY: ADMIN_KEY,
-    SPARKGATE_KAFKA_BROKERS: 'none',
-    SPARKGATE_TRACKER_INTERVAL_MS: 250,
+  const { app, auth, dataset, close } = await benchApp('training', {
     SPARKGATE_BACKENDS: JSON.stringify(BACKENDS.map((b) => b.entry)),
     SPARKGATE_DEFAULT_BACKEND: 'local',
   })
-  const app = await buildApp(config)
-  await app.ready()
-  const tenant = await app.tenants.create({ name: `bench-${randomUUID().slice(0, 8)}` })
-  const { key } = await app.tenants.createKey(tenant.id, { role: 'member' })
-  const auth = { authorization: `Bearer ${key}` }
   try {
-    const upload = await app.inject({
-      method: 'POST',
-      url: '/v1/datasets?name=churn.csv',
-      headers: { ...auth, 'content-type': 'text/csv' },
-      payload: readFileSync(new URL('../jobs/examples/data/churn.csv', import.meta.url)),
-    })
-    const dataset = upload.json<{ id: string }>().id
     const train = async (backend: string): Promise<{ ms: number; appMs?: number }> => {
       const t0 = performance.now()
       const created = await app.inject({
@@ -136,10 +112,7 @@ async function main() {
       }),
     )
   } finally {
-    await app.close()
-    const redis = new Redis(config.SPARKGATE_REDIS_URL)
-    await removePrefix(redis, prefix)
-    await redis.quit()
+    await close()
   }
 }
 

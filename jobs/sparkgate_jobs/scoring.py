@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 
 from sparkgate_jobs.distribution import of_scores
 from sparkgate_jobs.errors import SpecError
-from sparkgate_jobs.plots import scoring_figures
+from sparkgate_jobs.figures import draw
 from sparkgate_jobs.preparation import NUMERIC, is_missing
 from sparkgate_jobs.runner import run_job
 from sparkgate_jobs.storage import load, read_text, write_plots, write_text
@@ -171,8 +171,11 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     if distribution:
         report["distribution"] = distribution
     # the plots before scoring.json: a run that wrote scoring.json wrote its plots too
-    figures = scoring_figures(report, caption(spec))
+    warnings: list[str] = []
+    figures = draw("scoring", report, caption(spec), warnings)
     report["plots"] = write_plots(spark, f"{output}/plots", figures)
+    if warnings:
+        report["warnings"] = warnings
     write_text(spark, f"{output}/scoring.json", json.dumps(report, indent=2, sort_keys=True))
     return report
 

@@ -43,7 +43,7 @@ from sparkgate_jobs.evaluation import (
     vector_element,
 )
 from sparkgate_jobs.features import fit_strings
-from sparkgate_jobs.plots import training_figures
+from sparkgate_jobs.figures import draw
 from sparkgate_jobs.preparation import prepare
 from sparkgate_jobs.runner import run_job
 from sparkgate_jobs.spec import check_options, task_of
@@ -120,6 +120,7 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     if test_rows == 0:
         raise SpecError("the test split is empty: more rows or a larger split.test")
     metrics = evaluate(predictions, task, label_col)
+    plotting = spec.get("plots") is not False  # absent in a spec staged before plots: drawn
     result: dict[str, Any] = {
         "jobId": spec.get("jobId"),
         "task": task,
@@ -146,15 +147,16 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         result["perClass"] = per_class(matrix)
         if "areaUnderROC" in metrics:
             result["curves"] = exact_curves(predictions, label_col, vector_element)
-            if "probability" in predictions.columns:
+            if plotting and "probability" in predictions.columns:
                 result["calibration"] = calibration(predictions, label_col, vector_element)
-        elif "rawPrediction" in predictions.columns and len(matrix["labels"]) > 2:
+        elif plotting and "rawPrediction" in predictions.columns and len(matrix["labels"]) > 2:
             result["rocByClass"] = one_vs_rest(
                 predictions, label_col, vector_element, prepared.classes or []
             )
     if task == "regression":
         result["residuals"] = residuals(predictions, label_col)
-        result["predictedVsActual"] = predicted_vs_actual(predictions, label_col, test_rows)
+        if plotting:
+            result["predictedVsActual"] = predicted_vs_actual(predictions, label_col, test_rows)
     if result.get("featureImportances"):
         result["featureImportancesByColumn"] = importance_by_column(
             result["featureImportances"], prepared.features
@@ -172,7 +174,8 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     model.write().overwrite().save(f"{output}/model")
     # the plots before metrics.json: a run that wrote metrics.json wrote its plots too
     drawing = time.time()
-    result["plots"] = write_plots(spark, f"{output}/plots", training_figures(result, caption(spec)))
+    figures = draw("training", result, caption(spec), result["warnings"]) if plotting else {}
+    result["plots"] = write_plots(spark, f"{output}/plots", figures)
     result["timings"]["plotSeconds"] = round(time.time() - drawing, 3)
     write_text(spark, f"{output}/metrics.json", json.dumps(result, indent=2, sort_keys=True))
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import sys
 
 import matplotlib.image
 import numpy as np
@@ -14,11 +15,13 @@ from pyspark.ml.feature import VectorAssembler
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from sparkgate_jobs import plots
+import sparkgate_jobs
+from sparkgate_jobs import figures, plots, training
 from sparkgate_jobs.curves import calibration, one_vs_rest
 from sparkgate_jobs.evaluation import importance_by_column, predicted_vs_actual, vector_element
 
 from .test_curves import predictions
+from .test_train import binary_rows, spec, write_csv
 
 
 def three_classes(spark):
@@ -138,3 +141,28 @@ def test_every_figure_is_an_image_with_its_title():
     [(name, (title, png))] = plots.scoring_figures(report, "c").items()
     assert (name, title) == ("predicted-classes", "Predicted classes (3 rows scored)")
     assert decode(png).shape[:2] == (480, 640)
+
+
+def test_plots_false_draws_none_and_skips_their_data(spark, tmp_path):
+    uri = write_csv(tmp_path / "b.csv", ["x1", "x2", "color", "label"], binary_rows(300))
+    s = spec(tmp_path, uri, label="label", algorithm="logistic_regression", plots=False)
+    result = training.train(spark, s)
+    assert result["plots"] == [] and "calibration" not in result
+    assert "areaUnderROC" in result["curves"], "the curves are the evaluation's, kept"
+    assert not (tmp_path / "run" / "plots").exists()
+
+
+def test_a_figure_that_cannot_be_drawn_is_a_warning_not_a_failure(monkeypatch):
+    def broken(data, caption):
+        raise ValueError("no room")
+
+    monkeypatch.setattr(plots, "training_figures", broken)
+    warnings: list[str] = []
+    assert figures.draw("training", {}, "c", warnings) == {}
+    assert warnings == ["no plots: drawing them failed (ValueError: no room)"]
+    # matplotlib (and so plots.py) missing from the job's Python
+    monkeypatch.delattr(sparkgate_jobs, "plots")
+    monkeypatch.setitem(sys.modules, "sparkgate_jobs.plots", None)
+    warnings.clear()
+    assert figures.draw("training", {}, "c", warnings) == {}
+    assert warnings[0].startswith("no plots: matplotlib cannot be imported")

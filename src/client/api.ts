@@ -987,6 +987,8 @@ export interface components {
           /** @description k: every metric on each of k folds of the training split. */
           folds: number
         }
+        /** @description Default true: draw the evaluation plots (GET /v1/jobs/{id}/result/plots) and compute the data only they need (calibration, ROC per class, predicted against actual); false saves their seconds. The metrics, curves and confusion matrix are there either way. */
+        plots?: boolean
         /** @description Registry name of the model; default: the job name. */
         modelName?: string
       }

@@ -144,6 +144,14 @@ export const TrainingSpecSchema = Type.Object(
         },
       ),
     ),
+    plots: Type.Optional(
+      Type.Boolean({
+        description:
+          'Default true: draw the evaluation plots (GET /v1/jobs/{id}/result/plots) and compute the data ' +
+          'only they need (calibration, ROC per class, predicted against actual); false ' +
+          'saves their seconds. The metrics, curves and confusion matrix are there either way.',
+      }),
+    ),
     modelName: Type.Optional(
       Type.String({
         minLength: 1,

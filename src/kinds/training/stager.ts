@@ -43,6 +43,7 @@ export class TrainingStager {
       missing: t.missing ?? null,
       standardize: t.standardize ?? null,
       classWeights: t.classWeights ?? null,
+      plots: t.plots ?? true,
       output: this.runs.runUri(run),
     }
     return this.runs.stageRun(owner, run, TRAIN_SCRIPT, spec)
