@@ -95,5 +95,5 @@ function report(err: unknown, io: Io): number {
 
 function isFileError(err: unknown): err is NodeJS.ErrnoException {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
-  return code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR'
+  return ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EROFS'].includes(code ?? '')
 }

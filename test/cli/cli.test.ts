@@ -236,8 +236,10 @@ t.test(
       t.match(saved.stdout, `plot: ${file}  (${plot.title})`)
       t.same(await readFile(file), Buffer.from(await client.plot(jobId, plot.name)))
     }
-    const missing = await cli(['result', jobId, '--plots', '/proc/nope'], env)
-    t.not(missing.code, 0, 'a folder that cannot be made fails the command')
+    // a folder that cannot be made (under a file): exit 2, what went wrong, no stack trace
+    const cannot = await cli(['result', jobId, '--plots', join(CHURN, 'plots')], env)
+    t.equal(cannot.code, 2)
+    t.match(cannot.stderr, /^sparkgate: ENOTDIR/m)
 
     const logs = await cli(['logs', jobId], env)
     t.equal(logs.code, 0)
