@@ -112,17 +112,40 @@ def one_vs_rest(
 ) -> list[dict[str, Any]]:
     """Each class's ROC curve against all others (scored by `probability[k]`, else
     `rawPrediction[k]`), for the `most` classes with the most test rows: [{label, support,
-    areaUnderROC, roc}], the area of the full curve, the points thinned."""
+    areaUnderROC, roc}], the area of the full curve, the points thinned. One Spark job
+    counts every class's scores (two when there are more than `most` classes)."""
     column = "probability" if "probability" in predictions.columns else "rawPrediction"
-    support = {int(r[0]): r[1] for r in predictions.groupBy(label_col).count().collect()}
-    top = sorted(support, key=lambda k: (-support[k], k))[:most]
+    k_all = len(classes)
+    if k_all > most:
+        support = {int(r[0]): r[1] for r in predictions.groupBy(label_col).count().collect()}
+        top = sorted(sorted(support, key=lambda k: (-support[k], k))[:most])
+    else:
+        top = list(range(k_all))
+    wanted = F.array(*(F.lit(float(k)) for k in top))
+    rows = (
+        predictions.select(
+            F.col(label_col).alias("y"),
+            F.posexplode(F.array(*(score_of(column, k) for k in top))).alias("i", "s"),
+        )
+        .withColumn("p", (F.col("y") == F.element_at(wanted, F.col("i") + 1)).cast("double"))
+        .groupBy("i", "s")
+        .agg(F.sum("p"), F.sum(1.0 - F.col("p")))
+        .collect()
+    )
+    counts: dict[int, list[tuple[float, float, float]]] = {i: [] for i in range(len(top))}
+    for r in rows:
+        counts[r[0]].append((float(r[1]), float(r[2]), float(r[3])))
     out = []
-    for k in sorted(top):
-        roc, _ = roc_pr(binned(score_counts(predictions, label_col, score_of, column, k)))
+    for i, k in enumerate(top):
+        ordered = sorted(counts[i], key=lambda c: -c[0])
+        support = int(sum(c[1] for c in ordered))
+        if support == 0:
+            continue  # a class absent from the test split has no curve
+        roc, _ = roc_pr(binned(ordered))
         out.append(
             {
                 "label": classes[k] if k < len(classes) else str(k),
-                "support": support[k],
+                "support": support,
                 "score": f"{column}[{k}]",
                 "areaUnderROC": area(roc, "fpr", "tpr"),
                 "roc": thin(roc, "fpr", "tpr"),

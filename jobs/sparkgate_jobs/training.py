@@ -151,7 +151,7 @@ def train(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
                 result["calibration"] = calibration(predictions, label_col, vector_element)
         elif plotting and "rawPrediction" in predictions.columns and len(matrix["labels"]) > 2:
             result["rocByClass"] = one_vs_rest(
-                predictions, label_col, vector_element, prepared.classes or []
+                predictions, label_col, vector_element, prepared.classes or matrix["labels"]
             )
     if task == "regression":
         result["residuals"] = residuals(predictions, label_col)
