@@ -7,6 +7,7 @@ import time
 
 from pyspark.sql import SparkSession
 
+from sparkgate_jobs.figures import draw
 from sparkgate_jobs.runner import explain
 from sparkgate_jobs.storage import file_system
 
@@ -16,8 +17,10 @@ def warm_up(spark: SparkSession, folder: str) -> float:
     ready: a fresh JVM spends seconds on a first MLlib job loading and compiling classes
     (the pipeline stages, the evaluators, the model writer, the store's client) — time a
     user's first job would otherwise pay. The model goes to the engine's own folder on the
-    store (`folder`, beside its token) and is removed. Best effort: a failure here is one
-    stderr line, never a reason not to serve. Returns the seconds it took."""
+    store (`folder`, beside its token) and is removed; one figure is drawn and dropped
+    (matplotlib's import and fonts, ~0.5 s, paid here rather than by the first job's plots).
+    Best effort: a failure here is one stderr line, never a reason not to serve. Returns the
+    seconds it took."""
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import LogisticRegression
     from pyspark.ml.evaluation import (
@@ -47,6 +50,11 @@ def warm_up(spark: SparkSession, folder: str) -> float:
         model.write().overwrite().save(target)
         fs, path = file_system(spark, target)
         fs.delete(path, True)
+        matrix = {"labels": ["0", "1"], "matrix": [[2, 1], [0, 3]]}
+        warnings: list[str] = []
+        draw("training", {"rows": {"test": 6}, "confusionMatrix": matrix}, "warm-up", warnings)
+        if warnings:
+            sys.stderr.write(f"sparkgate-engine: warm-up: {warnings[0]}\n")
     except Exception as error:  # noqa: BLE001 - a cold first job is slower, not wrong
         sys.stderr.write(f"sparkgate-engine: warm-up skipped: {explain(error)}\n")
     finally:

@@ -435,11 +435,25 @@ def test_as_a_script_from_the_zip(tmp_path):
     assert usage.stderr == f"SPARKGATE_ERROR: {engine.USAGE}\n"
 
 
-def test_warm_up_trains_in_the_engine_folder_and_leaves_nothing(spark, tmp_path: Path) -> None:
+def test_warm_up_trains_in_the_engine_folder_and_leaves_nothing(
+    spark, tmp_path: Path, monkeypatch
+) -> None:
+    from sparkgate_jobs import warm_up as module
     from sparkgate_jobs.engine import warm_up
 
+    drawn: list[dict] = []
+
+    def draw(which, data, caption, warnings):
+        figures = real_draw(which, data, caption, warnings)
+        drawn.append({"which": which, "figures": sorted(figures), "warnings": warnings})
+        return figures
+
+    real_draw = module.draw
+    monkeypatch.setattr(module, "draw", draw)
     folder = tmp_path / "engine"
     folder.mkdir()
     seconds = warm_up(spark, folder.as_uri())
     assert seconds > 0
     assert list(folder.iterdir()) == [], "the warm-up model is removed"
+    # the plots' library is loaded (and a figure drawn) before the first job
+    assert drawn == [{"which": "training", "figures": ["confusion-matrix"], "warnings": []}]
