@@ -10,7 +10,6 @@
  * run, and the job's own medians of `timings.evaluateSeconds` and `timings.plotSeconds`.
  */
 import { cpus } from 'node:os'
-import type { Job } from '../src/domain/job-schema.js'
 import { benchApp } from './bench-app.js'
 import { stackPort } from './ports.js'
 import { table } from './table.js'
@@ -56,7 +55,7 @@ interface Run {
 }
 
 async function main() {
-  const { app, auth, dataset, close } = await benchApp('plots', {
+  const { app, auth, dataset, close, succeeded } = await benchApp('plots', {
     SPARKGATE_MLFLOW_URL: 'none',
     SPARKGATE_BACKENDS: JSON.stringify([
       { name: 'livy-local', kind: 'livy', url: `http://127.0.0.1:${stackPort('LIVY_LOCAL_PORT')}` },
@@ -65,30 +64,14 @@ async function main() {
   })
   try {
     const train = async (training: object, plots: boolean): Promise<Run> => {
-      const t0 = performance.now()
-      const created = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: auth,
-        payload: {
-          resources: { driverMemory: '512m' },
-          training: { ...training, dataset, split: { test: 0.25, seed: 7 }, plots },
-        },
+      const { job, ms } = await succeeded({
+        resources: { driverMemory: '512m' },
+        training: { ...training, dataset, split: { test: 0.25, seed: 7 }, plots },
       })
-      const id = created.json<Job>().id
-      for (;;) {
-        const job = (await app.inject({ url: `/v1/jobs/${id}`, headers: auth })).json<Job>()
-        if (job.state === 'succeeded') {
-          const ms = performance.now() - t0
-          const result = (await app.inject({ url: `/v1/jobs/${id}/result`, headers: auth })).json<{
-            timings: { evaluateSeconds: number; plotSeconds: number }
-          }>()
-          return { ms, evaluate: result.timings.evaluateSeconds, plot: result.timings.plotSeconds }
-        }
-        if (job.state === 'failed' || job.state === 'cancelled')
-          throw new Error(`${job.state} ${JSON.stringify(job.error)}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
+      const result = (await app.inject({ url: `/v1/jobs/${job.id}/result`, headers: auth })).json<{
+        timings: { evaluateSeconds: number; plotSeconds: number }
+      }>()
+      return { ms, evaluate: result.timings.evaluateSeconds, plot: result.timings.plotSeconds }
     }
     const runs = new Map<string, Run[]>()
     const add = (k: string, r: Run) => runs.set(k, [...(runs.get(k) ?? []), r])

@@ -13,7 +13,6 @@
  * the RM's own elapsed time of the application.
  */
 import { cpus } from 'node:os'
-import type { Job } from '../src/domain/job-schema.js'
 import { benchApp } from './bench-app.js'
 import { stackPort } from './ports.js'
 import { table } from './table.js'
@@ -46,45 +45,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const s = (ms: number) => (ms / 1000).toFixed(1)
 
 async function main() {
-  const { app, auth, dataset, close } = await benchApp('training', {
+  const { dataset, close, succeeded } = await benchApp('training', {
     SPARKGATE_BACKENDS: JSON.stringify(BACKENDS.map((b) => b.entry)),
     SPARKGATE_DEFAULT_BACKEND: 'local',
   })
   try {
     const train = async (backend: string): Promise<{ ms: number; appMs?: number }> => {
-      const t0 = performance.now()
-      const created = await app.inject({
-        method: 'POST',
-        url: '/v1/jobs',
-        headers: auth,
-        payload: {
-          backend,
-          resources: { driverMemory: '512m' },
-          training: {
-            dataset,
-            label: 'churned',
-            features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
-            algorithm: 'logistic_regression',
-            split: { test: 0.25, seed: 7 },
-          },
+      const { job, ms } = await succeeded({
+        backend,
+        resources: { driverMemory: '512m' },
+        training: {
+          dataset,
+          label: 'churned',
+          features: ['tenure_months', 'monthly_charges', 'contract', 'support_calls'],
+          algorithm: 'logistic_regression',
+          split: { test: 0.25, seed: 7 },
         },
       })
-      const id = created.json<Job>().id
-      for (;;) {
-        const job = (await app.inject({ url: `/v1/jobs/${id}`, headers: auth })).json<Job>()
-        if (job.state === 'succeeded') {
-          const ms = performance.now() - t0
-          const appId = job.backendRef?.appId
-          if (!appId?.startsWith('application_')) return { ms }
-          const rm = (await (await fetch(`${RM}/ws/v1/cluster/apps/${appId}`)).json()) as {
-            app: { elapsedTime: number }
-          }
-          return { ms, appMs: rm.app.elapsedTime }
-        }
-        if (job.state === 'failed' || job.state === 'cancelled')
-          throw new Error(`${backend}: ${job.state} ${JSON.stringify(job.error)}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+      const appId = job.backendRef?.appId
+      if (!appId?.startsWith('application_')) return { ms }
+      const rm = (await (await fetch(`${RM}/ws/v1/cluster/apps/${appId}`)).json()) as {
+        app: { elapsedTime: number }
       }
+      return { ms, appMs: rm.app.elapsedTime }
     }
     const times = new Map<string, { ms: number; appMs?: number }[]>()
     for (let round = 0; round < RUNS; round++) {

@@ -7,7 +7,9 @@ positives and negatives at each distinct score (highest first), and — with mor
 `numBins` (1,000) distinct scores — groups runs of consecutive scores into bins. Each
 (cumulated) bin is one point: ROC is (0, 0), then (false positive rate, recall) per point,
 then (1, 1); PR is (0, the first point's precision), then (recall, precision) per point.
-The areas are the trapezoids under those points."""
+The areas are the trapezoids under those points. A multi-class classifier's one-vs-rest ROC
+curves are counted the same way, all classes in one Spark job; a binary classifier's
+calibration curve bins its `probability[1]`."""
 
 from __future__ import annotations
 
@@ -21,20 +23,25 @@ MAX_POINTS = 300  # what metrics.json keeps of each curve
 
 
 def score_counts(
-    predictions: DataFrame, label_col: str, score_of, column: str = "rawPrediction", k: int = 1
-) -> list[tuple[float, float, float]]:
-    """(score, positives, negatives) per distinct score of `column[k]`, highest score first;
-    a row is positive when its label is k."""
+    predictions: DataFrame, label_col: str, score_of, column: str, classes: list[int]
+) -> list[list[tuple[float, float, float]]]:
+    """For each class k of `classes`, in one Spark job: (score, positives, negatives) per
+    distinct score of `column[k]`, highest score first; a row is positive when its label is k."""
+    wanted = F.array(*(F.lit(float(k)) for k in classes))
     rows = (
         predictions.select(
-            score_of(column, k).alias("s"), (F.col(label_col) == float(k)).cast("int").alias("y")
+            F.col(label_col).alias("y"),
+            F.posexplode(F.array(*(score_of(column, k) for k in classes))).alias("i", "s"),
         )
-        .groupBy("s")
-        .agg(F.sum(F.col("y").cast("double")), F.sum((1 - F.col("y")).cast("double")))
-        .orderBy(F.col("s").desc())
+        .withColumn("p", (F.col("y") == F.element_at(wanted, F.col("i") + 1)).cast("double"))
+        .groupBy("i", "s")
+        .agg(F.sum("p"), F.sum(1.0 - F.col("p")))
         .collect()
     )
-    return [(float(r[0]), float(r[1]), float(r[2])) for r in rows]
+    counts: list[list[tuple[float, float, float]]] = [[] for _ in classes]
+    for r in rows:
+        counts[r[0]].append((float(r[1]), float(r[2]), float(r[3])))
+    return [sorted(c, key=lambda c: -c[0]) for c in counts]
 
 
 def binned(counts: list[tuple[float, float, float]], num_bins: int = NUM_BINS):
@@ -95,7 +102,7 @@ def thin(points: list[dict], x: str, y: str, most: int = MAX_POINTS) -> list[dic
 def exact_curves(predictions: DataFrame, label_col: str, score_of) -> dict[str, Any]:
     """The curves of a binary classifier's test predictions, thinned, with the areas of the
     full curves (equal to the evaluator's areaUnderROC and areaUnderPR)."""
-    counts = binned(score_counts(predictions, label_col, score_of))
+    counts = binned(score_counts(predictions, label_col, score_of, "rawPrediction", [1])[0])
     roc, pr = roc_pr(counts)
     return {
         "score": "rawPrediction",
@@ -121,23 +128,8 @@ def one_vs_rest(
         top = sorted(sorted(support, key=lambda k: (-support[k], k))[:most])
     else:
         top = list(range(k_all))
-    wanted = F.array(*(F.lit(float(k)) for k in top))
-    rows = (
-        predictions.select(
-            F.col(label_col).alias("y"),
-            F.posexplode(F.array(*(score_of(column, k) for k in top))).alias("i", "s"),
-        )
-        .withColumn("p", (F.col("y") == F.element_at(wanted, F.col("i") + 1)).cast("double"))
-        .groupBy("i", "s")
-        .agg(F.sum("p"), F.sum(1.0 - F.col("p")))
-        .collect()
-    )
-    counts: dict[int, list[tuple[float, float, float]]] = {i: [] for i in range(len(top))}
-    for r in rows:
-        counts[r[0]].append((float(r[1]), float(r[2]), float(r[3])))
     out = []
-    for i, k in enumerate(top):
-        ordered = sorted(counts[i], key=lambda c: -c[0])
+    for k, ordered in zip(top, score_counts(predictions, label_col, score_of, column, top)):
         support = int(sum(c[1] for c in ordered))
         if support == 0:
             continue  # a class absent from the test split has no curve

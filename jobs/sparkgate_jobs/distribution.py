@@ -59,10 +59,13 @@ def classes(df: DataFrame, known: list[Any] | None) -> dict[str, Any]:
     return {"kind": "classes", "counts": counts}
 
 
-def of_scores(df: DataFrame, fmt: str, task: str | None, known: list[Any] | None):
-    """The distribution a scored file's predictions have, or None (nothing to draw)."""
+def of_scores(
+    df: DataFrame, fmt: str, task: str | None, known: list[Any] | None, span=(None, None)
+):
+    """The distribution a scored file's predictions have, or None (nothing to draw); `span`:
+    the predicted values' (min, max) when the caller has them."""
     if task == "regression":
-        return histogram(df, F.col("prediction").cast("double"), "value")
+        return histogram(df, F.col("prediction").cast("double"), "value", *span)
     binary = known is not None and len(known) == 2 and "probability" in df.columns
     if binary:
         p = F.col("probability")

@@ -54,28 +54,24 @@ def _unit_square(ax, x: str, y: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def roc(curves: dict[str, Any], title: str, caption: str) -> bytes:
+def _line(ax, points: list[dict[str, Any]], x: str, y: str, **style) -> None:
+    ax.plot([p[x] for p in points], [p[y] for p in points], **style)
+
+
+def roc(curves: list[tuple[str, list[dict[str, Any]]]], title: str, caption: str) -> bytes:
+    """ROC curves, each (its legend, its points), over the chance diagonal."""
     fig, ax = _figure(title, caption)
-    points = curves["roc"]
-    ax.plot(
-        [p["fpr"] for p in points],
-        [p["tpr"] for p in points],
-        label=f"AUC = {curves['areaUnderROC']:.4f}",
-    )
+    for legend, points in curves:
+        _line(ax, points, "fpr", "tpr", label=legend)
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
     _unit_square(ax, "false positive rate", "true positive rate (recall)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8 if len(curves) > 1 else None)
     return _png(fig)
 
 
 def pr(curves: dict[str, Any], title: str, caption: str) -> bytes:
     fig, ax = _figure(title, caption)
-    points = curves["pr"]
-    ax.plot(
-        [p["recall"] for p in points],
-        [p["precision"] for p in points],
-        label=f"area = {curves['areaUnderPR']:.4f}",
-    )
+    _line(ax, curves["pr"], "recall", "precision", label=f"area = {curves['areaUnderPR']:.4f}")
     _unit_square(ax, "recall", "precision")
     ax.legend(loc="lower left")
     return _png(fig)
@@ -83,30 +79,10 @@ def pr(curves: dict[str, Any], title: str, caption: str) -> bytes:
 
 def calibration(data: dict[str, Any], title: str, caption: str) -> bytes:
     fig, ax = _figure(title, caption)
-    points = data["points"]
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
-    ax.plot(
-        [p["meanPredicted"] for p in points],
-        [p["fractionPositive"] for p in points],
-        marker="o",
-        label="model",
-    )
+    _line(ax, data["points"], "meanPredicted", "fractionPositive", marker="o", label="model")
     _unit_square(ax, "mean predicted probability (per bin)", "fraction of positives")
     ax.legend(loc="upper left")
-    return _png(fig)
-
-
-def roc_per_class(curves: list[dict[str, Any]], title: str, caption: str) -> bytes:
-    fig, ax = _figure(title, caption)
-    for c in curves:
-        ax.plot(
-            [p["fpr"] for p in c["roc"]],
-            [p["tpr"] for p in c["roc"]],
-            label=f"{c['label']} (AUC = {c['areaUnderROC']:.4f})",
-        )
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-    _unit_square(ax, "false positive rate", "true positive rate (recall)")
-    ax.legend(loc="lower right", fontsize=8)
     return _png(fig)
 
 
@@ -205,7 +181,8 @@ def training_figures(result: dict[str, Any], caption: str) -> Figures:
 
     curves = result.get("curves")
     if curves and curves.get("roc"):
-        add("roc", f"ROC curve ({test})", lambda t: roc(curves, t, caption))
+        area = f"AUC = {curves['areaUnderROC']:.4f}"
+        add("roc", f"ROC curve ({test})", lambda t: roc([(area, curves["roc"])], t, caption))
         add("pr", f"Precision-recall curve ({test})", lambda t: pr(curves, t, caption))
     if result.get("calibration", {}).get("points"):
         add(
@@ -227,10 +204,14 @@ def training_figures(result: dict[str, Any], caption: str) -> Figures:
                 lambda t: confusion(matrix, t, caption, normalized=True),
             )
     if result.get("rocByClass"):
+        per_class = [
+            (f"{c['label']} (AUC = {c['areaUnderROC']:.4f})", c["roc"])
+            for c in result["rocByClass"]
+        ]
         add(
             "roc-per-class",
             f"ROC per class, one-vs-rest ({test})",
-            lambda t: roc_per_class(result["rocByClass"], t, caption),
+            lambda t: roc(per_class, t, caption),
         )
     sample = result.get("predictedVsActual")
     if sample and sample.get("points"):

@@ -155,8 +155,13 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
     else:
         raise SpecError(f"output.format {fmt!r}: one of parquet, csv")
     written = spark.read.format(fmt).option("header", "true").load(f"{output}/scored")
+    # the predicted values' range in the same pass (a regression's histogram spans it)
+    value = F.col("prediction").cast("double")
     counts = written.agg(
-        F.count(F.lit(1)).alias("n"), F.sum(F.col("prediction").isNull().cast("int")).alias("m")
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.col("prediction").isNull().cast("int")).alias("m"),
+        F.min(value).alias("low"),
+        F.max(value).alias("high"),
     ).first()
     report = {
         "jobId": spec.get("jobId"),
@@ -167,7 +172,8 @@ def score(spark: SparkSession, spec: dict[str, Any]) -> dict[str, Any]:
         "rows": {"scored": counts["n"], "withoutPrediction": counts["m"] or 0},
         "output": {"uri": f"{output}/scored", "format": fmt, "columns": result.columns},
     }
-    distribution = of_scores(written, fmt, trained.get("task"), classes)
+    span = (counts["low"], counts["high"])
+    distribution = of_scores(written, fmt, trained.get("task"), classes, span)
     if distribution:
         report["distribution"] = distribution
     # the plots before scoring.json: a run that wrote scoring.json wrote its plots too

@@ -106,8 +106,12 @@ export class JobResults {
   /** One of those figures as PNG bytes (404 for a name the run's result does not list). */
   async plot(scope: Scope, id: string, name: string): Promise<{ jobId: string; png: Buffer }> {
     const { job, kind, spec } = await this.succeeded(scope, id, 'result')
-    const listed = (await kind.plots?.(job, spec)) ?? []
-    const png = listed.some((p) => p.name === name) ? await kind.plot?.(job, spec, name) : undefined
+    // the list (what the run's result says it drew) and the file, read side by side
+    const [listed = [], file] = await Promise.all([
+      kind.plots?.(job, spec),
+      kind.plot?.(job, spec, name),
+    ])
+    const png = listed.some((p) => p.name === name) ? file : undefined
     if (!png)
       throw errors.plotNotFound(
         job.id,
